@@ -1,0 +1,12 @@
+//! One module per program.
+
+use crate::Program;
+
+pub mod rcow;
+
+/// The registry that `rlvm`, the shims and the doc generator read.
+pub(crate) const PROGRAMS: &[Program] = &[Program {
+    name: "rcow",
+    command: rcow::command,
+    run: rcow::run,
+}];

@@ -1,0 +1,41 @@
+//! Exit statuses, by class, as lvm2's `tools/errors.h` numbers them.
+
+use std::process::ExitCode;
+
+/// Success.
+pub const OK: u8 = 0;
+/// The command found what it checks for to be damaged (`rcow check`), or dmsetup's generic failure.
+pub const FAILED_CHECK: u8 = 1;
+/// The command line was invalid (lvm2 EINVALID_CMD_LINE).
+pub const INVALID_COMMAND_LINE: u8 = 3;
+/// The command was understood but failed (lvm2 ECMD_FAILED).
+pub const COMMAND_FAILED: u8 = 5;
+
+/// Print `error` as one line on stderr, prefixed by the program name, and return `code`.
+///
+/// A broken pipe (output piped into `head`) is not an error worth reporting.
+pub fn report(program: &str, error: &anyhow::Error, code: u8) -> ExitCode {
+    let broken_pipe = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return ExitCode::from(OK);
+    }
+    eprintln!("{program}: {error:#}");
+    ExitCode::from(code)
+}
+
+/// Parse `args` with clap, turning a bad command line into exit status 3 (help and version exit 0).
+pub fn parse<P: clap::Parser>(args: Vec<std::ffi::OsString>) -> Result<P, ExitCode> {
+    P::try_parse_from(args).map_err(|e| {
+        let code = if e.use_stderr() {
+            INVALID_COMMAND_LINE
+        } else {
+            OK
+        };
+        let _ = e.print();
+        ExitCode::from(code)
+    })
+}

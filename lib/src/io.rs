@@ -1,0 +1,213 @@
+//! The block-I/O seam: every on-disk format (COW store, LVM2 metadata) reads
+//! and writes through [`BlockIo`], so it runs the same over a file, a block
+//! device or memory in tests.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{FileExt, FileTypeExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Byte-addressed random access to a device, shared between threads.
+pub trait BlockIo: Send + Sync {
+    /// Current size of the device in bytes (re-read on every call, so a grown device is seen at once).
+    fn size_bytes(&self) -> io::Result<u64>;
+    /// Fill `buf` from `offset`; a short device is an `UnexpectedEof` error.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+    /// Write all of `buf` at `offset`.
+    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()>;
+    /// Make every completed write durable (fdatasync / a cache flush).
+    fn flush(&self) -> io::Result<()>;
+}
+
+/// A file or block device opened for block I/O.
+#[derive(Debug)]
+pub struct FileDisk {
+    file: File,
+    path: PathBuf,
+    is_block_device: bool,
+}
+
+impl FileDisk {
+    /// Open `path` read-write.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        Self::open_with(path, true)
+    }
+
+    /// Open `path` read-only; writes fail with `PermissionDenied`-class errors from the OS.
+    pub fn open_read_only(path: &Path) -> io::Result<Self> {
+        Self::open_with(path, false)
+    }
+
+    fn open_with(path: &Path, writable: bool) -> io::Result<Self> {
+        let file = OpenOptions::new().read(true).write(writable).open(path)?;
+        let is_block_device = file.metadata()?.file_type().is_block_device();
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            is_block_device,
+        })
+    }
+
+    /// The path this disk was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The underlying file, for callers that need its descriptor.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+}
+
+/// Size of a block device through `BLKGETSIZE64`; regular files use their length.
+fn block_device_size(file: &File) -> io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    nix::ioctl_read!(blkgetsize64, 0x12, 114, u64);
+    let mut size = 0u64;
+    // SAFETY: BLKGETSIZE64 writes one u64 through the pointer, which is valid for the call.
+    unsafe { blkgetsize64(file.as_raw_fd(), &mut size) }.map_err(io::Error::from)?;
+    Ok(size)
+}
+
+impl BlockIo for FileDisk {
+    fn size_bytes(&self) -> io::Result<u64> {
+        if self.is_block_device {
+            block_device_size(&self.file)
+        } else {
+            Ok(self.file.metadata()?.len())
+        }
+    }
+
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        FileExt::read_exact_at(&self.file, buf, offset)
+    }
+
+    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        FileExt::write_all_at(&self.file, buf, offset)
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+}
+
+/// A fixed-size in-memory device, for tests and for transient state.
+#[derive(Debug, Default)]
+pub struct MemDisk {
+    bytes: Mutex<Vec<u8>>,
+}
+
+impl MemDisk {
+    /// A zero-filled device of `size` bytes.
+    pub fn new(size: usize) -> Self {
+        Self {
+            bytes: Mutex::new(vec![0; size]),
+        }
+    }
+
+    /// A device holding exactly `bytes`.
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self {
+            bytes: Mutex::new(bytes),
+        }
+    }
+
+    /// A copy of the whole device.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.lock().clone()
+    }
+
+    /// Grow or shrink the device (new space is zero), as an `lvextend` would.
+    pub fn resize(&self, size: usize) {
+        self.lock().resize(size, 0);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        // A panic while holding the lock leaves plain bytes behind; they are still usable.
+        self.bytes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn range(len: usize, offset: u64, count: usize) -> io::Result<std::ops::Range<usize>> {
+        let start = usize::try_from(offset).map_err(|_| out_of_range(offset, count, len))?;
+        let end = start
+            .checked_add(count)
+            .filter(|&end| end <= len)
+            .ok_or_else(|| out_of_range(offset, count, len))?;
+        Ok(start..end)
+    }
+}
+
+fn out_of_range(offset: u64, count: usize, len: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("{count} bytes at offset {offset} lie beyond the end of a {len}-byte device"),
+    )
+}
+
+impl BlockIo for MemDisk {
+    fn size_bytes(&self) -> io::Result<u64> {
+        Ok(self.lock().len() as u64)
+    }
+
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let bytes = self.lock();
+        let range = Self::range(bytes.len(), offset, buf.len())?;
+        buf.copy_from_slice(&bytes[range]);
+        Ok(())
+    }
+
+    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        let mut bytes = self.lock();
+        let range = Self::range(bytes.len(), offset, buf.len())?;
+        bytes[range].copy_from_slice(buf);
+        Ok(())
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<T: BlockIo + ?Sized> BlockIo for std::sync::Arc<T> {
+    fn size_bytes(&self) -> io::Result<u64> {
+        (**self).size_bytes()
+    }
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        (**self).read_exact_at(buf, offset)
+    }
+    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        (**self).write_all_at(buf, offset)
+    }
+    fn flush(&self) -> io::Result<()> {
+        (**self).flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mem_disk_refuses_io_past_the_end() {
+        let disk = MemDisk::new(1024);
+        let mut buf = [0u8; 16];
+        assert!(disk.read_exact_at(&mut buf, 1016).is_err());
+        assert!(disk.write_all_at(&buf, u64::MAX).is_err());
+        disk.write_all_at(&[7; 16], 1008).unwrap();
+        disk.read_exact_at(&mut buf, 1008).unwrap();
+        assert_eq!(buf, [7; 16]);
+    }
+
+    #[test]
+    fn file_disk_sees_growth() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        file.as_file().set_len(4096).unwrap();
+        let disk = FileDisk::open(file.path()).unwrap();
+        assert_eq!(disk.size_bytes().unwrap(), 4096);
+        file.as_file().set_len(8192).unwrap();
+        assert_eq!(disk.size_bytes().unwrap(), 8192);
+    }
+}

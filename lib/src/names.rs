@@ -1,0 +1,1 @@
+//! lvm2 names and dm names.

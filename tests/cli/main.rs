@@ -1,0 +1,4 @@
+//! Command-line tests of rlvm's programs, run against the built binaries.
+
+mod docs;
+mod support;

