@@ -1,0 +1,32 @@
+//! `rlvm <program>` and the per-program binaries reach the same code.
+
+use crate::support::{assert_exit, run};
+
+#[test]
+fn rlvm_lists_and_dispatches_programs() {
+    let help = run("rlvm", &["help"]);
+    assert_exit(&help, 0);
+    let text = String::from_utf8_lossy(&help.stdout);
+    for program in rlvm_cmd::programs() {
+        assert!(
+            text.contains(program.name),
+            "{} missing from:\n{text}",
+            program.name
+        );
+    }
+    let version = run("rlvm", &["rcow", "--version"]);
+    assert_exit(&version, 0);
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("rcow "));
+}
+
+#[test]
+fn unknown_commands_and_options_are_invalid_command_lines() {
+    let unknown = run("rlvm", &["frobnicate"]);
+    assert_exit(&unknown, 3);
+    assert_eq!(
+        String::from_utf8_lossy(&unknown.stderr).trim(),
+        "rlvm: no such command 'frobnicate' (try 'rlvm help')"
+    );
+    assert_exit(&run("rlvm", &[]), 3);
+    assert_exit(&run("rcow", &["--no-such-option"]), 3);
+}
