@@ -27,4 +27,5 @@ pub mod dm;
 pub mod io;
 pub mod lvm2;
 pub mod names;
+pub mod report;
 pub mod units;

@@ -1,0 +1,177 @@
+//! Sizes printed in lvm2's units (`--units`, `--nosuffix`), following
+//! libdevmapper's `dm_size_to_string` with `si_unit_consistency` on, as
+//! lvm.conf sets it by default.
+
+use thiserror::Error;
+
+/// A `--units` argument: a letter, optionally preceded by a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Units {
+    letter: char,
+    factor: u64,
+}
+
+/// A `--units` value lvm2 would refuse.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid units specification \"{0}\" (use one of hHbBsSkKmMgGtTpPeErR, optionally preceded by a number)")]
+pub struct UnitsError(pub String);
+
+impl Default for Units {
+    /// `r`: human-readable, powers of 1024, with `<` where rounding hides a remainder (lvm2's default).
+    fn default() -> Self {
+        Units {
+            letter: 'r',
+            factor: 1,
+        }
+    }
+}
+
+fn letter_factor(letter: char) -> Option<u64> {
+    const KIB: u64 = 1024;
+    const KB: u64 = 1000;
+    Some(match letter {
+        'h' | 'H' | 'r' | 'R' | 'b' | 'B' => 1,
+        's' | 'S' => 512,
+        'k' => KIB,
+        'm' => KIB.pow(2),
+        'g' => KIB.pow(3),
+        't' => KIB.pow(4),
+        'p' => KIB.pow(5),
+        'e' => KIB.pow(6),
+        'K' => KB,
+        'M' => KB.pow(2),
+        'G' => KB.pow(3),
+        'T' => KB.pow(4),
+        'P' => KB.pow(5),
+        'E' => KB.pow(6),
+        _ => return None,
+    })
+}
+
+impl std::str::FromStr for Units {
+    type Err = UnitsError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || UnitsError(s.to_string());
+        let letter = s.chars().last().ok_or_else(bad)?;
+        let number = &s[..s.len() - letter.len_utf8()];
+        let base = letter_factor(letter).ok_or_else(bad)?;
+        if number.is_empty() {
+            return Ok(Units {
+                letter,
+                factor: base,
+            });
+        }
+        if matches!(letter, 'h' | 'H' | 'r' | 'R') {
+            return Err(bad());
+        }
+        let count: f64 = number.parse().map_err(|_| bad())?;
+        if !(count > 0.0) {
+            return Err(bad());
+        }
+        Ok(Units {
+            letter: 'U',
+            factor: (count * base as f64) as u64,
+        })
+    }
+}
+
+const SHARED: [&str; 7] = ["E", "P", "T", "G", "M", "K", "B"];
+const BINARY: [&str; 7] = ["e", "p", "t", "g", "m", "k", "b"];
+
+/// The suffix lvm2 prints for a fixed unit letter.
+fn fixed_suffix(letter: char) -> String {
+    match letter {
+        'b' | 'B' => "B".into(),
+        's' | 'S' => "S".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Format `sectors` (512-byte) in `units`, with or without the unit suffix.
+pub fn format_size(sectors: u64, units: Units, suffix: bool) -> String {
+    let letter = units.letter;
+    let human = matches!(letter, 'h' | 'H' | 'r' | 'R');
+    if sectors == 0 {
+        return match (suffix, human) {
+            (false, _) => "0".into(),
+            // lvm2 pads an unknown-unit zero with one blank suffix column.
+            (true, true) => "0 ".into(),
+            (true, false) => format!("0{}", fixed_suffix(letter)),
+        };
+    }
+    let bytes = sectors as f64 * 512.0;
+    if !human {
+        let precision = if matches!(letter, 'b' | 'B' | 's' | 'S') {
+            0
+        } else {
+            2
+        };
+        let value = bytes / units.factor as f64;
+        let unit = if suffix {
+            fixed_suffix(letter)
+        } else {
+            String::new()
+        };
+        return format!("{value:.precision$}{unit}");
+    }
+    let base: u64 = if matches!(letter, 'H' | 'R') {
+        1000
+    } else {
+        1024
+    };
+    let names = if base == 1000 { &SHARED } else { &BINARY };
+    let total = sectors.saturating_mul(512);
+    let mut divisor = base.pow(6);
+    let mut index = 0;
+    while index < 6 && total < divisor {
+        divisor /= base;
+        index += 1;
+    }
+    let mut prefix = "";
+    if matches!(letter, 'r' | 'R') {
+        let scaled = 100.0 * bytes / divisor as f64;
+        if scaled.floor() != scaled.round_ties_even() {
+            prefix = "<";
+        }
+    }
+    let unit = names[index];
+    let precision = if unit.eq_ignore_ascii_case("b") { 0 } else { 2 };
+    let value = bytes / divisor as f64;
+    // Human-readable sizes always carry their unit: lvm2 forces the suffix.
+    format!("{prefix}{value:.precision$}{unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(s: &str) -> Units {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn human_sizes_match_lvs() {
+        let r = Units::default();
+        assert_eq!(format_size(2_097_152, r, true), "1.00g");
+        assert_eq!(format_size(204_800, r, true), "100.00m");
+        // 2043 MiB is a little under 2 GiB: lvm2 prints <2.00g.
+        assert_eq!(format_size(2043 * 2048, r, true), "<2.00g");
+        assert_eq!(format_size(8, r, true), "4.00k");
+        assert_eq!(format_size(2_097_152, units("H"), true), "1.07G");
+        assert_eq!(format_size(0, r, true), "0 ");
+    }
+
+    #[test]
+    fn fixed_units_match_lvs() {
+        assert_eq!(format_size(2_097_152, units("b"), true), "1073741824B");
+        assert_eq!(format_size(2_097_152, units("b"), false), "1073741824");
+        assert_eq!(format_size(2_097_152, units("s"), true), "2097152S");
+        assert_eq!(format_size(2_097_152, units("m"), true), "1024.00m");
+        assert_eq!(format_size(2_097_152, units("G"), true), "1.07G");
+        assert_eq!(format_size(2_097_152, units("k"), false), "1048576.00");
+        assert!("x".parse::<Units>().is_err());
+        assert!("".parse::<Units>().is_err());
+        assert!("2r".parse::<Units>().is_err());
+    }
+}
