@@ -66,7 +66,7 @@ impl std::str::FromStr for Units {
             return Err(bad());
         }
         let count: f64 = number.parse().map_err(|_| bad())?;
-        if !(count > 0.0) {
+        if count.is_nan() || count <= 0.0 {
             return Err(bad());
         }
         Ok(Units {
