@@ -26,6 +26,7 @@ pub mod cow;
 pub mod dm;
 pub mod io;
 pub mod lvm2;
+pub mod monitor;
 pub mod names;
 pub mod report;
 pub mod units;
