@@ -28,5 +28,6 @@ pub mod io;
 pub mod lvm2;
 pub mod monitor;
 pub mod names;
+pub mod ops;
 pub mod report;
 pub mod units;

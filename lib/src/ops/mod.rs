@@ -1,0 +1,14 @@
+//! Operations on the device-mapper side of LVM volumes, shared by both
+//! backends: activating a volume's devices, stacking a snapshot onto an
+//! origin in an order that makes it one point in time, growing and removing
+//! it, and starting a merge. Every multi-step operation records how to undo
+//! each step and undoes them in reverse when a later step fails.
+
+mod stack;
+mod undo;
+
+pub use stack::{
+    activate_device, add_snapshot, deactivate_device, finish_merge, grow_device, remove_snapshot,
+    start_merge, DeviceSpec, OriginSpec, PrepareCow, SnapshotSpec,
+};
+pub use undo::OpsError;
