@@ -3,6 +3,7 @@
 //! that drive `-o`, headings, the aligned human format and lvm2's JSON.
 
 pub mod attr;
+pub mod fields;
 pub mod percent;
 pub mod render;
 pub mod units;
