@@ -3,3 +3,4 @@
 //! and lvm2's autoextend arithmetic.
 
 pub mod policy;
+pub mod watcher;

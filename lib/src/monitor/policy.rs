@@ -14,8 +14,10 @@ pub const WARNING_THRESHOLD: Percent = 80 * PERCENT_1;
 /// What the watcher should do after one look at a snapshot.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    /// The COW crossed another 5 % step at or above 80 %: warn (percent as a float).
+    /// The COW crossed the 5 % step `level` (80, 85, 90 or 95): warn, once per level crossed.
     Warn {
+        /// The step crossed, in percent.
+        level: u32,
         /// Fill in percent.
         percent: f64,
     },
@@ -33,8 +35,9 @@ pub enum Action {
     FullyProvisioned,
 }
 
-/// Per-snapshot memory of the last step acted on, as dmeventd keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Per-snapshot memory of the last step acted on, as dmeventd keeps it;
+/// serialisable so a restarted monitor carries on where it stopped.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Watch {
     percent_check: Percent,
     known_total_sectors: Option<u64>,
@@ -96,11 +99,19 @@ impl Watch {
         let percent = make_percent(allocated_sectors, total_sectors);
         let mut actions = Vec::new();
         if percent >= self.percent_check {
-            self.percent_check = (percent / CHECK_STEP) * CHECK_STEP + CHECK_STEP;
+            let next_check = (percent / CHECK_STEP) * CHECK_STEP + CHECK_STEP;
             let as_float = percent as f64 / PERCENT_1 as f64;
-            if percent >= WARNING_THRESHOLD {
-                actions.push(Action::Warn { percent: as_float });
+            // dmeventd warns once per look; a burst that jumps several steps
+            // between two looks still gets one warning per step crossed.
+            let mut level = self.percent_check.max(WARNING_THRESHOLD);
+            while level < next_check && level < PERCENT_100 {
+                actions.push(Action::Warn {
+                    level: (level / PERCENT_1) as u32,
+                    percent: as_float,
+                });
+                level += CHECK_STEP;
             }
+            self.percent_check = next_check;
             actions.push(Action::TryExtend { percent: as_float });
         }
         actions
@@ -200,7 +211,7 @@ mod tests {
         for allocated in (0..=99_000).step_by(500) {
             for action in watch.observe(&usage(allocated.max(16), total), 1 << 30) {
                 match action {
-                    Action::Warn { percent } => warnings.push(percent.floor() as u32),
+                    Action::Warn { level, .. } => warnings.push(level),
                     Action::TryExtend { .. } => extends += 1,
                     other => panic!("unexpected {other:?}"),
                 }
@@ -212,16 +223,30 @@ mod tests {
     }
 
     #[test]
+    fn a_jump_warns_for_every_step_crossed() {
+        let mut watch = Watch::new();
+        let levels: Vec<u32> = watch
+            .observe(&usage(92, 100), 1000)
+            .into_iter()
+            .filter_map(|a| match a {
+                Action::Warn { level, .. } => Some(level),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(levels, [80, 85, 90]);
+    }
+
+    #[test]
     fn a_grown_cow_is_rearmed_and_an_invalid_one_is_lost_once() {
         let mut watch = Watch::new();
-        assert_eq!(watch.observe(&usage(90, 100), 1000).len(), 2);
+        assert_eq!(watch.observe(&usage(90, 100), 1000).len(), 4);
         assert!(watch.observe(&usage(91, 100), 1000).is_empty());
         assert_eq!(
             watch.observe(&usage(91, 200), 1000),
             Vec::<Action>::new(),
             "45 % after growth: below the first step"
         );
-        assert_eq!(watch.observe(&usage(180, 200), 1000).len(), 2);
+        assert_eq!(watch.observe(&usage(180, 200), 1000).len(), 4);
         assert_eq!(
             watch.observe(&SnapshotStatus::Invalid, 1000),
             vec![Action::Lost {
