@@ -1,0 +1,1 @@
+//! Store-level tests: kernel figures, commit order, crash consistency, hostile bytes.
