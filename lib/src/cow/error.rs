@@ -117,7 +117,9 @@ pub enum CowError {
         device_bytes: u64,
     },
     /// No room for another data chunk (the kernel's -ENOSPC).
-    #[error("COW full: chunk {next_free} of {chunk_size} sectors does not fit in {cow_sectors} sectors")]
+    #[error(
+        "COW full: chunk {next_free} of {chunk_size} sectors does not fit in {cow_sectors} sectors"
+    )]
     Full {
         /// The chunk that would have been allocated.
         next_free: u64,

@@ -149,7 +149,11 @@ mod tests {
         ));
         assert!(matches!(
             Header::decode(&GOLDEN_VALID[..15]),
-            Err(CowError::Truncated { needed: 16, device_bytes: 15, .. })
+            Err(CowError::Truncated {
+                needed: 16,
+                device_bytes: 15,
+                ..
+            })
         ));
     }
 }

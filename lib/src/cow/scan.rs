@@ -53,6 +53,15 @@ pub(crate) fn scan(
         needed: geometry.chunk_bytes(),
         device_bytes,
     })?;
+    // Never allocate an area buffer larger than the device could hold (hostile chunk sizes).
+    let needed = geometry.chunk_bytes().saturating_mul(2);
+    if device_bytes < needed {
+        return Err(CowError::Truncated {
+            what: "header and metadata area 0".into(),
+            needed,
+            device_bytes,
+        });
+    }
     let mut area = vec![0u8; chunk_bytes];
     let mut seen_old: HashMap<u64, Slot> = HashMap::new();
     let mut seen_new: HashMap<u64, Slot> = HashMap::new();

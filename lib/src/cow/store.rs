@@ -156,7 +156,12 @@ impl<D: BlockIo> PersistentStore<D> {
         }
         let header = Header::new(chunk_size);
         let zero = vec![0u8; chunk_buf_len(&geometry)?];
-        write(&disk, &zero, geometry.chunk_bytes(), "zeroing metadata area 0")?;
+        write(
+            &disk,
+            &zero,
+            geometry.chunk_bytes(),
+            "zeroing metadata area 0",
+        )?;
         flush(&disk, "flushing metadata area 0")?;
         write(
             &disk,
@@ -207,6 +212,16 @@ impl<D: BlockIo> PersistentStore<D> {
     fn load_with(disk: D, header: Header) -> Result<Self, CowError> {
         chunk::validate_kernel(u64::from(header.chunk_size), 512)?;
         let geometry = Geometry::new(header.chunk_size);
+        // Check the size before allocating an area buffer: a hostile header may claim 1 GiB chunks.
+        let device_bytes = size(&disk)?;
+        let needed = geometry.chunk_bytes() * FIRST_DATA_CHUNK;
+        if device_bytes < needed {
+            return Err(CowError::Truncated {
+                what: "header and metadata area 0".into(),
+                needed,
+                device_bytes,
+            });
+        }
         let area = vec![0u8; chunk_buf_len(&geometry)?];
         let mut store = Self::empty(disk, header, geometry, area);
         if !header.is_valid() {
@@ -215,9 +230,15 @@ impl<D: BlockIo> PersistentStore<D> {
             return Ok(store);
         }
         let mut map = ExceptionMap::new();
-        let found = scan(&store.disk, &geometry, Mode::Strict, &mut Vec::new(), |_, e| {
-            map.insert(e.old_chunk, e.new_chunk);
-        })?;
+        let found = scan(
+            &store.disk,
+            &geometry,
+            Mode::Strict,
+            &mut Vec::new(),
+            |_, e| {
+                map.insert(e.old_chunk, e.new_chunk);
+            },
+        )?;
         let next_free = found
             .max_new_chunk
             .map_or(FIRST_DATA_CHUNK, |max| (max + 1).max(FIRST_DATA_CHUNK));
@@ -466,7 +487,8 @@ impl<D: BlockIo> ExceptionStore for PersistentStore<D> {
             }
             self.current_area -= 1;
             let mut area = std::mem::take(&mut self.area);
-            let read = super::area::read_area(&self.disk, &self.geometry, self.current_area, &mut area);
+            let read =
+                super::area::read_area(&self.disk, &self.geometry, self.current_area, &mut area);
             self.area = area;
             read?;
             self.current_committed = self.geometry.exceptions_per_area();
@@ -520,7 +542,8 @@ impl<D: BlockIo> ExceptionStore for PersistentStore<D> {
         }
         self.current_committed = first;
         // Only for status, as in the kernel: the merge is done when allocated == metadata.
-        self.next_free = self.geometry.area_location(self.current_area) + self.current_committed + 1;
+        self.next_free =
+            self.geometry.area_location(self.current_area) + self.current_committed + 1;
         Ok(())
     }
 }

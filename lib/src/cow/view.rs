@@ -73,9 +73,15 @@ impl<O: BlockIo, C: BlockIo> SnapshotView<O, C> {
                             needed: u64::MAX,
                             device_bytes: 0,
                         })?;
-                    self.store.disk().read_exact_at(piece, cow_at).map_err(|e| {
-                        CowError::io(format!("reading COW chunk {new_chunk} at byte {cow_at}"), e)
-                    })?
+                    self.store
+                        .disk()
+                        .read_exact_at(piece, cow_at)
+                        .map_err(|e| {
+                            CowError::io(
+                                format!("reading COW chunk {new_chunk} at byte {cow_at}"),
+                                e,
+                            )
+                        })?
                 }
                 None => self
                     .origin
