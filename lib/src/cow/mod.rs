@@ -9,6 +9,7 @@
 //! | `store` | the [`ExceptionStore`] trait and the persistent store |
 //! | `transient` | the transient store |
 //! | `check` | offline verification |
+//! | `dump` | everything on disk, in on-disk order |
 //! | `view` | the snapshot's bytes, read offline |
 //!
 //! A userspace snapshot target drives a store as dm-snap.c drives the kernel's:
@@ -31,6 +32,7 @@
 mod area;
 mod check;
 mod chunk;
+mod dump;
 mod error;
 mod header;
 mod map;
@@ -49,6 +51,7 @@ pub use chunk::{
     KERNEL_DEFAULT_CHUNK_SECTORS, KERNEL_MAX_CHUNK_SECTORS, LVM2_MAX_CHUNK_SECTORS,
     LVM2_MIN_CHUNK_SECTORS,
 };
+pub use dump::{dump, Dump, DumpEntry, DumpGeometry, DumpHeader};
 pub use error::{CowError, Slot};
 pub use header::{Header, HEADER_LEN, MAGIC, VERSION};
 pub use map::ExceptionMap;
