@@ -1,4 +1,5 @@
 //! Command-line tests of rlvm's programs, run against the built binaries.
 
 mod docs;
+mod rcow;
 mod support;
