@@ -9,10 +9,32 @@ use std::collections::BTreeMap;
 
 use super::area::Exception;
 
+/// A run of `len` exceptions starting at COW chunk `new_start`, packed into
+/// 12 bytes (4-byte aligned) rather than 16: the table's size is mostly these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Run {
-    new_start: u64,
-    len: u64,
+    new_lo: u32,
+    new_hi: u32,
+    len: u32,
+}
+
+impl Run {
+    /// A run, or `None` if `len` does not fit (the caller then keeps runs apart).
+    fn new(new_start: u64, len: u64) -> Option<Self> {
+        Some(Self {
+            new_lo: new_start as u32,
+            new_hi: (new_start >> 32) as u32,
+            len: u32::try_from(len).ok()?,
+        })
+    }
+
+    fn new_start(&self) -> u64 {
+        u64::from(self.new_hi) << 32 | u64::from(self.new_lo)
+    }
+
+    fn len(&self) -> u64 {
+        u64::from(self.len)
+    }
 }
 
 /// Lookup table of committed exceptions, keyed by origin chunk.
@@ -52,13 +74,13 @@ impl ExceptionMap {
     /// The run holding `old_chunk`, as (run start, run).
     fn containing(&self, old_chunk: u64) -> Option<(u64, Run)> {
         let (&start, &run) = self.runs.range(..=old_chunk).next_back()?;
-        (old_chunk - start < run.len).then_some((start, run))
+        (old_chunk - start < run.len()).then_some((start, run))
     }
 
     /// The COW chunk holding origin chunk `old_chunk`, if it was copied out.
     pub fn get(&self, old_chunk: u64) -> Option<u64> {
         self.containing(old_chunk)
-            .map(|(start, run)| run.new_start + (old_chunk - start))
+            .map(|(start, run)| run.new_start() + (old_chunk - start))
     }
 
     /// Record an exception; `false` (and no change) if `old_chunk` is already mapped.
@@ -72,51 +94,37 @@ impl ExceptionMap {
             .next_back()
             .map(|(&s, &r)| (s, r))
             .filter(|&(s, r)| {
-                old_chunk - s == r.len && new_chunk.checked_sub(r.new_start) == Some(r.len)
+                old_chunk - s == r.len() && new_chunk.checked_sub(r.new_start()) == Some(r.len())
             });
         let after = old_chunk.checked_add(1).and_then(|next| {
             let run = *self.runs.get(&next)?;
-            (new_chunk.checked_add(1) == Some(run.new_start)).then_some((next, run))
+            (new_chunk.checked_add(1) == Some(run.new_start())).then_some((next, run))
         });
-        match (before, after) {
-            (Some((start, run)), Some((next, next_run))) => {
-                self.runs.remove(&next);
-                self.runs.insert(
+        let both = before
+            .zip(after)
+            .and_then(|((start, run), (next, next_run))| {
+                Some((
                     start,
-                    Run {
-                        new_start: run.new_start,
-                        len: run.len + 1 + next_run.len,
-                    },
-                );
-            }
-            (Some((start, run)), None) => {
-                self.runs.insert(
-                    start,
-                    Run {
-                        new_start: run.new_start,
-                        len: run.len + 1,
-                    },
-                );
-            }
-            (None, Some((next, next_run))) => {
-                self.runs.remove(&next);
-                self.runs.insert(
-                    old_chunk,
-                    Run {
-                        new_start: new_chunk,
-                        len: next_run.len + 1,
-                    },
-                );
-            }
-            (None, None) => {
-                self.runs.insert(
-                    old_chunk,
-                    Run {
-                        new_start: new_chunk,
-                        len: 1,
-                    },
-                );
-            }
+                    next,
+                    Run::new(run.new_start(), run.len() + 1 + next_run.len())?,
+                ))
+            });
+        let grown_before = before
+            .and_then(|(start, run)| Some((start, Run::new(run.new_start(), run.len() + 1)?)));
+        let grown_after =
+            after.and_then(|(next, run)| Some((next, Run::new(new_chunk, run.len() + 1)?)));
+        // A run longer than u32::MAX cannot be stored; the exception then starts its own.
+        if let Some((start, next, run)) = both {
+            self.runs.remove(&next);
+            self.runs.insert(start, run);
+        } else if let Some((start, run)) = grown_before {
+            self.runs.insert(start, run);
+        } else if let Some((next, run)) = grown_after {
+            self.runs.remove(&next);
+            self.runs.insert(old_chunk, run);
+        } else {
+            let single = Run::new(new_chunk, 1).expect("a run of one fits");
+            self.runs.insert(old_chunk, single);
         }
         self.len += 1;
         true
@@ -126,35 +134,30 @@ impl ExceptionMap {
     pub fn remove(&mut self, old_chunk: u64) -> Option<u64> {
         let (start, run) = self.containing(old_chunk)?;
         let offset = old_chunk - start;
+        let new_start = run.new_start();
         self.runs.remove(&start);
+        // Both pieces are shorter than the run they came from, so they fit.
         if offset > 0 {
-            self.runs.insert(
-                start,
-                Run {
-                    new_start: run.new_start,
-                    len: offset,
-                },
-            );
+            if let Some(left) = Run::new(new_start, offset) {
+                self.runs.insert(start, left);
+            }
         }
-        if offset + 1 < run.len {
-            self.runs.insert(
-                old_chunk + 1,
-                Run {
-                    new_start: run.new_start + offset + 1,
-                    len: run.len - offset - 1,
-                },
-            );
+        // Only when chunks follow in the run, so `+ 1` cannot overflow.
+        if offset + 1 < run.len() {
+            if let Some(right) = Run::new(new_start + offset + 1, run.len() - offset - 1) {
+                self.runs.insert(old_chunk + 1, right);
+            }
         }
         self.len -= 1;
-        Some(run.new_start + offset)
+        Some(new_start + offset)
     }
 
     /// Every exception in origin-chunk order.
     pub fn iter(&self) -> impl Iterator<Item = Exception> + '_ {
         self.runs.iter().flat_map(|(&start, &run)| {
-            (0..run.len).map(move |i| Exception {
+            (0..run.len()).map(move |i| Exception {
                 old_chunk: start + i,
-                new_chunk: run.new_start + i,
+                new_chunk: run.new_start() + i,
             })
         })
     }
@@ -184,6 +187,15 @@ mod tests {
         assert!(map.insert(500, 402));
         assert_eq!(map.run_count(), 1);
         assert_eq!(map.len(), 1000);
+    }
+
+    #[test]
+    fn runs_pack_into_twelve_bytes() {
+        // The table's footprint (about 31.5 bytes per scattered exception, see benches/cow.rs) depends on it.
+        assert_eq!(std::mem::size_of::<Run>(), 12);
+        let run = Run::new(0x1_2345_6789, 3).unwrap();
+        assert_eq!((run.new_start(), run.len()), (0x1_2345_6789, 3));
+        assert!(Run::new(0, u64::from(u32::MAX) + 1).is_none());
     }
 
     #[test]
