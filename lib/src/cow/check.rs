@@ -47,12 +47,31 @@ pub fn check(disk: &dyn BlockIo) -> CheckReport {
         report.problems.push(e);
         return report;
     }
+    let geometry = Geometry::new(header.chunk_size);
+    // Same order as loading: the device must hold the header chunk and area 0 first.
+    let needed = geometry.chunk_bytes().saturating_mul(2);
+    match disk.size_bytes() {
+        Ok(device_bytes) if device_bytes < needed => {
+            report.problems.push(CowError::Truncated {
+                what: "header and metadata area 0".into(),
+                needed,
+                device_bytes,
+            });
+            return report;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            report
+                .problems
+                .push(CowError::io("reading the COW device size", e));
+            return report;
+        }
+    }
     if !header.is_valid() {
         // The kernel never reads an invalid store's records, so neither do we.
         report.problems.push(CowError::Invalidated);
         return report;
     }
-    let geometry = Geometry::new(header.chunk_size);
     let mut problems = Vec::new();
     match scan(disk, &geometry, Mode::Collect, &mut problems, |_, _| {}) {
         Ok(found) => report.exceptions = found.count,

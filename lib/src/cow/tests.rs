@@ -602,3 +602,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn invalid_header_on_a_short_device_is_truncated_for_load_and_check_alike() {
+    // Found by fuzz/cow_header_area: check said "invalid" where load said "truncated".
+    let mut bytes = Header {
+        valid: 0,
+        ..Header::new(256)
+    }
+    .encode()
+    .to_vec();
+    bytes.extend_from_slice(&[0, 0, 0xc1, 0xc1, 0xfc, 0]);
+    let disk = MemDisk::from_bytes(bytes);
+    let report = check(&disk);
+    assert!(matches!(
+        report.problems.as_slice(),
+        [CowError::Truncated { .. }]
+    ));
+    assert!(matches!(
+        PersistentStore::load(disk),
+        Err(CowError::Truncated { .. })
+    ));
+}
