@@ -143,6 +143,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pattern_is_the_documented_one() {
+        let bytes = pattern(7, 300, 4096);
+        assert_eq!(bytes.len(), 4096);
+        let word = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
+        assert_eq!(word(0), 0x0700_0000_0000_0000 ^ (300 << 24));
+        assert_eq!(word(4088), 0x0700_0000_0000_0000 ^ (300 << 24) ^ 4088);
+    }
+
+    #[test]
     fn sizes_fit_the_kernels_layout() {
         let g = Geometry::new(8);
         assert_eq!(chunks_needed(&g, 0), 2);

@@ -624,3 +624,41 @@ fn invalid_header_on_a_short_device_is_truncated_for_load_and_check_alike() {
         Err(CowError::Truncated { .. })
     ));
 }
+
+#[test]
+fn out_of_order_records_and_holes_load_as_the_kernel_does() {
+    // "On rare occasions (e.g. after a system crash)" records are out of order or leave holes:
+    // next_free is max(new_chunk) + 1, then metadata is skipped.
+    let (disk, _) = fresh(64 * SECTOR, 1);
+    let mut bytes = disk.to_bytes();
+    for (index, (old, new)) in [(7u64, 5u64), (1, 2), (9, 3)].into_iter().enumerate() {
+        let at = SECTOR + index * 16;
+        bytes[at..at + 16].copy_from_slice(
+            &Exception {
+                old_chunk: old,
+                new_chunk: new,
+            }
+            .encode(),
+        );
+    }
+    let mut store = PersistentStore::load(Arc::new(MemDisk::from_bytes(bytes))).unwrap();
+    assert_eq!(store.next_free(), 6);
+    assert_eq!(store.current_area(), (0, 3));
+    assert_eq!(
+        (store.lookup(7), store.lookup(1), store.lookup(9)),
+        (Some(5), Some(2), Some(3))
+    );
+    assert_eq!(store.allocate().unwrap(), 6, "the hole at 4 is not reused");
+    // A record ending exactly before area 1 (chunk 33): next_free skips area 1 at 34.
+    let (disk, _) = fresh(64 * SECTOR, 1);
+    let mut bytes = disk.to_bytes();
+    bytes[SECTOR..SECTOR + 16].copy_from_slice(
+        &Exception {
+            old_chunk: 0,
+            new_chunk: 33,
+        }
+        .encode(),
+    );
+    let store = PersistentStore::load(MemDisk::from_bytes(bytes)).unwrap();
+    assert_eq!(store.next_free(), 35);
+}
