@@ -116,7 +116,7 @@ impl Geometry {
     /// The kernel's `skip_metadata`: step past an area chunk if `next_free` sits on one.
     pub fn skip_metadata(&self, next_free: u64) -> u64 {
         if next_free % (self.exceptions_per_area() + 1) == HEADER_CHUNKS {
-            next_free + 1
+            next_free.saturating_add(1)
         } else {
             next_free
         }

@@ -104,9 +104,14 @@ pub fn dump(disk: &dyn BlockIo) -> Result<Dump, CowError> {
         }
     }
     let chunk = geometry.chunk_sectors();
-    let next_free = geometry.skip_metadata(found.max_new_chunk.map_or(2, |max| (max + 1).max(2)));
+    // Records past the end are listed here, not refused, so the arithmetic must saturate.
+    let next_free = geometry.skip_metadata(
+        found
+            .max_new_chunk
+            .map_or(2, |max| max.saturating_add(1).max(2)),
+    );
     let usage = header.is_valid().then_some(Usage {
-        sectors_allocated: next_free * chunk,
+        sectors_allocated: next_free.saturating_mul(chunk),
         total_sectors: device_bytes / 512,
         metadata_sectors: (found.current_area + 2) * chunk,
     });

@@ -662,3 +662,35 @@ fn out_of_order_records_and_holes_load_as_the_kernel_does() {
     let store = PersistentStore::load(MemDisk::from_bytes(bytes)).unwrap();
     assert_eq!(store.next_free(), 35);
 }
+
+#[test]
+fn dump_lists_records_of_invalid_and_damaged_stores() {
+    // Found by fuzz/cow_header_area: a record at u64::MAX overflowed dump's usage arithmetic.
+    let (disk, mut store) = fresh(64 * SECTOR, 1);
+    copy_out(&mut store, &*disk, &[4, 5]);
+    let mut bytes = disk.to_bytes();
+    bytes[SECTOR + 32..SECTOR + 48].copy_from_slice(
+        &Exception {
+            old_chunk: 6,
+            new_chunk: u64::MAX,
+        }
+        .encode(),
+    );
+    let d = dump(&MemDisk::from_bytes(bytes.clone())).unwrap();
+    assert_eq!(d.exceptions.len(), 3);
+    assert_eq!(d.exceptions[2].new_chunk, u64::MAX);
+    bytes[4] = 0;
+    let d = dump(&MemDisk::from_bytes(bytes)).unwrap();
+    assert_eq!(d.status, "Invalid");
+    assert!(d.usage.is_none());
+    assert_eq!(
+        d.exceptions
+            .iter()
+            .map(|e| (e.old_chunk, e.new_chunk))
+            .collect::<Vec<_>>(),
+        [(4, 2), (5, 3), (6, u64::MAX)]
+    );
+    let (_, store) = fresh(64 * SECTOR, 1);
+    let d = dump(store.disk()).unwrap();
+    assert_eq!(d.status, store.usage().unwrap().to_string());
+}
