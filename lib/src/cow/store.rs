@@ -89,6 +89,10 @@ pub trait ExceptionStore: Send {
     fn lookup(&self, old_chunk: u64) -> Option<u64>;
     /// Number of committed exceptions.
     fn exception_count(&self) -> u64;
+    /// Byte offset on the COW device of chunk `chunk`, where the caller copies data to and reads it from.
+    fn chunk_offset(&self, chunk: u64) -> Option<u64> {
+        chunk.checked_mul(u64::from(self.chunk_size()) * 512)
+    }
     /// Hand out the next free COW data chunk (`Full` when the device has no whole chunk left).
     fn allocate(&mut self) -> Result<u64, CowError>;
     /// Make one exception durable (data chunk already written by the caller).
@@ -302,11 +306,6 @@ impl<D: BlockIo> PersistentStore<D> {
     /// The in-memory exception table (for iteration and measurement).
     pub fn exceptions(&self) -> &ExceptionMap {
         &self.map
-    }
-
-    /// Byte offset of COW chunk `chunk`, for callers writing or reading data chunks.
-    pub fn chunk_offset(&self, chunk: u64) -> Option<u64> {
-        self.geometry.chunk_offset(chunk)
     }
 
     fn area_offset(&self, area: u64) -> Result<u64, CowError> {
