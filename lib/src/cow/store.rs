@@ -180,6 +180,8 @@ impl<D: BlockIo> PersistentStore<D> {
     /// Open as the kernel does at table load: initialise a fresh device (magic 0),
     /// refuse a damaged one, load an existing one. `chunk_size` is the table's
     /// (0 = the header's, or 32 sectors for a fresh device); the header's wins.
+    /// Chunk sizes are checked against 512-byte blocks; a target over devices with
+    /// larger logical blocks checks [`super::validate_chunk_size_kernel`] itself first.
     pub fn open(disk: D, chunk_size: u32) -> Result<Self, CowError> {
         if chunk_size != 0 {
             chunk::validate_kernel(u64::from(chunk_size), 512)?;
