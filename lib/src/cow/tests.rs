@@ -694,3 +694,76 @@ fn dump_lists_records_of_invalid_and_damaged_stores() {
     let d = dump(store.disk()).unwrap();
     assert_eq!(d.status, store.usage().unwrap().to_string());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Merge everything back, run by run, reopening at random: the store shrinks exactly
+    /// by each run, survives reopen, stays clean, and ends with allocated == metadata.
+    #[test]
+    fn merge_to_completion_with_reopens(
+        olds in prop::collection::vec(0u64..200, 1..120),
+        reopen_at in prop::collection::vec(any::<bool>(), 0..200),
+    ) {
+        let mut olds = olds;
+        olds.dedup();
+        let mut seen = std::collections::HashSet::new();
+        olds.retain(|o| seen.insert(*o));
+        let (disk, mut store) = fresh(300 * SECTOR, 1);
+        let mut model: HashMap<u64, u64> = copy_out(&mut store, &*disk, &olds)
+            .into_iter()
+            .map(|e| (e.old_chunk, e.new_chunk))
+            .collect();
+        let mut steps = 0usize;
+        while let Some(run) = store.prepare_merge().unwrap() {
+            prop_assert!(run.count >= 1);
+            for i in 0..run.count {
+                prop_assert_eq!(model.remove(&(run.first_old_chunk() + i)), Some(run.first_new_chunk() + i));
+            }
+            store.commit_merge(run.count).unwrap();
+            if reopen_at.get(steps).copied().unwrap_or(false) {
+                store = PersistentStore::open(disk.clone(), 1).unwrap();
+            }
+            steps += 1;
+            prop_assert_eq!(store.exception_count(), model.len() as u64);
+            for (&old, &new) in &model {
+                prop_assert_eq!(store.lookup(old), Some(new));
+            }
+            prop_assert!(check(&*disk).is_clean());
+        }
+        prop_assert!(model.is_empty());
+        let usage = store.usage().unwrap();
+        prop_assert_eq!(usage.sectors_allocated, usage.metadata_sectors);
+    }
+
+    /// The transient store against a model: lookups, usage in sectors, Full exactly when no whole chunk is left.
+    #[test]
+    fn transient_store_agrees_with_a_model(chunk_pow in 0u32..4, sectors in 0usize..200, olds in prop::collection::vec(any::<u64>(), 0..80)) {
+        let chunk = 1u64 << chunk_pow;
+        let mut store = TransientStore::new(MemDisk::new(sectors * SECTOR), chunk as u32).unwrap();
+        let mut model: HashMap<u64, u64> = HashMap::new();
+        for old_chunk in olds {
+            if model.contains_key(&old_chunk) {
+                continue;
+            }
+            let used = model.len() as u64 * chunk;
+            match store.allocate() {
+                Ok(new_chunk) => {
+                    prop_assert!(used + chunk <= sectors as u64);
+                    prop_assert_eq!(new_chunk, model.len() as u64);
+                    store.commit(Exception { old_chunk, new_chunk }).unwrap();
+                    model.insert(old_chunk, new_chunk);
+                }
+                Err(CowError::Full { .. }) => {
+                    prop_assert!(used + chunk > sectors as u64);
+                    break;
+                }
+                Err(e) => return Err(TestCaseError::fail(e.to_string())),
+            }
+        }
+        for (&old, &new) in &model {
+            prop_assert_eq!(store.lookup(old), Some(new));
+        }
+        prop_assert_eq!(store.usage().unwrap().to_string(), format!("{}/{} 0", model.len() as u64 * chunk, sectors));
+    }
+}
