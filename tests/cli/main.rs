@@ -2,4 +2,5 @@
 
 mod docs;
 mod multicall;
+mod rcow;
 mod support;

@@ -1,0 +1,587 @@
+//! The persistent exception store ("P"), driven the way dm-snap.c drives
+//! dm-snap-persistent.c: allocate a chunk, let the caller copy the origin
+//! data into it, commit the exception (batched), and only then let the
+//! origin write through.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use super::area::{Exception, Geometry};
+use super::chunk;
+use super::error::CowError;
+use super::header::{Header, HEADER_LEN};
+use super::map::ExceptionMap;
+use super::scan::{scan, Mode};
+use crate::io::BlockIo;
+
+/// The store's space accounting, as the snapshot target's status line prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Usage {
+    /// Sectors handed out so far, metadata included.
+    pub sectors_allocated: u64,
+    /// Size of the COW device in sectors, as of this call.
+    pub total_sectors: u64,
+    /// Sectors of header and metadata areas.
+    pub metadata_sectors: u64,
+}
+
+impl fmt::Display for Usage {
+    /// `<allocated>/<total> <metadata>`, the kernel's status format.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{} {}",
+            self.sectors_allocated, self.total_sectors, self.metadata_sectors
+        )
+    }
+}
+
+/// The store letter in a snapshot table (`P` or `N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreType {
+    /// On-disk header and metadata areas; survives reloads.
+    Persistent,
+    /// In memory only; lost on unload.
+    Transient,
+}
+
+/// The next run of exceptions a merge should copy back to the origin: the last
+/// committed exception and the `count - 1` before it that continue it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MergeRun {
+    /// Origin chunk of the last exception of the run.
+    pub last_old_chunk: u64,
+    /// COW chunk of the last exception of the run.
+    pub last_new_chunk: u64,
+    /// Exceptions in the run (old and new both consecutive), at least 1.
+    pub count: u64,
+}
+
+impl MergeRun {
+    /// First origin chunk of the run.
+    pub fn first_old_chunk(&self) -> u64 {
+        self.last_old_chunk + 1 - self.count
+    }
+
+    /// First COW chunk of the run.
+    pub fn first_new_chunk(&self) -> u64 {
+        self.last_new_chunk + 1 - self.count
+    }
+}
+
+/// What a snapshot target needs from an exception store; both [`PersistentStore`]
+/// and [`super::TransientStore`] implement it.
+///
+/// Protocol (as dm-snap.c): on the first write to an un-remapped origin chunk,
+/// [`allocate`](Self::allocate) a COW chunk, copy the origin chunk into it
+/// (the caller owns the data path), then [`commit`](Self::commit) or
+/// [`commit_batch`](Self::commit_batch); only after that returns `Ok` may the
+/// origin write proceed. On `Full` or an I/O error the target calls
+/// [`invalidate`](Self::invalidate) (or, for `PO`, reports overflow).
+pub trait ExceptionStore: Send {
+    /// `P` or `N`.
+    fn store_type(&self) -> StoreType;
+    /// Chunk size in sectors (for `P`, the header's, which overrides the table's).
+    fn chunk_size(&self) -> u32;
+    /// Whether the store is still usable; an invalid store refuses allocation and commits.
+    fn is_valid(&self) -> bool;
+    /// The COW chunk holding origin chunk `old_chunk`, if committed.
+    fn lookup(&self, old_chunk: u64) -> Option<u64>;
+    /// Number of committed exceptions.
+    fn exception_count(&self) -> u64;
+    /// Byte offset on the COW device of chunk `chunk`, where the caller copies data to and reads it from.
+    fn chunk_offset(&self, chunk: u64) -> Option<u64> {
+        chunk.checked_mul(u64::from(self.chunk_size()) * 512)
+    }
+    /// Hand out the next free COW data chunk (`Full` when the device has no whole chunk left).
+    fn allocate(&mut self) -> Result<u64, CowError>;
+    /// Make one exception durable (data chunk already written by the caller).
+    fn commit(&mut self, exception: Exception) -> Result<(), CowError> {
+        self.commit_batch(&[exception])
+    }
+    /// Make several exceptions durable with as few flushes and area writes as the format allows.
+    fn commit_batch(&mut self, batch: &[Exception]) -> Result<(), CowError>;
+    /// Mark the store invalid for good (header `valid = 0`, written at once).
+    fn invalidate(&mut self) -> Result<(), CowError>;
+    /// Space accounting, with the device size re-read now.
+    fn usage(&self) -> Result<Usage, CowError>;
+    /// The next run to merge back, or `None` when the merge is complete.
+    fn prepare_merge(&mut self) -> Result<Option<MergeRun>, CowError>;
+    /// Forget the last `count` committed exceptions after they were copied back (durably).
+    fn commit_merge(&mut self, count: u64) -> Result<(), CowError>;
+}
+
+/// How [`PersistentStore::open`] found the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenReport {
+    /// The device had no header (magic 0) and was initialised, as at kernel table load.
+    pub initialised: bool,
+    /// The table asked for this chunk size but the header's was used instead.
+    pub overridden_chunk_size: Option<u32>,
+}
+
+/// The kernel's persistent exception store over a [`BlockIo`].
+///
+/// Keep an `Arc` of the device to write data chunks: `Arc<D>` is itself a `BlockIo`.
+#[derive(Debug)]
+pub struct PersistentStore<D: BlockIo> {
+    disk: D,
+    header: Header,
+    geometry: Geometry,
+    valid: bool,
+    next_free: u64,
+    current_area: u64,
+    current_committed: u64,
+    area: Vec<u8>,
+    map: ExceptionMap,
+    pending: BTreeSet<u64>,
+    report: OpenReport,
+}
+
+/// `next_free` of an empty store: header and area 0 are in use.
+const FIRST_DATA_CHUNK: u64 = 2;
+
+impl<D: BlockIo> PersistentStore<D> {
+    /// Write a fresh store: area 0 zeroed, then chunk 0 with a valid version-1 header.
+    ///
+    /// The kernel writes the header first; zeroing area 0 first means a crash in
+    /// between leaves a device without a header, never a header over stale records.
+    pub fn create(disk: D, chunk_size: u32) -> Result<Self, CowError> {
+        chunk::validate_kernel(u64::from(chunk_size), 512)?;
+        let geometry = Geometry::new(chunk_size);
+        let device_bytes = size(&disk)?;
+        let needed = geometry.chunk_bytes() * FIRST_DATA_CHUNK;
+        if device_bytes < needed {
+            return Err(CowError::Truncated {
+                what: "header and metadata area 0".into(),
+                needed,
+                device_bytes,
+            });
+        }
+        let header = Header::new(chunk_size);
+        let zero = vec![0u8; chunk_buf_len(&geometry)?];
+        write(
+            &disk,
+            &zero,
+            geometry.chunk_bytes(),
+            "zeroing metadata area 0",
+        )?;
+        flush(&disk, "flushing metadata area 0")?;
+        write(
+            &disk,
+            &header.encode_chunk(zero.len()),
+            0,
+            "writing the COW header",
+        )?;
+        flush(&disk, "flushing the COW header")?;
+        Ok(Self::empty(disk, header, geometry, zero))
+    }
+
+    /// Open as the kernel does at table load: initialise a fresh device (magic 0),
+    /// refuse a damaged one, load an existing one. `chunk_size` is the table's
+    /// (0 = the header's, or 32 sectors for a fresh device); the header's wins.
+    /// Chunk sizes are checked against 512-byte blocks; a target over devices with
+    /// larger logical blocks checks [`super::validate_chunk_size_kernel`] itself first.
+    pub fn open(disk: D, chunk_size: u32) -> Result<Self, CowError> {
+        if chunk_size != 0 {
+            chunk::validate_kernel(u64::from(chunk_size), 512)?;
+        }
+        match read_header(&disk)? {
+            None => {
+                let chunk_size = if chunk_size == 0 {
+                    chunk::KERNEL_DEFAULT_CHUNK_SECTORS as u32
+                } else {
+                    chunk_size
+                };
+                let mut store = Self::create(disk, chunk_size)?;
+                store.report.initialised = true;
+                Ok(store)
+            }
+            Some(header) => {
+                let mut store = Self::load_with(disk, header)?;
+                if chunk_size != 0 && chunk_size != header.chunk_size {
+                    store.report.overridden_chunk_size = Some(chunk_size);
+                }
+                Ok(store)
+            }
+        }
+    }
+
+    /// Load an existing store without writing anything; a device with no header is [`CowError::NotACow`].
+    pub fn load(disk: D) -> Result<Self, CowError> {
+        match read_header(&disk)? {
+            None => Err(CowError::NotACow),
+            Some(header) => Self::load_with(disk, header),
+        }
+    }
+
+    fn load_with(disk: D, header: Header) -> Result<Self, CowError> {
+        chunk::validate_kernel(u64::from(header.chunk_size), 512)?;
+        let geometry = Geometry::new(header.chunk_size);
+        // Check the size before allocating an area buffer: a hostile header may claim 1 GiB chunks.
+        let device_bytes = size(&disk)?;
+        let needed = geometry.chunk_bytes() * FIRST_DATA_CHUNK;
+        if device_bytes < needed {
+            return Err(CowError::Truncated {
+                what: "header and metadata area 0".into(),
+                needed,
+                device_bytes,
+            });
+        }
+        let area = vec![0u8; chunk_buf_len(&geometry)?];
+        let mut store = Self::empty(disk, header, geometry, area);
+        if !header.is_valid() {
+            // As the kernel: an invalid snapshot's exceptions are never read.
+            store.valid = false;
+            return Ok(store);
+        }
+        let mut map = ExceptionMap::new();
+        let found = scan(
+            &store.disk,
+            &geometry,
+            Mode::Strict,
+            &mut Vec::new(),
+            |_, e| {
+                map.insert(e.old_chunk, e.new_chunk);
+            },
+        )?;
+        let next_free = found
+            .max_new_chunk
+            .map_or(FIRST_DATA_CHUNK, |max| (max + 1).max(FIRST_DATA_CHUNK));
+        store.next_free = geometry.skip_metadata(next_free);
+        store.current_area = found.current_area;
+        store.current_committed = found.current_committed;
+        store.area = found.area;
+        store.map = map;
+        Ok(store)
+    }
+
+    fn empty(disk: D, header: Header, geometry: Geometry, area: Vec<u8>) -> Self {
+        Self {
+            disk,
+            header,
+            geometry,
+            valid: header.is_valid(),
+            next_free: FIRST_DATA_CHUNK,
+            current_area: 0,
+            current_committed: 0,
+            area,
+            map: ExceptionMap::new(),
+            pending: BTreeSet::new(),
+            report: OpenReport {
+                initialised: false,
+                overridden_chunk_size: None,
+            },
+        }
+    }
+
+    /// How `open` found the device.
+    pub fn open_report(&self) -> OpenReport {
+        self.report
+    }
+
+    /// The header as last read or written.
+    pub fn header(&self) -> Header {
+        self.header
+    }
+
+    /// The area layout.
+    pub fn geometry(&self) -> Geometry {
+        self.geometry
+    }
+
+    /// The device.
+    pub fn disk(&self) -> &D {
+        &self.disk
+    }
+
+    /// The next chunk `allocate` would hand out.
+    pub fn next_free(&self) -> u64 {
+        self.next_free
+    }
+
+    /// The area new records go into, and how many it holds.
+    pub fn current_area(&self) -> (u64, u64) {
+        (self.current_area, self.current_committed)
+    }
+
+    /// The in-memory exception table (for iteration and measurement).
+    pub fn exceptions(&self) -> &ExceptionMap {
+        &self.map
+    }
+
+    fn area_offset(&self, area: u64) -> Result<u64, CowError> {
+        self.geometry
+            .chunk_offset(self.geometry.area_location(area))
+            .ok_or_else(|| CowError::Truncated {
+                what: format!("metadata area {area}"),
+                needed: u64::MAX,
+                device_bytes: size(&self.disk).unwrap_or(0),
+            })
+    }
+
+    /// Durably write the in-memory current area: flush first so the data chunks
+    /// (and a zeroed next area) are stable before the records that point at
+    /// them, then write, then flush again (the kernel's PREFLUSH|FUA).
+    fn write_current_area(&self) -> Result<(), CowError> {
+        let offset = self.area_offset(self.current_area)?;
+        flush(&self.disk, "flushing data before a metadata area")?;
+        write(
+            &self.disk,
+            &self.area,
+            offset,
+            &format!("writing metadata area {}", self.current_area),
+        )?;
+        flush(
+            &self.disk,
+            &format!("flushing metadata area {}", self.current_area),
+        )
+    }
+
+    /// The area just filled: zero the next one on disk before this one is written,
+    /// so a reader that walks on from a full area finds an end marker, not stale bytes.
+    fn write_full_area(&mut self) -> Result<(), CowError> {
+        let next = self.area_offset(self.current_area + 1)?;
+        let zero = vec![0u8; self.area.len()];
+        write(
+            &self.disk,
+            &zero,
+            next,
+            &format!("zeroing metadata area {}", self.current_area + 1),
+        )?;
+        self.write_current_area()?;
+        self.current_area += 1;
+        self.current_committed = 0;
+        self.area.fill(0);
+        Ok(())
+    }
+
+    fn check_batch(&self, batch: &[Exception]) -> Result<(), CowError> {
+        let mut olds = BTreeSet::new();
+        let mut news = BTreeSet::new();
+        for e in batch {
+            if !self.pending.contains(&e.new_chunk) || !news.insert(e.new_chunk) {
+                return Err(CowError::NotAllocated {
+                    new_chunk: e.new_chunk,
+                });
+            }
+            if self.map.get(e.old_chunk).is_some() || !olds.insert(e.old_chunk) {
+                return Err(CowError::AlreadyRemapped {
+                    old_chunk: e.old_chunk,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn commit_records(&mut self, batch: &[Exception]) -> Result<(), CowError> {
+        let epa = self.geometry.exceptions_per_area();
+        let mut staged = Vec::with_capacity(batch.len());
+        for e in batch {
+            e.encode_at(&mut self.area, self.current_committed);
+            self.current_committed += 1;
+            staged.push(*e);
+            if self.current_committed == epa {
+                self.write_full_area()?;
+                self.publish(&mut staged);
+            }
+        }
+        if !staged.is_empty() {
+            self.write_current_area()?;
+            self.publish(&mut staged);
+        }
+        Ok(())
+    }
+
+    /// Records are durable: make them visible to lookups.
+    fn publish(&mut self, staged: &mut Vec<Exception>) {
+        for e in staged.drain(..) {
+            self.pending.remove(&e.new_chunk);
+            self.map.insert(e.old_chunk, e.new_chunk);
+        }
+    }
+
+    fn write_header(&mut self) -> Result<(), CowError> {
+        let chunk = self.header.encode_chunk(self.area.len());
+        write(&self.disk, &chunk, 0, "writing the COW header")?;
+        flush(&self.disk, "flushing the COW header")
+    }
+}
+
+impl<D: BlockIo> ExceptionStore for PersistentStore<D> {
+    fn store_type(&self) -> StoreType {
+        StoreType::Persistent
+    }
+
+    fn chunk_size(&self) -> u32 {
+        self.header.chunk_size
+    }
+
+    fn is_valid(&self) -> bool {
+        self.valid
+    }
+
+    fn lookup(&self, old_chunk: u64) -> Option<u64> {
+        self.map.get(old_chunk)
+    }
+
+    fn exception_count(&self) -> u64 {
+        self.map.len()
+    }
+
+    fn allocate(&mut self) -> Result<u64, CowError> {
+        if !self.valid {
+            return Err(CowError::Invalidated);
+        }
+        let cow_sectors = size(&self.disk)? / 512;
+        let chunk = self.geometry.chunk_sectors();
+        // The kernel's test: the chunk after next_free must still start inside the device.
+        if (self.next_free + 1).saturating_mul(chunk) > cow_sectors {
+            return Err(CowError::Full {
+                next_free: self.next_free,
+                chunk_size: chunk,
+                cow_sectors,
+            });
+        }
+        let new_chunk = self.next_free;
+        self.next_free = self.geometry.skip_metadata(self.next_free + 1);
+        self.pending.insert(new_chunk);
+        Ok(new_chunk)
+    }
+
+    fn commit_batch(&mut self, batch: &[Exception]) -> Result<(), CowError> {
+        if !self.valid {
+            return Err(CowError::Invalidated);
+        }
+        self.check_batch(batch)?;
+        let result = self.commit_records(batch);
+        if result.is_err() {
+            // As the kernel: a failed metadata write leaves the snapshot invalid.
+            let _ = self.invalidate();
+        }
+        result
+    }
+
+    fn invalidate(&mut self) -> Result<(), CowError> {
+        self.valid = false;
+        self.pending.clear();
+        self.header.valid = 0;
+        self.write_header()
+    }
+
+    fn usage(&self) -> Result<Usage, CowError> {
+        let chunk = self.geometry.chunk_sectors();
+        Ok(Usage {
+            sectors_allocated: self.next_free * chunk,
+            total_sectors: size(&self.disk)? / 512,
+            metadata_sectors: (self.current_area + 2) * chunk,
+        })
+    }
+
+    fn prepare_merge(&mut self) -> Result<Option<MergeRun>, CowError> {
+        if !self.valid {
+            return Err(CowError::Invalidated);
+        }
+        if self.current_committed == 0 {
+            if self.current_area == 0 {
+                return Ok(None);
+            }
+            self.current_area -= 1;
+            let mut area = std::mem::take(&mut self.area);
+            let read =
+                super::area::read_area(&self.disk, &self.geometry, self.current_area, &mut area);
+            self.area = area;
+            read?;
+            self.current_committed = self.geometry.exceptions_per_area();
+        }
+        let decode = |index: u64| {
+            Exception::decode_at(&self.area, index).ok_or(CowError::MergeTooMany {
+                requested: index + 1,
+                available: self.current_committed,
+            })
+        };
+        let last = decode(self.current_committed - 1)?;
+        let mut count = 1;
+        while count < self.current_committed {
+            let e = decode(self.current_committed - 1 - count)?;
+            if e.old_chunk.checked_add(count) != Some(last.old_chunk)
+                || e.new_chunk.checked_add(count) != Some(last.new_chunk)
+            {
+                break;
+            }
+            count += 1;
+        }
+        Ok(Some(MergeRun {
+            last_old_chunk: last.old_chunk,
+            last_new_chunk: last.new_chunk,
+            count,
+        }))
+    }
+
+    fn commit_merge(&mut self, count: u64) -> Result<(), CowError> {
+        if count > self.current_committed {
+            return Err(CowError::MergeTooMany {
+                requested: count,
+                available: self.current_committed,
+            });
+        }
+        let first = self.current_committed - count;
+        let mut merged = Vec::new();
+        for index in first..self.current_committed {
+            if let Some(e) = Exception::decode_at(&self.area, index) {
+                merged.push(e);
+            }
+            Exception {
+                old_chunk: 0,
+                new_chunk: 0,
+            }
+            .encode_at(&mut self.area, index);
+        }
+        self.write_current_area()?;
+        for e in merged {
+            self.map.remove(e.old_chunk);
+        }
+        self.current_committed = first;
+        // Only for status, as in the kernel: the merge is done when allocated == metadata.
+        self.next_free =
+            self.geometry.area_location(self.current_area) + self.current_committed + 1;
+        Ok(())
+    }
+}
+
+/// Read and decode chunk 0's header: `None` for a fresh device.
+pub fn read_header(disk: &dyn BlockIo) -> Result<Option<Header>, CowError> {
+    let device_bytes = size(disk)?;
+    if device_bytes < HEADER_LEN as u64 {
+        return Err(CowError::Truncated {
+            what: "COW header".into(),
+            needed: HEADER_LEN as u64,
+            device_bytes,
+        });
+    }
+    let mut bytes = [0u8; HEADER_LEN];
+    disk.read_exact_at(&mut bytes, 0)
+        .map_err(|e| CowError::io("reading the COW header at byte 0", e))?;
+    Header::decode(&bytes)
+}
+
+fn chunk_buf_len(geometry: &Geometry) -> Result<usize, CowError> {
+    usize::try_from(geometry.chunk_bytes()).map_err(|_| CowError::ChunkSizeTooLarge {
+        chunk_size: geometry.chunk_sectors(),
+        limit: chunk::KERNEL_MAX_CHUNK_SECTORS,
+    })
+}
+
+pub(crate) fn size(disk: &dyn BlockIo) -> Result<u64, CowError> {
+    disk.size_bytes()
+        .map_err(|e| CowError::io("reading the COW device size", e))
+}
+
+fn write(disk: &dyn BlockIo, buf: &[u8], offset: u64, what: &str) -> Result<(), CowError> {
+    disk.write_all_at(buf, offset)
+        .map_err(|e| CowError::io(format!("{what} at byte {offset}"), e))
+}
+
+fn flush(disk: &dyn BlockIo, what: &str) -> Result<(), CowError> {
+    disk.flush().map_err(|e| CowError::io(what, e))
+}
