@@ -13,6 +13,8 @@ use thiserror::Error;
 
 use crate::dm::RawLine;
 
+pub mod kernel;
+
 /// Which implementation a [`Backend`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BackendKind {
