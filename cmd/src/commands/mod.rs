@@ -3,10 +3,18 @@
 use crate::Program;
 
 pub mod rcow;
+pub mod rdmsetup;
 
 /// The registry that `rlvm`, the shims and the doc generator read.
-pub(crate) const PROGRAMS: &[Program] = &[Program {
-    name: "rcow",
-    command: rcow::command,
-    run: rcow::run,
-}];
+pub(crate) const PROGRAMS: &[Program] = &[
+    Program {
+        name: "rcow",
+        command: rcow::command,
+        run: rcow::run,
+    },
+    Program {
+        name: "rdmsetup",
+        command: rdmsetup::command,
+        run: rdmsetup::run,
+    },
+];

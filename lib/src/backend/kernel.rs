@@ -115,14 +115,13 @@ fn translate(error: DmError, name: &str, op: Op, kernel_reason: Option<String>) 
 }
 
 /// The errno half of [`translate`].
-fn translate_errno(
-    errno: i32,
-    name: &str,
-    op: Op,
-    kernel_reason: Option<String>,
-) -> BackendError {
+fn translate_errno(errno: i32, name: &str, op: Op, kernel_reason: Option<String>) -> BackendError {
     let name = name.to_string();
-    let reason = || kernel_reason.clone().unwrap_or_else(|| "see kernel log".to_string());
+    let reason = || {
+        kernel_reason
+            .clone()
+            .unwrap_or_else(|| "see kernel log".to_string())
+    };
     match errno {
         libc::ENXIO | libc::ENODEV => BackendError::NoSuchDevice { name },
         libc::EBUSY => BackendError::DeviceBusy {
@@ -787,7 +786,10 @@ mod tests {
             assert!(got.to_string().contains("vg-snap"), "{got}");
         }
         let refused = translate_errno(libc::EINVAL, "vg-snap", Op::Load, None);
-        assert_eq!(refused.to_string(), "vg-snap: table refused: see kernel log");
+        assert_eq!(
+            refused.to_string(),
+            "vg-snap: table refused: see kernel log"
+        );
         let busy = translate_errno(libc::EBUSY, "vg-base", Op::Remove, None);
         assert_eq!(
             busy.to_string(),
