@@ -3,4 +3,5 @@
 mod docs;
 mod multicall;
 mod rcow;
+mod rdmsetup;
 mod support;
