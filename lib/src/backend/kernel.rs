@@ -124,6 +124,8 @@ fn translate_errno(errno: i32, name: &str, op: Op, kernel_reason: Option<String>
     };
     match errno {
         libc::ENXIO | libc::ENODEV => BackendError::NoSuchDevice { name },
+        // The kernel refuses a taken name on create with EBUSY (dm_hash_insert).
+        libc::EBUSY if op == Op::Create => BackendError::AlreadyExists { name },
         libc::EBUSY => BackendError::DeviceBusy {
             name,
             reason: match op {
@@ -564,9 +566,21 @@ impl Backend for KernelBackend {
                 Ok(())
             }
             Err(e) => {
-                let reason = (errno_of(&e) == Some(libc::EINVAL))
-                    .then(|| log.dm_reason())
-                    .flatten();
+                let errno = errno_of(&e);
+                let reason = log.dm_reason();
+                // ENXIO/ENODEV from a load is either our device missing or a
+                // device the table names missing (dm_get_device); only the
+                // first is NoSuchDevice.
+                if matches!(errno, Some(libc::ENXIO) | Some(libc::ENODEV))
+                    && self.raw_info(name, Op::Info).is_ok()
+                {
+                    return Err(BackendError::InvalidTable {
+                        name: name.to_string(),
+                        reason: reason.unwrap_or_else(|| {
+                            "a device the table names does not exist (see kernel log)".into()
+                        }),
+                    });
+                }
                 Err(translate(e, name, Op::Load, reason))
             }
         }
@@ -774,6 +788,7 @@ mod tests {
             (libc::ENODEV, Op::Remove, "NoSuchDevice"),
             (libc::EBUSY, Op::Remove, "DeviceBusy"),
             (libc::EEXIST, Op::Create, "AlreadyExists"),
+            (libc::EBUSY, Op::Create, "AlreadyExists"),
             (libc::EINVAL, Op::Load, "InvalidTable"),
             (libc::EPERM, Op::Create, "PermissionDenied"),
             (libc::EACCES, Op::Create, "PermissionDenied"),
