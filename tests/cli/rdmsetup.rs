@@ -46,11 +46,24 @@ fn help_and_bad_command_lines() {
     assert_exit(&rdmsetup(&[], &["bogus"], ""), 3);
     assert_exit(&rdmsetup(&[], &["create"], ""), 3);
     assert_exit(&rdmsetup(&[], &["message", "x"], ""), 3);
-    assert_exit(&rdmsetup(&[], &["suspend", "x", "--flush-everything"], ""), 3);
+    assert_exit(
+        &rdmsetup(&[], &["suspend", "x", "--flush-everything"], ""),
+        3,
+    );
     let help = rdmsetup(&[], &["--help"], "");
     let text = String::from_utf8_lossy(&help.stdout);
-    for command in ["create", "reload", "remove_all", "info", "mknodes", "targets"] {
-        assert!(text.contains(command), "{command} missing from help:\n{text}");
+    for command in [
+        "create",
+        "reload",
+        "remove_all",
+        "info",
+        "mknodes",
+        "targets",
+    ] {
+        assert!(
+            text.contains(command),
+            "{command} missing from help:\n{text}"
+        );
     }
 }
 
@@ -93,7 +106,11 @@ fn bad_tables_name_line_and_field_before_any_backend() {
     // RLVM_BACKEND=kernel on a host without dm: the table error still wins,
     // so it is reported the same everywhere.
     let kernel = [("RLVM_BACKEND", "kernel")];
-    let out = rdmsetup(&kernel, &["create", "vg-x", "--table", "0 x linear 8:0 0"], "");
+    let out = rdmsetup(
+        &kernel,
+        &["create", "vg-x", "--table", "0 x linear 8:0 0"],
+        "",
+    );
     assert_exit(&out, 1);
     one_line_error(&out, "line 1: length \"x\" is not a number of sectors");
 

@@ -960,4 +960,109 @@ mod tests {
         );
         assert_eq!(render_deps(None, &[]), "0 dependencies\t:\n");
     }
+
+    /// A device as the QEMU run saw it: (name, minor, Stat, open, event, uuid).
+    fn seen(
+        name: &str,
+        minor: u32,
+        stat: &str,
+        open: i32,
+        event_nr: u32,
+        uuid: &str,
+    ) -> DeviceInfo {
+        let stat: Vec<char> = stat.chars().collect();
+        DeviceInfo {
+            name: name.into(),
+            uuid: uuid.into(),
+            major: 253,
+            minor,
+            open_count: open,
+            event_nr,
+            suspended: stat[2] == 's',
+            read_only: stat[3] == 'r',
+            live_table: stat[0] == 'L',
+            inactive_table: stat[1] == 'I',
+            target_count: 1,
+        }
+    }
+
+    /// Byte for byte what real dmsetup 1.02.185 printed on Debian's 6.1
+    /// kernel in tests/qemu/scenarios/10-rdmsetup-kernel-backend.sh.
+    #[test]
+    fn goldens_captured_from_dmsetup_in_qemu() {
+        let base = "LVM-rdmsetupbase000000000000000000";
+        let snap = "LVM-rdmsetupsnap000000000000000000";
+        let mid_load = [
+            seen("vg-base", 0, "LIsw", 0, 0, base),
+            seen("vg-base-real", 1, "L--w", 2, 0, ""),
+            seen("vg-snap", 3, "L--w", 0, 0, snap),
+            seen("vg-snap-cow", 2, "L--w", 1, 0, ""),
+        ];
+        let default = parse_fields(DEFAULT_FIELDS).unwrap();
+        assert_eq!(
+            render_info_columns(&mid_load, &default, &ReportStyle::new(false, None)),
+            "Name             Maj Min Stat Open Targ Event  UUID                              \n\
+             vg-base          253   0 LIsw    0    1      0 LVM-rdmsetupbase000000000000000000\n\
+             vg-base-real     253   1 L--w    2    1      0                                   \n\
+             vg-snap          253   3 L--w    0    1      0 LVM-rdmsetupsnap000000000000000000\n\
+             vg-snap-cow      253   2 L--w    1    1      0                                   \n"
+        );
+        let mut live = mid_load.clone();
+        live[0] = seen("vg-base", 0, "L--w", 0, 0, base);
+        assert_eq!(
+            render_info_columns(&live, &default, &ReportStyle::new(false, Some(","))),
+            "Name,Maj,Min,Stat,Open,Targ,Event,UUID\n\
+             vg-base,253,0,L--w,0,1,0,LVM-rdmsetupbase000000000000000000\n\
+             vg-base-real,253,1,L--w,2,1,0,\n\
+             vg-snap,253,3,L--w,0,1,0,LVM-rdmsetupsnap000000000000000000\n\
+             vg-snap-cow,253,2,L--w,1,1,0,\n"
+        );
+        assert_eq!(
+            render_info_columns(
+                &live,
+                &parse_fields("uuid,name,devno").unwrap(),
+                &ReportStyle::new(false, None)
+            ),
+            "UUID                               Name             DevNo\n\
+             LVM-rdmsetupbase000000000000000000 vg-base          253:0\n\
+             \x20                                  vg-base-real     253:1\n\
+             LVM-rdmsetupsnap000000000000000000 vg-snap          253:3\n\
+             \x20                                  vg-snap-cow      253:2\n"
+        );
+        assert_eq!(
+            render_info_long(&live[0], Some(256)) + &render_info_long(&live[1], Some(256)),
+            "Name:              vg-base\nState:             ACTIVE\nRead Ahead:        256\n\
+             Tables present:    LIVE\nOpen count:        0\nEvent number:      0\n\
+             Major, minor:      253, 0\nNumber of targets: 1\n\
+             UUID: LVM-rdmsetupbase000000000000000000\n\n\
+             Name:              vg-base-real\nState:             ACTIVE\nRead Ahead:        256\n\
+             Tables present:    LIVE\nOpen count:        2\nEvent number:      0\n\
+             Major, minor:      253, 1\nNumber of targets: 1\n\n"
+        );
+        let twin = seen("r-twin", 5, "L--r", 0, 0, "TWIN-by-rdmsetup");
+        assert!(render_info_long(&twin, Some(256))
+            .starts_with("Name:              r-twin\nState:             ACTIVE (READ-ONLY)\n"));
+        let status: String = [
+            ("c2-cow", "0 64 linear "),
+            ("vg-base", "0 16384 snapshot-origin "),
+            ("vg-small", "0 16384 snapshot Invalid"),
+            ("vg-snap", "0 16384 snapshot 112/8192 16"),
+        ]
+        .iter()
+        .map(|(n, l)| {
+            let mut raw: RawLine = l.parse().unwrap();
+            raw.params = l.splitn(4, ' ').nth(3).unwrap_or("").to_string();
+            render_lines(Some(n), &[raw])
+        })
+        .collect();
+        assert_eq!(
+            status,
+            "c2-cow: 0 64 linear \nvg-base: 0 16384 snapshot-origin \n\
+             vg-small: 0 16384 snapshot Invalid\nvg-snap: 0 16384 snapshot 112/8192 16\n"
+        );
+        assert_eq!(
+            render_deps(Some("vg-snap"), &[(253, 2), (253, 1)]),
+            "vg-snap: 2 dependencies\t: (253, 2) (253, 1)\n"
+        );
+    }
 }
