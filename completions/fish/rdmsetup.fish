@@ -67,7 +67,7 @@ complete -c rdmsetup -n "__fish_rdmsetup_using_subcommand clear" -s h -l help -d
 complete -c rdmsetup -n "__fish_rdmsetup_using_subcommand table" -l inactive -d 'The inactive table instead of the live one'
 complete -c rdmsetup -n "__fish_rdmsetup_using_subcommand table" -s h -l help -d 'Print help'
 complete -c rdmsetup -n "__fish_rdmsetup_using_subcommand status" -s h -l help -d 'Print help'
-complete -c rdmsetup -n "__fish_rdmsetup_using_subcommand ls" -l tree -d 'Not supported yet; refused'
+complete -c rdmsetup -n "__fish_rdmsetup_using_subcommand ls" -l tree -d 'Draw the dependency tree (dmsetup\'s default tree options, ASCII)'
 complete -c rdmsetup -n "__fish_rdmsetup_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c rdmsetup -n "__fish_rdmsetup_using_subcommand info" -s o -l options -d 'Fields for -c: name,major,minor,attr,open,segments,events,uuid,devno' -r
 complete -c rdmsetup -n "__fish_rdmsetup_using_subcommand info" -l separator -d 'Field separator (turns column alignment off)' -r

@@ -122,7 +122,7 @@ enum Command {
     },
     /// List devices as `name<TAB>(major:minor)`.
     Ls {
-        /// Not supported yet; refused.
+        /// Draw the dependency tree (dmsetup's default tree options, ASCII).
         #[arg(long)]
         tree: bool,
     },
@@ -347,10 +347,21 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             print_per_device(backend.as_ref(), name, out, |b, n| b.status(n))?;
         }
         Command::Ls { tree } => {
+            let backend = backend()?;
+            let devices = backend.list()?;
             if tree {
-                bail!("ls --tree is not implemented yet");
+                if devices.is_empty() {
+                    writeln!(out, "No devices found")?;
+                    return Ok(());
+                }
+                let mut deps = Vec::new();
+                for d in &devices {
+                    deps.push(backend.deps(&d.name)?);
+                }
+                out.write_all(render_tree(&devices, &deps).as_bytes())?;
+            } else {
+                out.write_all(render_ls(&devices).as_bytes())?;
             }
-            out.write_all(render_ls(&backend()?.list()?).as_bytes())?;
         }
         Command::Info {
             name,
@@ -515,6 +526,153 @@ pub fn render_ls(devices: &[DeviceSummary]) -> String {
         .iter()
         .map(|d| format!("{}\t({}:{})\n", d.name, d.major, d.minor))
         .collect()
+}
+
+/// `ls --tree` with dmsetup's defaults (device numbers, ASCII drawing,
+/// 80 columns): libdm's dependency tree, built as `dm_tree_add_dev` builds
+/// it (devices in list order, each linked to its deps in deps order, a node
+/// leaving the top level once something uses it). `deps[i]` are the deps of
+/// `devices[i]`.
+pub fn render_tree(devices: &[DeviceSummary], deps: &[Vec<(u32, u32)>]) -> String {
+    const ROOT: usize = 0;
+    struct Node {
+        name: String,
+        devno: (u32, u32),
+        uses: Vec<usize>,
+        used_by: Vec<usize>,
+    }
+    struct Tree<'a> {
+        nodes: Vec<Node>,
+        devices: &'a [DeviceSummary],
+        deps: &'a [Vec<(u32, u32)>],
+    }
+    impl Tree<'_> {
+        fn linked(&self, parent: usize, child: usize) -> bool {
+            self.nodes[parent].uses.contains(&child)
+        }
+        fn link(&mut self, parent: usize, child: usize) {
+            if !self.linked(parent, child) {
+                self.nodes[parent].uses.push(child);
+                self.nodes[child].used_by.push(parent);
+            }
+        }
+        fn unlink(&mut self, parent: usize, child: usize) {
+            self.nodes[parent].uses.retain(|&n| n != child);
+            self.nodes[child].used_by.retain(|&n| n != parent);
+        }
+        fn children(&self, node: usize, inverted: bool) -> usize {
+            if inverted {
+                if self.linked(ROOT, node) {
+                    return 0;
+                }
+                self.nodes[node].used_by.len()
+            } else {
+                if self.linked(node, ROOT) {
+                    return 0;
+                }
+                self.nodes[node].uses.len()
+            }
+        }
+        fn add(&mut self, parent: usize, devno: (u32, u32)) {
+            let found = self.nodes.iter().skip(1).position(|n| n.devno == devno);
+            let (node, new) = match found {
+                Some(i) => (i + 1, false),
+                None => {
+                    let name = self
+                        .devices
+                        .iter()
+                        .find(|d| (d.major, d.minor) == devno)
+                        .map(|d| d.name.clone())
+                        .unwrap_or_default();
+                    self.nodes.push(Node {
+                        name,
+                        devno,
+                        uses: Vec::new(),
+                        used_by: Vec::new(),
+                    });
+                    (self.nodes.len() - 1, true)
+                }
+            };
+            // _link_tree_nodes
+            if parent == ROOT {
+                if self.children(node, true) > 0 {
+                    return;
+                }
+            } else {
+                self.unlink(ROOT, node);
+            }
+            self.unlink(parent, ROOT);
+            self.link(parent, node);
+            if !new {
+                return;
+            }
+            let index = self
+                .devices
+                .iter()
+                .position(|d| (d.major, d.minor) == devno);
+            let deps = index.map(|i| self.deps[i].clone()).unwrap_or_default();
+            if deps.is_empty() {
+                self.link(node, ROOT);
+                return;
+            }
+            for dep in deps {
+                self.add(node, dep);
+            }
+        }
+        fn walk(&self, node: usize, depth: usize, more: &mut Vec<bool>, out: &mut String) {
+            let children = &self.nodes[node].uses;
+            for (i, &child) in children.iter().enumerate() {
+                let last = i + 1 == children.len();
+                let has_children = self.children(child, false) > 0;
+                if more.len() <= depth + 1 {
+                    more.resize(depth + 2, false);
+                }
+                more[depth] = !last;
+                let mut line = String::new();
+                for d in 0..depth {
+                    line.push(' ');
+                    line.push_str(if d == depth - 1 {
+                        if more[depth] {
+                            "|-"
+                        } else {
+                            "`-"
+                        }
+                    } else if more[d + 1] {
+                        "| "
+                    } else {
+                        "  "
+                    });
+                }
+                let n = &self.nodes[child];
+                line += &format!("{} ({}:{})", n.name, n.devno.0, n.devno.1);
+                // dmsetup truncates past 80 columns (one spare character).
+                if line.chars().count() > 81 {
+                    line = line.chars().take(80).collect::<String>() + "...";
+                }
+                out.push_str(&line);
+                out.push('\n');
+                if has_children {
+                    self.walk(child, depth + 1, more, out);
+                }
+            }
+        }
+    }
+    let mut tree = Tree {
+        nodes: vec![Node {
+            name: String::new(),
+            devno: (0, 0),
+            uses: Vec::new(),
+            used_by: Vec::new(),
+        }],
+        devices,
+        deps,
+    };
+    for d in devices {
+        tree.add(ROOT, (d.major, d.minor));
+    }
+    let mut out = String::new();
+    tree.walk(ROOT, 0, &mut Vec::new(), &mut out);
+    out
 }
 
 /// `info NAME`, dmsetup's long form, with its trailing blank line.
@@ -1063,6 +1221,38 @@ mod tests {
         assert_eq!(
             render_deps(Some("vg-snap"), &[(253, 2), (253, 1)]),
             "vg-snap: 2 dependencies\t: (253, 2) (253, 1)\n"
+        );
+    }
+
+    #[test]
+    fn tree_of_the_snapshot_stack() {
+        let d = |name: &str, minor| DeviceSummary {
+            name: name.into(),
+            major: 253,
+            minor,
+        };
+        let devices = [
+            d("vg-base", 0),
+            d("vg-base-real", 1),
+            d("vg-snap", 3),
+            d("vg-snap-cow", 2),
+        ];
+        let deps = [
+            vec![(253, 1)],
+            vec![(7, 0)],
+            vec![(253, 2), (253, 1)],
+            vec![(7, 0)],
+        ];
+        assert_eq!(
+            render_tree(&devices, &deps),
+            "vg-base (253:0)\n \
+             `-vg-base-real (253:1)\n    \
+             `- (7:0)\n\
+             vg-snap (253:3)\n \
+             |-vg-snap-cow (253:2)\n \
+             |  `- (7:0)\n \
+             `-vg-base-real (253:1)\n    \
+             `- (7:0)\n"
         );
     }
 }

@@ -36,6 +36,7 @@ expect_fail() {
 
 pv=$(new_loop pv 32M)
 same ls
+same ls --tree
 same table
 same info
 rdmsetup version | tee "$RESULTS/version.txt"
@@ -64,7 +65,7 @@ rdmsetup resume vg-snap
 rdmsetup resume vg-base
 expect_eq "$(rdmsetup info -c --noheadings -o attr vg-base)" "L--w" "origin live again"
 
-for cmd in ls table status info "info -c" deps "info -c -o name,major,minor --noheadings" \
+for cmd in ls "ls --tree" table status info "info -c" deps "info -c -o name,major,minor --noheadings" \
     "info -c --separator ," "info -c -o uuid,name,devno" "table vg-snap" "status vg-snap" \
     "info vg-snap" "info -c vg-snap" "deps vg-snap" "status vg-base"; do
     # shellcheck disable=SC2086
@@ -143,6 +144,7 @@ for i in 0 1 2 3 4; do write_block "$INPUT/new.bin" /dev/mapper/vg-base 4096 "$i
 expect_eq "$(dm_status vg-small)" "Invalid" "overfilled snapshot is Invalid"
 same status
 same info -c
+same ls --tree
 same info vg-small
 expect_eq "$(rdmsetup info -c --noheadings -o events vg-small)" "1" "invalidation raised the event counter"
 rdmsetup wait vg-small 0 --timeout 5
