@@ -35,10 +35,6 @@ const UDEV_CONTROL: &str = "/run/udev/control";
 const UDEV_NODE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often `wait_event` looks at the event counter.
 const WAIT_POLL: Duration = Duration::from_millis(100);
-/// Extra attempts for a remove that fails with EBUSY (on top of the crate's own five).
-const REMOVE_RETRIES: usize = 3;
-/// Pause between those attempts (dmsetup `--retry` also sleeps 200 ms).
-const REMOVE_RETRY_DELAY: Duration = Duration::from_millis(200);
 
 /// The kernel backend. One open control node; safe to share between threads.
 pub struct KernelBackend {
@@ -192,52 +188,53 @@ impl KernelLog {
     /// The device-mapper lines logged since `mark`, prefixes stripped, joined by "; ".
     fn dm_reason(self) -> Option<String> {
         let mut file = self.0?;
-        let mut lines = Vec::new();
+        let mut records = Vec::new();
         let mut buf = vec![0u8; 8192];
         // One record per read; stop at EAGAIN (no more) or after a bound.
         for _ in 0..256 {
             match file.read(&mut buf) {
                 Ok(0) => break,
-                Ok(n) => {
-                    let record = String::from_utf8_lossy(&buf[..n]);
-                    let Some((_, message)) = record.split_once(';') else {
-                        continue;
-                    };
-                    let message = message.lines().next().unwrap_or("").trim();
-                    if let Some(rest) = message.strip_prefix("device-mapper: ") {
-                        // "table: 254:2: snapshot: Chunk size is not a power of 2 (-EINVAL)"
-                        let rest = rest
-                            .strip_prefix("table: ")
-                            .or_else(|| rest.strip_prefix("ioctl: "))
-                            .unwrap_or(rest);
-                        lines.push(rest.to_string());
-                    }
-                }
+                Ok(n) => records.push(String::from_utf8_lossy(&buf[..n]).into_owned()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 // EPIPE means records were overwritten; keep reading.
                 Err(e) if e.raw_os_error() == Some(libc::EPIPE) => continue,
                 Err(_) => break,
             }
         }
-        // "error adding target to table" only repeats the failure; keep it
-        // only when nothing better was logged.
-        let specific: Vec<&String> = lines
-            .iter()
-            .filter(|l| !l.starts_with("error adding target to table"))
-            .collect();
-        if !specific.is_empty() {
+        reason_from_records(&records)
+    }
+}
+
+/// The reason in `/dev/kmsg` records (`pri,seq,ts,flags;message`): the
+/// device-mapper messages with their subsystem prefixes stripped. "error
+/// adding target to table" only repeats the failure, so it is kept only when
+/// nothing more specific was logged.
+fn reason_from_records(records: &[String]) -> Option<String> {
+    let lines: Vec<String> = records
+        .iter()
+        .filter_map(|record| {
+            let (_, message) = record.split_once(';')?;
+            let message = message.lines().next().unwrap_or("").trim();
+            let rest = message.strip_prefix("device-mapper: ")?;
             Some(
-                specific
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                rest.strip_prefix("table: ")
+                    .or_else(|| rest.strip_prefix("ioctl: "))
+                    .unwrap_or(rest)
+                    .to_string(),
             )
-        } else if !lines.is_empty() {
-            Some(lines.join("; "))
-        } else {
-            None
-        }
+        })
+        .collect();
+    let specific: Vec<&str> = lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !l.starts_with("error adding target to table"))
+        .collect();
+    if !specific.is_empty() {
+        Some(specific.join("; "))
+    } else if !lines.is_empty() {
+        Some(lines.join("; "))
+    } else {
+        None
     }
 }
 
@@ -630,17 +627,11 @@ impl Backend for KernelBackend {
 
     fn remove(&self, name: &str) -> Result<()> {
         let id = DevId::Name(dm_name(name)?);
-        let mut attempt = 0;
-        loop {
-            match self.dm.device_remove(&id, DmOptions::default()) {
-                Ok(_) => break,
-                Err(e) if errno_of(&e) == Some(libc::EBUSY) && attempt < REMOVE_RETRIES => {
-                    attempt += 1;
-                    thread::sleep(REMOVE_RETRY_DELAY);
-                }
-                Err(e) => return Err(translate(e, name, Op::Remove, None)),
-            }
-        }
+        // The crate retries EBUSY itself (5 attempts, 200 ms apart), which
+        // covers the transient holds udev's probes and blkid cause.
+        self.dm
+            .device_remove(&id, DmOptions::default())
+            .map_err(|e| translate(e, name, Op::Remove, None))?;
         self.read_only_pending
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -810,5 +801,24 @@ mod tests {
             busy.to_string(),
             "vg-base: device is busy (it is open or in use by another device)"
         );
+    }
+
+    #[test]
+    fn kernel_log_reason() {
+        // Records as 6.1 wrote them in the QEMU scenario.
+        let records = [
+            "6,1201,20811234,-;loop0: detected capacity change from 0 to 65536\n".to_string(),
+            "3,1202,20811250,-;device-mapper: table: 253:5: snapshot: Couldn't create exception store (-EINVAL)\n".to_string(),
+            "4,1203,20811260,-;device-mapper: ioctl: error adding target to table\n".to_string(),
+        ];
+        assert_eq!(
+            reason_from_records(&records).as_deref(),
+            Some("253:5: snapshot: Couldn't create exception store (-EINVAL)")
+        );
+        assert_eq!(
+            reason_from_records(&records[2..]).as_deref(),
+            Some("error adding target to table")
+        );
+        assert_eq!(reason_from_records(&records[..1]), None);
     }
 }

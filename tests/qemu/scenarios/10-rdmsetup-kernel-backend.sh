@@ -134,6 +134,15 @@ dmsetup info vg-snap2 >/dev/null 2>&1 && fail "failed create left vg-snap2 behin
 expect_fail "message to a snapshot" "vg-snap: message refused" rdmsetup message vg-snap 0 hello
 expect_fail "wait times out" "vg-base: no event" rdmsetup wait vg-base 0 --timeout 1
 
+# remove -f on an open device: still refused, but its table now fails all I/O
+dmsetup create f-open --table "0 2048 linear $pv 50000"
+dmsetup mknodes f-open
+exec 4</dev/mapper/f-open
+expect_fail "remove -f an open device" "f-open: device is busy" rdmsetup remove -f f-open
+expect_eq "$(rdmsetup table f-open)" "0 2048 error " "remove -f swapped in an error table"
+exec 4<&-
+rdmsetup remove f-open
+
 # --- a COW that fills up: 64 sectors = header + metadata + 6 data chunks
 rdmsetup suspend vg-base
 rdmsetup create vg-small --table "0 16384 snapshot $real $(dm_number c2-cow) P 8"
