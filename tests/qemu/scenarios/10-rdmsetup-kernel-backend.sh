@@ -105,6 +105,22 @@ same ls
 rdmsetup remove r-twin2
 [ ! -e /dev/mapper/r-twin2 ] || fail "remove left the node"
 
+# --- clear, --noflush, and a private node directory (DM_DEV_DIR, as dmsetup)
+rdmsetup suspend --noflush vg-base
+expect_eq "$(rdmsetup info -c --noheadings -o attr vg-base)" "L-sw" "suspended with --noflush"
+rdmsetup load vg-base --table "0 16384 snapshot-origin $real"
+expect_eq "$(rdmsetup info -c --noheadings -o attr vg-base)" "LIsw" "inactive table loaded"
+rdmsetup clear vg-base
+expect_eq "$(rdmsetup info -c --noheadings -o attr vg-base)" "L-sw" "clear dropped the inactive table"
+same info vg-base
+rdmsetup resume vg-base
+mkdir -p /tmp/devdir
+DM_DEV_DIR=/tmp/devdir rdmsetup create p-node --table "0 2048 linear $pv 52000"
+[ -b /tmp/devdir/mapper/p-node ] || fail "DM_DEV_DIR node missing"
+[ ! -e /dev/mapper/p-node ] || fail "node made outside DM_DEV_DIR"
+DM_DEV_DIR=/tmp/devdir rdmsetup remove p-node
+[ ! -e /tmp/devdir/mapper/p-node ] || fail "DM_DEV_DIR node left behind"
+
 # --- mknodes repairs
 rm /dev/mapper/vg-snap-cow
 mknod /dev/mapper/stale-node b 7 99
