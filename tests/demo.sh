@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/setup.sh
-cargo build --release --locked -q --workspace --examples
+cargo build --release --locked -q --workspace --bins --examples
 bin=target/release
 work=$(mktemp -d /tmp/rlvm-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT

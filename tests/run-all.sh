@@ -15,5 +15,5 @@ cargo test --workspace --locked
 echo "== fuzz targets"
 bash tests/fuzz.sh
 echo "== real-kernel suite (QEMU)"
-cargo build --release --workspace --examples --locked
+cargo build --release --workspace --bins --examples --locked
 bash tests/qemu/run.sh
