@@ -14,3 +14,6 @@ echo "== cargo test"
 cargo test --workspace --locked
 echo "== fuzz targets"
 bash tests/fuzz.sh
+echo "== real-kernel suite (QEMU)"
+cargo build --release --workspace --bins --examples --locked
+bash tests/qemu/run.sh

@@ -128,7 +128,7 @@ for name in "${scenarios[@]}"; do
     if [ "$rc" = 0 ]; then
         verdict=PASS
         if [ -x "$here/scenarios/$name.check" ]; then
-            if ! check_out=$(RESULTS="$results/results/$name" REPO="$repo_dir" RLVM_BIN_DIR="$bin_dir" "$here/scenarios/$name.check" 2>&1); then
+            if ! check_out=$(RESULTS="$results/results/$name" REPO="$repo_dir" RLVM_KERNEL="$package" RLVM_BIN_DIR="$bin_dir" "$here/scenarios/$name.check" 2>&1); then
                 verdict=FAIL
             fi
             log="$log"$'\n'"--- host check"$'\n'"$check_out"
