@@ -29,12 +29,16 @@ pub fn report(program: &str, error: &anyhow::Error, code: u8) -> ExitCode {
 
 /// Parse `args` with clap, turning a bad command line into exit status 3 (help and version exit 0).
 pub fn parse<P: clap::Parser>(args: Vec<std::ffi::OsString>) -> Result<P, ExitCode> {
+    parse_or_exit_with(args, INVALID_COMMAND_LINE)
+}
+
+/// As [`parse`], with the status a bad command line exits with (dmsetup uses 1 for everything).
+pub fn parse_or_exit_with<P: clap::Parser>(
+    args: Vec<std::ffi::OsString>,
+    invalid: u8,
+) -> Result<P, ExitCode> {
     P::try_parse_from(args).map_err(|e| {
-        let code = if e.use_stderr() {
-            INVALID_COMMAND_LINE
-        } else {
-            OK
-        };
+        let code = if e.use_stderr() { invalid } else { OK };
         let _ = e.print();
         ExitCode::from(code)
     })

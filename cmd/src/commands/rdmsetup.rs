@@ -183,7 +183,8 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    let cli: Cli = match exit::parse(args) {
+    // dmsetup exits 1 for a bad command line as for any other failure.
+    let cli: Cli = match exit::parse_or_exit_with(args, exit::FAILED_CHECK) {
         Ok(cli) => cli,
         Err(code) => return code,
     };
