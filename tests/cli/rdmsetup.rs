@@ -90,14 +90,14 @@ fn kernel_requested_but_missing_fails_without_fallback() {
 fn userspace_and_unknown_backends_are_named() {
     let out = rdmsetup(&[("RLVM_BACKEND", "userspace")], &["ls"], "");
     assert_exit(&out, 1);
-    one_line_error(&out, "userspace backend not wired yet");
+    one_line_error(&out, "userspace backend unavailable");
     let out = rdmsetup(&[("RLVM_BACKEND", "zfs")], &["ls"], "");
     assert_exit(&out, 1);
     one_line_error(&out, "RLVM_BACKEND=\"zfs\"");
     if !dm_here() {
         let out = rdmsetup(&[], &["ls"], "");
         assert_exit(&out, 1);
-        one_line_error(&out, "not wired yet");
+        one_line_error(&out, "userspace backend unavailable");
     }
 }
 

@@ -11,11 +11,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use clap::{CommandFactory, Parser, Subcommand};
-use rlvm::backend::kernel::KernelBackend;
 use rlvm::backend::{
-    Backend, BackendChoice, BackendKind, CreateOptions, DeviceInfo, DeviceSummary, SuspendMode,
+    Backend, CreateOptions, DeviceInfo, DeviceSummary, SuspendMode,
     TableSlot, TargetVersion,
 };
 use rlvm::dm::{parse_table, RawLine};
@@ -197,23 +196,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-/// The backend `RLVM_BACKEND` (or the machine) selects; never falls back.
-pub fn open_backend() -> anyhow::Result<Box<dyn Backend>> {
-    let not_wired = || {
-        anyhow!("userspace backend not wired yet (set RLVM_BACKEND=kernel on a machine with device-mapper)")
-    };
-    match BackendChoice::from_env()? {
-        BackendChoice::Only(BackendKind::Kernel) => Ok(Box::new(KernelBackend::open()?)),
-        BackendChoice::Only(BackendKind::Userspace) => Err(not_wired()),
-        BackendChoice::Auto => {
-            if rlvm::backend::kernel_dm_available() {
-                Ok(Box::new(KernelBackend::open()?))
-            } else {
-                Err(not_wired())
-            }
-        }
-    }
-}
 
 fn read_table(source: &TableSource) -> anyhow::Result<Vec<RawLine>> {
     let text = match &source.table {
@@ -266,7 +248,7 @@ fn names_or_all(backend: &dyn Backend, name: Option<String>) -> anyhow::Result<V
 
 fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
     // Parse tables before touching the backend: a bad table fails alike everywhere.
-    let backend = || open_backend();
+    let backend = || rlvm::backend::open_backend().map_err(anyhow::Error::from);
     match cli.command {
         Command::Create {
             name,

@@ -14,6 +14,9 @@ use thiserror::Error;
 use crate::dm::RawLine;
 
 pub mod kernel;
+mod select;
+
+pub use select::open_backend;
 
 /// Which implementation a [`Backend`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
