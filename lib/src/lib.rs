@@ -22,6 +22,7 @@
 //! that the snapshot is one point in time.
 
 pub mod backend;
+pub mod config;
 pub mod cow;
 pub mod dm;
 pub mod io;

@@ -4,6 +4,7 @@ use crate::Program;
 
 pub mod rcow;
 pub mod rdmsetup;
+pub mod rlvmonitor;
 
 /// The registry that `rlvm`, the shims and the doc generator read.
 pub(crate) const PROGRAMS: &[Program] = &[
@@ -16,5 +17,10 @@ pub(crate) const PROGRAMS: &[Program] = &[
         name: "rdmsetup",
         command: rdmsetup::command,
         run: rdmsetup::run,
+    },
+    Program {
+        name: "rlvmonitor",
+        command: rlvmonitor::command,
+        run: rlvmonitor::run,
     },
 ];

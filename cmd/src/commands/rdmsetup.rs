@@ -14,8 +14,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{CommandFactory, Parser, Subcommand};
 use rlvm::backend::{
-    Backend, CreateOptions, DeviceInfo, DeviceSummary, SuspendMode,
-    TableSlot, TargetVersion,
+    Backend, CreateOptions, DeviceInfo, DeviceSummary, SuspendMode, TableSlot, TargetVersion,
 };
 use rlvm::dm::{parse_table, RawLine};
 
@@ -195,7 +194,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         Err(error) => exit::report("rdmsetup", &error, exit::FAILED_CHECK),
     }
 }
-
 
 fn read_table(source: &TableSource) -> anyhow::Result<Vec<RawLine>> {
     let text = match &source.table {

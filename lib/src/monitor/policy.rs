@@ -155,6 +155,23 @@ pub enum PolicyError {
 }
 
 impl AutoextendPolicy {
+    /// The policy in `config` (`activation/snapshot_autoextend_threshold` and `_percent`), lvm2's defaults otherwise.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        let default = Self::default();
+        let get = |key: &str, fallback: u32| {
+            config
+                .int(key)
+                .map_or(fallback, |n| n.clamp(0, i64::from(u32::MAX)) as u32)
+        };
+        Self {
+            threshold: get(
+                "activation/snapshot_autoextend_threshold",
+                default.threshold,
+            ),
+            percent: get("activation/snapshot_autoextend_percent", default.percent),
+        }
+    }
+
     /// The threshold lvm2 actually applies, and whether it raised it to 50.
     pub fn effective_threshold(&self) -> (u32, bool) {
         if self.threshold < 50 {

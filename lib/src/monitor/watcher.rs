@@ -275,6 +275,11 @@ impl Monitor {
             }
         };
         let Some(extender) = &self.extender else {
+            events.push(event(
+                EventAction::ExtendFailed,
+                Some(percent),
+                format!("Snapshot {display} is {percent:.2}% full and the policy asks to grow it by {grow}%, but this monitor has no metadata access to extend it."),
+            ));
             return;
         };
         match extender.extend(&snapshot.vg, &snapshot.lv, grow) {
