@@ -152,20 +152,21 @@ impl Config {
                         i += 2;
                     }
                     Some((Token::Equals, _)) => {
-                        let value =
-                            match tokens.get(i + 2) {
-                                Some((Token::Str(s), _)) => ConfigValue::Str(s.clone()),
-                                Some((Token::Word(w), _)) => match w.parse::<i64>() {
-                                    Ok(n) => ConfigValue::Int(n),
-                                    Err(_) => return Err(err(
+                        let value = match tokens.get(i + 2) {
+                            Some((Token::Str(s), _)) => ConfigValue::Str(s.clone()),
+                            Some((Token::Word(w), _)) => match w.parse::<i64>() {
+                                Ok(n) => ConfigValue::Int(n),
+                                Err(_) => {
+                                    return Err(err(
                                         *line,
                                         format!(
                                             "value of {name} is not a number or a quoted string"
                                         ),
-                                    )),
-                                },
-                                _ => return Err(err(*line, format!("{name} has no value"))),
-                            };
+                                    ))
+                                }
+                            },
+                            _ => return Err(err(*line, format!("{name} has no value"))),
+                        };
                         let mut key = path.join("/");
                         if !key.is_empty() {
                             key.push('/');
