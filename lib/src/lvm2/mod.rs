@@ -1,1 +1,9 @@
-//! LVM2's on-disk metadata: label, PV header, metadata area header, text metadata.
+//! LVM2's on-disk metadata: label, PV header, metadata area header, text
+//! metadata, read and written as lvm2 reads and writes them.
+
+pub mod crc;
+pub mod error;
+pub mod label;
+pub mod mda;
+
+pub use error::Lvm2Error;
