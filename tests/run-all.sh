@@ -11,7 +11,7 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
-cargo test --workspace --locked
+RLVM_REQUIRE_LVM2=1 cargo test --workspace --locked
 echo "== fuzz targets"
 bash tests/fuzz.sh
 echo "== real-kernel suite (QEMU)"

@@ -5,5 +5,8 @@ pub mod crc;
 pub mod error;
 pub mod label;
 pub mod mda;
+pub mod model;
+pub mod store;
+pub mod text;
 
 pub use error::Lvm2Error;
