@@ -43,3 +43,19 @@ pub fn parse_or_exit_with<P: clap::Parser>(
         ExitCode::from(code)
     })
 }
+
+/// Parse, run `body`, and map its error to one stderr line and lvm2's "command failed" status.
+pub fn run<P: clap::Parser>(
+    program: &str,
+    args: Vec<std::ffi::OsString>,
+    body: impl FnOnce(P) -> anyhow::Result<()>,
+) -> ExitCode {
+    let cli = match parse::<P>(args) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    match body(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => report(program, &error, COMMAND_FAILED),
+    }
+}

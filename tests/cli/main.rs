@@ -2,6 +2,7 @@
 
 mod docs;
 mod golden_cow;
+mod lvm2_commands;
 mod multicall;
 mod rcow;
 mod rdmsetup;

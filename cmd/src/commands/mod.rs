@@ -2,9 +2,20 @@
 
 use crate::Program;
 
+pub mod lvm_common;
 pub mod rcow;
 pub mod rdmsetup;
+pub mod rlvcreate;
 pub mod rlvmonitor;
+pub mod rlvremove;
+pub mod rlvrename;
+pub mod rlvs;
+pub mod rpvcreate;
+pub mod rpvremove;
+pub mod rpvs;
+pub mod rvgcreate;
+pub mod rvgremove;
+pub mod rvgs;
 
 /// The registry that `rlvm`, the shims and the doc generator read.
 pub(crate) const PROGRAMS: &[Program] = &[
@@ -22,5 +33,55 @@ pub(crate) const PROGRAMS: &[Program] = &[
         name: "rlvmonitor",
         command: rlvmonitor::command,
         run: rlvmonitor::run,
+    },
+    Program {
+        name: "rlvcreate",
+        command: rlvcreate::command,
+        run: rlvcreate::run,
+    },
+    Program {
+        name: "rlvremove",
+        command: rlvremove::command,
+        run: rlvremove::run,
+    },
+    Program {
+        name: "rlvrename",
+        command: rlvrename::command,
+        run: rlvrename::run,
+    },
+    Program {
+        name: "rlvs",
+        command: rlvs::command,
+        run: rlvs::run,
+    },
+    Program {
+        name: "rpvcreate",
+        command: rpvcreate::command,
+        run: rpvcreate::run,
+    },
+    Program {
+        name: "rpvremove",
+        command: rpvremove::command,
+        run: rpvremove::run,
+    },
+    Program {
+        name: "rpvs",
+        command: rpvs::command,
+        run: rpvs::run,
+    },
+    Program {
+        name: "rvgcreate",
+        command: rvgcreate::command,
+        run: rvgcreate::run,
+    },
+    Program {
+        name: "rvgremove",
+        command: rvgremove::command,
+        run: rvgremove::run,
+    },
+    Program {
+        name: "rvgs",
+        command: rvgs::command,
+        run: rvgs::run,
     },
 ];

@@ -51,7 +51,7 @@ pub enum Lvm2Error {
     #[error("PV header area lists run past the end of the label sector")]
     PvHeaderOverflow,
     /// The PV UUID is not 32 characters of lvm2's alphabet.
-    #[error("PV UUID {0:?} is not 32 characters of [A-Za-z0-9]")]
+    #[error("PV UUID {0:?} is not 32 characters of [A-Za-z0-9!#]")]
     BadUuid(String),
     /// A metadata area header has the wrong magic.
     #[error("metadata area at byte {start}: bad magic")]

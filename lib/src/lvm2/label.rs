@@ -72,9 +72,24 @@ fn le64(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
-/// Whether `uuid` is 32 characters of lvm2's identifier alphabet.
+/// Whether `uuid` is 32 characters of lvm2's identifier alphabet
+/// (letters, digits, and `!` and `#`, which lvm2 accepts but never generates).
 pub fn valid_compact_uuid(uuid: &str) -> bool {
-    uuid.len() == 32 && uuid.bytes().all(|b| b.is_ascii_alphanumeric())
+    uuid.len() == 32
+        && uuid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'!' || b == b'#')
+}
+
+/// A new random identifier as lvm2 generates them: 32 letters and digits.
+pub fn new_compact_uuid() -> std::io::Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut random = [0u8; 32];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut random)?;
+    Ok(random
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect())
 }
 
 /// Read a zero-terminated list of areas starting at `*at`, moving `*at` past it.

@@ -6,6 +6,7 @@
 
 mod stack;
 mod undo;
+pub mod volumes;
 
 pub use stack::{
     activate_device, add_snapshot, deactivate_device, finish_merge, grow_device, remove_snapshot,

@@ -1,0 +1,470 @@
+//! What the LVM commands share: where PVs are looked for, report options,
+//! and rendering the report rows from the VG model and device state.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use rlvm::backend::{Backend, DeviceInfo, TableSlot};
+use rlvm::lvm2::model::{SegmentKind, Vg};
+use rlvm::names::{dm_name, DmLayer};
+use rlvm::ops::volumes::{free_extents, free_runs};
+use rlvm::report::attr::{lv_attr, ActiveState, AttrInput, VolumeRole};
+use rlvm::report::fields::{LvRow, PvRow, VgRow};
+use rlvm::report::render::ReportOptions;
+
+/// Where rlvm looks for PVs: `RLVM_DEVICES` (colon-separated, replacing the
+/// scan), else the block devices in /proc/partitions (limited to lvm2's
+/// devices file when it exists), plus the image files registered in the
+/// state directory.
+pub fn candidate_devices() -> Vec<PathBuf> {
+    if let Some(list) = std::env::var_os("RLVM_DEVICES") {
+        return std::env::split_paths(&list).collect();
+    }
+    let mut devices: Vec<PathBuf> = std::fs::read_to_string("/proc/partitions")
+        .unwrap_or_default()
+        .lines()
+        .skip(2)
+        .filter_map(|line| line.split_whitespace().nth(3))
+        .filter(|name| !name.starts_with("dm-") && !name.starts_with("ram"))
+        .map(|name| PathBuf::from("/dev").join(name))
+        .collect();
+    if let Ok(text) = std::fs::read_to_string("/etc/lvm/devices/system.devices") {
+        let listed: Vec<PathBuf> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                l.split_whitespace()
+                    .find_map(|f| f.strip_prefix("DEVNAME="))
+            })
+            .map(PathBuf::from)
+            .collect();
+        if !listed.is_empty() {
+            devices.retain(|d| listed.contains(d));
+        }
+    }
+    devices.extend(registered_files());
+    devices
+}
+
+fn registry() -> PathBuf {
+    rlvm::backend::state_dir().join("pvfiles")
+}
+
+/// Image files registered as PVs.
+pub fn registered_files() -> Vec<PathBuf> {
+    std::fs::read_to_string(registry())
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// Register an image file as a PV location (idempotent).
+pub fn register_file(path: &std::path::Path) -> anyhow::Result<()> {
+    let path = std::fs::canonicalize(path)?;
+    let mut files = registered_files();
+    if files.contains(&path) {
+        return Ok(());
+    }
+    files.push(path);
+    let registry = registry();
+    if let Some(dir) = registry.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let text: String = files.iter().map(|p| format!("{}\n", p.display())).collect();
+    let tmp = registry.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, &registry)?;
+    Ok(())
+}
+
+/// Forget a registered image file.
+pub fn unregister_file(path: &std::path::Path) -> anyhow::Result<()> {
+    let Ok(path) = std::fs::canonicalize(path) else {
+        return Ok(());
+    };
+    let files = registered_files();
+    if !files.contains(&path) {
+        return Ok(());
+    }
+    let text: String = files
+        .iter()
+        .filter(|p| *p != &path)
+        .map(|p| format!("{}\n", p.display()))
+        .collect();
+    let registry = registry();
+    std::fs::write(&registry, text).with_context(|| format!("updating {}", registry.display()))?;
+    Ok(())
+}
+
+/// Report options every reporting command takes, as lvm2 spells them.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Fields to show (comma-separated; +FIELD appends to the defaults; "help" lists them).
+    #[arg(short = 'o', long = "options", value_name = "FIELDS")]
+    pub options: Vec<String>,
+    /// Units for sizes: hHbBsSkKmMgGtTpPeErR, optionally with a number.
+    #[arg(long, value_name = "UNITS")]
+    pub units: Option<String>,
+    /// Print sizes without their unit.
+    #[arg(long)]
+    pub nosuffix: bool,
+    /// Do not print the headings line.
+    #[arg(long)]
+    pub noheadings: bool,
+    /// Separate fields with this string instead of aligning them.
+    #[arg(long, value_name = "STRING")]
+    pub separator: Option<String>,
+    /// basic (aligned columns) or json, in lvm2's schema.
+    #[arg(long, value_name = "FORMAT", default_value = "basic", value_parser = ["basic", "json"])]
+    pub reportformat: String,
+}
+
+impl ReportArgs {
+    /// The render options.
+    pub fn options(&self) -> anyhow::Result<ReportOptions> {
+        let units = match &self.units {
+            Some(u) => u.parse()?,
+            None => Default::default(),
+        };
+        Ok(ReportOptions {
+            units,
+            suffix: !self.nosuffix,
+            headings: !self.noheadings,
+            separator: self.separator.clone(),
+            json: self.reportformat == "json",
+        })
+    }
+}
+
+/// The backend, when one can be opened (without one, state shows as unknown, like lvm2 without a driver).
+pub fn try_backend() -> Option<Box<dyn Backend>> {
+    rlvm::backend::open_backend().ok()
+}
+
+fn active_state(
+    backend: Option<&dyn Backend>,
+    name: &str,
+) -> Option<Option<(ActiveState, DeviceInfo, String)>> {
+    let backend = backend?;
+    match backend.info(name) {
+        Ok(info) => {
+            let status = backend
+                .status(name)
+                .ok()
+                .and_then(|s| s.first().map(|l| l.params.clone()))
+                .unwrap_or_default();
+            let target = backend
+                .table(name, TableSlot::Live)
+                .ok()
+                .and_then(|t| t.first().map(|l| l.target_type.clone()))
+                .unwrap_or_default();
+            let state = ActiveState {
+                suspended: info.suspended,
+                live_table: info.live_table,
+                inactive_table: info.inactive_table,
+                open: info.open_count > 0,
+                read_only: info.read_only,
+                snapshot_invalid: target == "snapshot" && status == "Invalid",
+                merge_failed: status == "Merge failed",
+            };
+            Some(Some((state, info, status)))
+        }
+        Err(_) => Some(None),
+    }
+}
+
+/// lvm2's `vg_attr` for a VG rlvm can write.
+pub fn vg_attr(vg: &Vg) -> String {
+    let w = if vg.status.iter().any(|s| s == "WRITE") {
+        'w'
+    } else {
+        'r'
+    };
+    let z = if vg.status.iter().any(|s| s == "RESIZEABLE") {
+        'z'
+    } else {
+        '-'
+    };
+    format!("{w}{z}--n-")
+}
+
+/// The report row of every LV of `vg` (hidden ones only with `all`).
+pub fn lv_rows(vg: &Vg, backend: Option<&dyn Backend>, all: bool) -> Vec<LvRow> {
+    let mut rows = Vec::new();
+    for lv in &vg.lvs {
+        let visible = lv.status.iter().any(|s| s == "VISIBLE");
+        if !visible && !all {
+            continue;
+        }
+        let snapshot_of = vg
+            .lvs
+            .iter()
+            .flat_map(|l| &l.segments)
+            .find_map(|s| match &s.kind {
+                SegmentKind::Snapshot {
+                    origin,
+                    cow,
+                    chunk_size,
+                    merging,
+                } if cow == &lv.name => Some((origin.clone(), *chunk_size, *merging)),
+                _ => None,
+            });
+        let is_origin =
+            vg.lvs.iter().flat_map(|l| &l.segments).any(
+                |s| matches!(&s.kind, SegmentKind::Snapshot { origin, .. } if origin == &lv.name),
+            );
+        let merging_origin = vg.lvs.iter().flat_map(|l| &l.segments).any(|s| {
+            matches!(&s.kind, SegmentKind::Snapshot { origin, merging: true, .. } if origin == &lv.name)
+        });
+        let role = match (&snapshot_of, is_origin) {
+            (Some((_, _, merging)), _) => VolumeRole::Snapshot { merging: *merging },
+            (None, true) => VolumeRole::Origin {
+                merging: merging_origin,
+            },
+            (None, false) => VolumeRole::Plain,
+        };
+        let dm = dm_name(&vg.name, &lv.name, DmLayer::Top).unwrap_or_default();
+        let state = active_state(backend, &dm);
+        let extents: u64 = lv.segments.iter().map(|s| s.extent_count).sum();
+        let origin_extents = snapshot_of
+            .as_ref()
+            .and_then(|(origin, _, _)| vg.lv(origin))
+            .map(|o| o.segments.iter().map(|s| s.extent_count).sum::<u64>());
+        let data_percent = match (&snapshot_of, &state) {
+            (Some(_), Some(Some((_, _, status)))) => status
+                .parse::<rlvm::dm::SnapshotStatus>()
+                .ok()
+                .map(|s| snapshot_percent(&s)),
+            _ => None,
+        };
+        let attr = lv_attr(&AttrInput {
+            role,
+            writable: lv.status.iter().any(|s| s == "WRITE"),
+            alloc: 'i',
+            fixed_minor: false,
+            activation: state.as_ref().map(|s| s.as_ref().map(|(a, _, _)| *a)),
+            partial: false,
+            activation_skip: false,
+        });
+        let info = state
+            .as_ref()
+            .and_then(|s| s.as_ref())
+            .map(|(_, info, _)| info);
+        rows.push(LvRow {
+            name: if visible {
+                lv.name.clone()
+            } else {
+                format!("[{}]", lv.name)
+            },
+            vg_name: vg.name.clone(),
+            uuid: lv.id.clone(),
+            attr,
+            size_sectors: origin_extents.unwrap_or(extents) * vg.extent_size,
+            origin: snapshot_of
+                .as_ref()
+                .map(|s| s.0.clone())
+                .unwrap_or_default(),
+            origin_size_sectors: origin_extents.map(|e| e * vg.extent_size),
+            data_percent,
+            chunk_sectors: snapshot_of.as_ref().map_or(0, |s| s.1),
+            seg_count: lv.segments.len() as u64,
+            segtype: lv
+                .segments
+                .first()
+                .map(|s| match &s.kind {
+                    SegmentKind::Striped { stripes, .. } if stripes.len() == 1 => {
+                        "linear".to_string()
+                    }
+                    SegmentKind::Striped { .. } => "striped".to_string(),
+                    SegmentKind::Snapshot { .. } => "snapshot".to_string(),
+                    SegmentKind::Other(name) => name.clone(),
+                })
+                .unwrap_or_default(),
+            kernel_major: info.map(|i| i.major),
+            kernel_minor: info.map(|i| i.minor),
+            active: info.is_some_and(|i| i.live_table),
+            path: format!("/dev/{}/{}", vg.name, lv.name),
+            dm_path: format!("/dev/mapper/{dm}"),
+            time: String::new(),
+            host: lv.creation_host.clone().unwrap_or_default(),
+            snapshot_invalid: state
+                .as_ref()
+                .and_then(|s| s.as_ref())
+                .is_some_and(|(a, _, _)| a.snapshot_invalid),
+            merging: matches!(
+                role,
+                VolumeRole::Snapshot { merging: true } | VolumeRole::Origin { merging: true }
+            ),
+            devices: lv
+                .segments
+                .iter()
+                .flat_map(|s| match &s.kind {
+                    SegmentKind::Striped { stripes, .. } => stripes
+                        .iter()
+                        .map(|(pv, pe)| {
+                            let device = vg.pv(pv).map(|p| p.device.clone()).unwrap_or_default();
+                            format!("{device}({pe})")
+                        })
+                        .collect(),
+                    _ => vec![],
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        });
+    }
+    rows
+}
+
+/// Data% of a snapshot as lvm2's lvs computes it.
+pub fn snapshot_percent(status: &rlvm::dm::SnapshotStatus) -> i64 {
+    use rlvm::dm::SnapshotStatus;
+    use rlvm::report::percent::{make_percent, PERCENT_0, PERCENT_100, PERCENT_INVALID};
+    match *status {
+        SnapshotStatus::Invalid => PERCENT_100,
+        SnapshotStatus::Usage {
+            allocated_sectors,
+            total_sectors,
+            metadata_sectors,
+        } => {
+            if allocated_sectors == metadata_sectors {
+                PERCENT_0
+            } else {
+                make_percent(allocated_sectors, total_sectors)
+            }
+        }
+        _ => PERCENT_INVALID,
+    }
+}
+
+/// The report row of a VG.
+pub fn vg_row(vg: &Vg) -> VgRow {
+    let extents: u64 = vg.pvs.iter().map(|p| p.pe_count).sum();
+    let free = free_extents(vg);
+    let snapshots = vg
+        .lvs
+        .iter()
+        .filter(|lv| {
+            lv.segments
+                .iter()
+                .any(|s| matches!(s.kind, SegmentKind::Snapshot { .. }))
+        })
+        .count() as u64;
+    let visible = vg
+        .lvs
+        .iter()
+        .filter(|lv| lv.status.iter().any(|s| s == "VISIBLE"))
+        .count() as u64;
+    VgRow {
+        name: vg.name.clone(),
+        uuid: vg.id.clone(),
+        attr: vg_attr(vg),
+        pv_count: vg.pvs.len() as u64,
+        // lvm2 counts a snapshot's visible COW LV as the snapshot, not as an LV.
+        lv_count: visible.saturating_sub(snapshots),
+        snap_count: snapshots,
+        size_sectors: extents * vg.extent_size,
+        free_sectors: free * vg.extent_size,
+        extent_sectors: vg.extent_size,
+        extent_count: extents,
+        free_count: free,
+        seqno: vg.seqno,
+    }
+}
+
+/// The report rows of a VG's PVs, keyed by the device paths they were found at.
+pub fn pv_rows(vg: &Vg, paths: &[(String, PathBuf)]) -> Vec<PvRow> {
+    let runs = free_runs(vg);
+    vg.pvs
+        .iter()
+        .map(|pv| {
+            let free: u64 = runs.iter().filter(|r| r.0 == pv.key).map(|r| r.2).sum();
+            PvRow {
+                name: paths
+                    .iter()
+                    .find(|(k, _)| k == &pv.key)
+                    .map_or(pv.device.clone(), |(_, p)| p.display().to_string()),
+                vg_name: vg.name.clone(),
+                uuid: pv.id.clone(),
+                attr: "a--".into(),
+                size_sectors: pv.pe_count * vg.extent_size,
+                free_sectors: free * vg.extent_size,
+                dev_size_sectors: pv.dev_size,
+                pe_start_sectors: pv.pe_start,
+                pe_count: pv.pe_count,
+                pe_alloc_count: pv.pe_count - free,
+                mda_count: 1,
+            }
+        })
+        .collect()
+}
+
+/// Split `VG/LV` (lvm2 also accepts `/dev/VG/LV`).
+pub fn split_lv(arg: &str) -> anyhow::Result<(String, String)> {
+    let trimmed = arg.strip_prefix("/dev/").unwrap_or(arg);
+    match trimmed.split_once('/') {
+        Some((vg, lv)) if !vg.is_empty() && !lv.is_empty() && !lv.contains('/') => {
+            Ok((vg.to_string(), lv.to_string()))
+        }
+        _ => anyhow::bail!("\"{arg}\": expected VG/LV"),
+    }
+}
+
+/// The device-mapper device of `vg/lv` with its table over the PV paths.
+pub fn lv_device(
+    open: &rlvm::ops::volumes::OpenVg,
+    lv_name: &str,
+) -> anyhow::Result<rlvm::ops::DeviceSpec> {
+    let vg = &open.vg;
+    let lv = vg
+        .lv(lv_name)
+        .ok_or_else(|| anyhow::anyhow!("logical volume \"{}/{lv_name}\" not found", vg.name))?;
+    let table =
+        rlvm::ops::volumes::lv_table(vg, lv, &|key| open.path_of(key).map(|p| p.to_path_buf()))?;
+    Ok(rlvm::ops::DeviceSpec {
+        name: dm_name(&vg.name, lv_name, DmLayer::Top)?,
+        uuid: rlvm::names::dm_uuid(&vg.id, &lv.id, DmLayer::Top),
+        table,
+        read_only: !lv.status.iter().any(|s| s == "WRITE"),
+    })
+}
+
+/// Print a report of `rows` through the field table `defs`, or `-o help`.
+pub fn print_report<R>(
+    name: &str,
+    defs: &[rlvm::report::fields::FieldDef<R>],
+    defaults: &str,
+    prefixes: &[&str],
+    args: &ReportArgs,
+    rows: &[R],
+) -> anyhow::Result<()> {
+    use rlvm::report::fields::{cells, help, select};
+    use std::io::Write;
+    if args.options.iter().any(|o| o == "help") {
+        print!("{}", help(defs));
+        return Ok(());
+    }
+    let fields = select(defs, defaults, &args.options, prefixes)?;
+    let columns: Vec<_> = fields.iter().map(|f| f.column()).collect();
+    let text =
+        rlvm::report::render::render(name, &columns, &cells(&fields, rows), &args.options()?);
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Every VG found among the candidate devices, by name, with its PV paths.
+pub fn all_vgs() -> Vec<rlvm::ops::volumes::OpenVg> {
+    let devices = candidate_devices();
+    let mut names: Vec<String> = rlvm::ops::volumes::scan(&devices)
+        .into_iter()
+        .filter_map(|(_, _, vg)| vg.map(|vg| vg.name))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+        .iter()
+        .filter_map(|name| rlvm::ops::volumes::OpenVg::open(name, &devices).ok())
+        .collect()
+}

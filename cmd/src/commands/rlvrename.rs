@@ -1,0 +1,62 @@
+//! `rlvrename`: rename a logical volume (and its active device).
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use rlvm::names::{dm_name, DmLayer};
+use rlvm::ops::volumes::{lv_rename, OpenVg};
+
+use super::lvm_common::{candidate_devices, split_lv, try_backend};
+
+/// Rename a logical volume: `VG OLD NEW` or `VG/OLD [VG/]NEW`.
+#[derive(Debug, Parser)]
+#[command(name = "rlvrename", version)]
+pub struct Cli {
+    /// VG, or VG/OLD.
+    #[arg(value_name = "VG|VG/OLD")]
+    first: String,
+    /// OLD, or the new name.
+    #[arg(value_name = "OLD|NEW")]
+    second: String,
+    /// The new name when the VG is given alone.
+    #[arg(value_name = "NEW")]
+    third: Option<String>,
+}
+
+/// The clap definition.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Entry point.
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    crate::exit::run("rlvrename", args, |cli: Cli| {
+        let (vg_name, old, new) = match &cli.third {
+            Some(new) => (cli.first.clone(), cli.second.clone(), new.clone()),
+            None => {
+                let (vg, old) = split_lv(&cli.first)?;
+                let new = match split_lv(&cli.second) {
+                    Ok((new_vg, new)) if new_vg == vg => new,
+                    Ok((new_vg, _)) => {
+                        anyhow::bail!("cannot move a logical volume from {vg} to {new_vg}")
+                    }
+                    Err(_) => cli.second.clone(),
+                };
+                (vg, old, new)
+            }
+        };
+        let mut open = OpenVg::open(&vg_name, &candidate_devices())?;
+        let mut vg = open.vg.clone();
+        lv_rename(&mut vg, &old, &new)?;
+        open.commit(vg)?;
+        if let Some(backend) = try_backend() {
+            let from = dm_name(&vg_name, &old, DmLayer::Top)?;
+            if backend.info(&from).is_ok() {
+                backend.rename(&from, &dm_name(&vg_name, &new, DmLayer::Top)?)?;
+            }
+        }
+        println!("  Renamed \"{old}\" to \"{new}\" in volume group \"{vg_name}\"");
+        Ok(())
+    })
+}

@@ -1,0 +1,62 @@
+//! `rlvs`: report logical volumes as lvm2's lvs does.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use rlvm::report::fields::{LV_DEFAULT, LV_FIELDS};
+
+use super::lvm_common::{all_vgs, lv_rows, print_report, split_lv, try_backend, ReportArgs};
+
+/// Display information about logical volumes.
+#[derive(Debug, Parser)]
+#[command(name = "rlvs", version)]
+pub struct Cli {
+    /// Volume groups or VG/LV names (default: all).
+    #[arg(value_name = "VG|VG/LV")]
+    names: Vec<String>,
+    /// Show hidden LVs too (in brackets), as lvm2 does.
+    #[arg(short, long)]
+    all: bool,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+/// The clap definition.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Entry point.
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    crate::exit::run("rlvs", args, |cli: Cli| {
+        let backend = try_backend();
+        let mut rows = Vec::new();
+        let vgs = all_vgs();
+        for name in &cli.names {
+            let vg = name.split('/').next().unwrap_or_default();
+            if !vgs.iter().any(|open| open.vg.name == vg) {
+                anyhow::bail!("volume group \"{vg}\" not found");
+            }
+        }
+        for open in &vgs {
+            let wanted_lvs: Vec<String> = cli
+                .names
+                .iter()
+                .filter_map(|n| split_lv(n).ok())
+                .filter(|(vg, _)| vg == &open.vg.name)
+                .map(|(_, lv)| lv)
+                .collect();
+            let whole = cli.names.is_empty() || cli.names.iter().any(|n| n == &open.vg.name);
+            if !whole && wanted_lvs.is_empty() {
+                continue;
+            }
+            for row in lv_rows(&open.vg, backend.as_deref(), cli.all) {
+                if whole || wanted_lvs.contains(&row.name) {
+                    rows.push(row);
+                }
+            }
+        }
+        print_report("lv", LV_FIELDS, LV_DEFAULT, &["lv_"], &cli.report, &rows)
+    })
+}

@@ -1,0 +1,46 @@
+//! `rvgcreate`: a volume group over physical volumes.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use rlvm::ops::volumes::{vg_create, DEFAULT_EXTENT_SECTORS};
+use rlvm::units::parse_size;
+
+use super::lvm_common::candidate_devices;
+
+/// Create a volume group.
+#[derive(Debug, Parser)]
+#[command(name = "rvgcreate", version)]
+pub struct Cli {
+    /// Name of the new VG.
+    vg: String,
+    /// Its physical volumes.
+    #[arg(required = true, value_name = "PV")]
+    pvs: Vec<PathBuf>,
+    /// Extent size (default 4 MiB).
+    #[arg(short = 's', long = "physicalextentsize", value_name = "SIZE")]
+    extent_size: Option<String>,
+    /// Answer yes to every prompt.
+    #[arg(short, long)]
+    yes: bool,
+}
+
+/// The clap definition.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Entry point.
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    crate::exit::run("rvgcreate", args, |cli: Cli| {
+        let extent = match &cli.extent_size {
+            Some(s) => parse_size(s, 'm')? / 512,
+            None => DEFAULT_EXTENT_SECTORS,
+        };
+        vg_create(&cli.vg, &cli.pvs, extent, &candidate_devices())?;
+        println!("  Volume group \"{}\" successfully created", cli.vg);
+        Ok(())
+    })
+}

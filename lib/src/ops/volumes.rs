@@ -1,0 +1,719 @@
+//! PVs, VGs and LVs on disk: creating PVs with pvcreate's layout, VGs over
+//! them, linear LVs by lvm2's normal allocation, and the removals and
+//! renames, all as metadata commits that lvm2 reads as its own.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use thiserror::Error;
+
+use crate::io::{BlockIo, FileDisk};
+use crate::lvm2::label::{
+    dashed_uuid, new_compact_uuid, DiskLocn, Label, PvExtension, PV_EXT_USED, PV_EXT_VERSION,
+};
+use crate::lvm2::mda::MdaHeader;
+use crate::lvm2::model::{Lv, Pv, Segment, SegmentKind, Vg};
+use crate::lvm2::store::{commit_vg, read_vg, PvDevice, VgError};
+use crate::lvm2::text::{Item, Value};
+use crate::lvm2::Lvm2Error;
+use crate::names::{validate_lv_name, validate_vg_name, NameError};
+
+/// Where pvcreate puts the metadata area by default (after the label sector and padding).
+pub const DEFAULT_MDA_OFFSET: u64 = 4096;
+/// Default start of the data area: 1 MiB, as pvcreate aligns it.
+pub const DEFAULT_DATA_ALIGNMENT: u64 = 1 << 20;
+/// lvm2's default extent size: 4 MiB.
+pub const DEFAULT_EXTENT_SECTORS: u64 = 8192;
+
+/// Why a volume operation was refused or failed.
+#[derive(Debug, Error)]
+pub enum VolumeError {
+    /// A device could not be opened or written.
+    #[error("{path}: {source}")]
+    Device {
+        /// The device.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// On-disk metadata is damaged.
+    #[error("{path}: {source}")]
+    Format {
+        /// The device.
+        path: PathBuf,
+        /// What is wrong.
+        source: Lvm2Error,
+    },
+    /// The VG's metadata could not be used.
+    #[error("{0}")]
+    Vg(#[from] VgError),
+    /// A name breaks lvm2's rules.
+    #[error(transparent)]
+    Name(#[from] NameError),
+    /// The device already carries something that pvcreate would destroy.
+    #[error("{path}: found {what} signature; use --force to overwrite it")]
+    Signature {
+        /// The device.
+        path: PathBuf,
+        /// What was found.
+        what: String,
+    },
+    /// The PV belongs to a VG.
+    #[error("{path}: physical volume belongs to volume group {vg}")]
+    InUse {
+        /// The device.
+        path: PathBuf,
+        /// Its VG.
+        vg: String,
+    },
+    /// The device is not a PV.
+    #[error("{0}: not a physical volume (no LVM2 label)")]
+    NotAPv(PathBuf),
+    /// The device is too small.
+    #[error("{path}: too small for a physical volume ({size} bytes; needs more than {needed})")]
+    TooSmall {
+        /// The device.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The minimum.
+        needed: u64,
+    },
+    /// A VG or LV of that name exists already.
+    #[error("{0} already exists")]
+    Exists(String),
+    /// No such VG or LV.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Not enough free extents.
+    #[error("volume group {vg} has insufficient free space ({free} extents): {needed} required")]
+    NoSpace {
+        /// VG name.
+        vg: String,
+        /// Free extents.
+        free: u64,
+        /// Extents asked for.
+        needed: u64,
+    },
+    /// The request itself is inconsistent.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn device_error(path: &Path) -> impl FnOnce(std::io::Error) -> VolumeError + '_ {
+    move |source| VolumeError::Device {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A signature pvcreate must not destroy silently, if `disk` carries one.
+pub fn find_signature(disk: &dyn BlockIo) -> std::io::Result<Option<String>> {
+    let size = disk.size_bytes()?;
+    let mut head = vec![0u8; 8192.min(size as usize)];
+    disk.read_exact_at(&mut head, 0)?;
+    let at = |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
+    if (0..4).any(|s| at(s * 512, b"LABELONE")) {
+        return Ok(Some("LVM2_member".into()));
+    }
+    if at(0, b"SnAp") {
+        return Ok(Some("device-mapper snapshot COW".into()));
+    }
+    if at(1080, &[0x53, 0xef]) {
+        return Ok(Some("ext2/ext3/ext4".into()));
+    }
+    if at(0, b"XFSB") {
+        return Ok(Some("xfs".into()));
+    }
+    if at(4086, b"SWAPSPACE2") || at(4086, b"SWAP-SPACE") {
+        return Ok(Some("swap".into()));
+    }
+    if at(512, b"EFI PART") {
+        return Ok(Some("gpt partition table".into()));
+    }
+    if at(510, &[0x55, 0xaa]) && head[446..510].iter().any(|&b| b != 0) {
+        return Ok(Some("dos partition table".into()));
+    }
+    Ok(None)
+}
+
+/// Options of `pvcreate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PvCreateOptions {
+    /// Start of the data area in bytes (`--dataalignment`; pe_start).
+    pub data_alignment: u64,
+    /// Metadata area size in bytes (`--metadatasize`); default fills up to the data area.
+    pub metadata_size: Option<u64>,
+    /// Overwrite an existing signature (`-f`).
+    pub force: bool,
+}
+
+impl Default for PvCreateOptions {
+    fn default() -> Self {
+        Self {
+            data_alignment: DEFAULT_DATA_ALIGNMENT,
+            metadata_size: None,
+            force: false,
+        }
+    }
+}
+
+/// Make `path` a PV with pvcreate's layout: label in sector 1, one metadata
+/// area at 4 KiB, data from `data_alignment`. Refuses any existing signature
+/// without `force`, and a PV that belongs to a VG even with it.
+pub fn pv_create(path: &Path, options: &PvCreateOptions) -> Result<Label, VolumeError> {
+    let disk = FileDisk::open(path).map_err(device_error(path))?;
+    let size = disk.size_bytes().map_err(device_error(path))?;
+    let mda_size = options
+        .metadata_size
+        .map(|s| s.next_multiple_of(512))
+        .unwrap_or(options.data_alignment.saturating_sub(DEFAULT_MDA_OFFSET));
+    let data_start = options
+        .data_alignment
+        .max(DEFAULT_MDA_OFFSET + mda_size)
+        .next_multiple_of(512);
+    if mda_size < 8 * 4096 || size <= data_start {
+        return Err(VolumeError::TooSmall {
+            path: path.into(),
+            size,
+            needed: data_start,
+        });
+    }
+    if let Some(pv) = PvDevice::open(&disk).ok().flatten() {
+        if let Ok(Some((vg, _))) = read_vg(std::slice::from_ref(&pv)) {
+            return Err(VolumeError::InUse {
+                path: path.into(),
+                vg: vg.name,
+            });
+        }
+    }
+    if !options.force {
+        if let Some(what) = find_signature(&disk).map_err(device_error(path))? {
+            return Err(VolumeError::Signature {
+                path: path.into(),
+                what,
+            });
+        }
+    }
+    let label = Label {
+        sector: 1,
+        pv_uuid: new_compact_uuid().map_err(device_error(path))?,
+        device_size: size,
+        data_areas: vec![DiskLocn {
+            offset: data_start,
+            size: 0,
+        }],
+        metadata_areas: vec![DiskLocn {
+            offset: DEFAULT_MDA_OFFSET,
+            size: mda_size,
+        }],
+        extension: Some(PvExtension {
+            version: PV_EXT_VERSION,
+            flags: 0,
+            bootloader_areas: vec![],
+        }),
+    };
+    // Old signatures go first, then the empty metadata area, then the label
+    // that makes the device a PV: a crash leaves no label over stale data.
+    disk.write_all_at(&vec![0u8; DEFAULT_MDA_OFFSET as usize], 0)
+        .map_err(device_error(path))?;
+    let header = MdaHeader::new(DEFAULT_MDA_OFFSET, mda_size);
+    disk.write_all_at(&header.encode(), DEFAULT_MDA_OFFSET)
+        .map_err(device_error(path))?;
+    disk.flush().map_err(device_error(path))?;
+    let sector = label.encode().map_err(|source| VolumeError::Format {
+        path: path.into(),
+        source,
+    })?;
+    disk.write_all_at(&sector, 512)
+        .map_err(device_error(path))?;
+    disk.flush().map_err(device_error(path))?;
+    Ok(label)
+}
+
+/// Remove a PV's label (it must not belong to a VG).
+pub fn pv_remove(path: &Path) -> Result<(), VolumeError> {
+    let disk = FileDisk::open(path).map_err(device_error(path))?;
+    let pv = PvDevice::open(&disk)
+        .map_err(|source| VolumeError::Format {
+            path: path.into(),
+            source,
+        })?
+        .ok_or_else(|| VolumeError::NotAPv(path.into()))?;
+    if let Ok(Some((vg, _))) = read_vg(std::slice::from_ref(&pv)) {
+        return Err(VolumeError::InUse {
+            path: path.into(),
+            vg: vg.name,
+        });
+    }
+    disk.write_all_at(&[0u8; 512], pv.label.sector * 512)
+        .map_err(device_error(path))?;
+    disk.flush().map_err(device_error(path))
+}
+
+/// A VG open for reading or changing, with the devices it lives on.
+pub struct OpenVg {
+    /// The VG as committed.
+    pub vg: Vg,
+    /// Its PVs' paths, by PV key (`pv0` ...).
+    pub paths: Vec<(String, PathBuf)>,
+    disks: Vec<FileDisk>,
+}
+
+/// Every (path, label, VG name) among `candidates` that carries an LVM2 label.
+pub fn scan(candidates: &[PathBuf]) -> Vec<(PathBuf, Label, Option<Vg>)> {
+    let mut found = Vec::new();
+    for path in candidates {
+        let Ok(disk) = FileDisk::open_read_only(path) else {
+            continue;
+        };
+        let Ok(Some(pv)) = PvDevice::open(&disk) else {
+            continue;
+        };
+        let vg = read_vg(std::slice::from_ref(&pv))
+            .ok()
+            .flatten()
+            .map(|(vg, _)| vg);
+        found.push((path.clone(), pv.label.clone(), vg));
+    }
+    found
+}
+
+impl OpenVg {
+    /// Open VG `name` from the PVs among `candidates`.
+    pub fn open(name: &str, candidates: &[PathBuf]) -> Result<Self, VolumeError> {
+        let mut members = Vec::new();
+        for (path, label, vg) in scan(candidates) {
+            if vg.as_ref().is_some_and(|vg| vg.name == name) {
+                members.push((path, label));
+            }
+        }
+        if members.is_empty() {
+            return Err(VolumeError::NotFound(format!("volume group \"{name}\"")));
+        }
+        let disks = members
+            .iter()
+            .map(|(path, _)| FileDisk::open(path).map_err(device_error(path)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pvs = disks
+            .iter()
+            .zip(&members)
+            .map(|(disk, (path, _))| {
+                PvDevice::open(disk)
+                    .map_err(|source| VolumeError::Format {
+                        path: path.clone(),
+                        source,
+                    })?
+                    .ok_or_else(|| VolumeError::NotAPv(path.clone()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let (vg, _stale) = read_vg(&pvs)?
+            .ok_or_else(|| VolumeError::NotFound(format!("volume group \"{name}\"")))?;
+        let mut paths = Vec::new();
+        for pv in &vg.pvs {
+            let compact: String = pv.id.chars().filter(|&c| c != '-').collect();
+            let path = members
+                .iter()
+                .find(|(_, label)| label.pv_uuid == compact)
+                .map(|(path, _)| path.clone())
+                .ok_or_else(|| {
+                    VolumeError::Invalid(format!("volume group {name}: PV {} is missing", pv.id))
+                })?;
+            paths.push((pv.key.clone(), path));
+        }
+        drop(pvs);
+        Ok(Self { vg, paths, disks })
+    }
+
+    /// Commit `vg` as the next version on every PV.
+    pub fn commit(&mut self, mut vg: Vg) -> Result<(), VolumeError> {
+        let mut pvs = Vec::new();
+        for (disk, (_, path)) in self.disks.iter().zip(&self.paths) {
+            pvs.push(
+                PvDevice::open(disk)
+                    .map_err(|source| VolumeError::Format {
+                        path: path.clone(),
+                        source,
+                    })?
+                    .ok_or_else(|| VolumeError::NotAPv(path.clone()))?,
+            );
+        }
+        commit_vg(&mut pvs, &mut vg)?;
+        self.vg = vg;
+        Ok(())
+    }
+
+    /// Path of the PV with key `key`.
+    pub fn path_of(&self, key: &str) -> Option<&Path> {
+        self.paths
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, p)| p.as_path())
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+fn header_items(description: &str) -> Vec<Item> {
+    vec![
+        Item::Setting(
+            "contents".into(),
+            Value::Str("Text Format Volume Group".into()),
+        ),
+        Item::Setting("version".into(), Value::Int(1)),
+        Item::Setting("description".into(), Value::Str(description.into())),
+        Item::Setting("creation_host".into(), Value::Str(hostname())),
+        Item::Setting("creation_time".into(), Value::Int(now())),
+    ]
+}
+
+/// Create VG `name` over the orphan PVs at `paths`, with `extent_sectors` extents.
+pub fn vg_create(
+    name: &str,
+    paths: &[PathBuf],
+    extent_sectors: u64,
+    candidates: &[PathBuf],
+) -> Result<Vg, VolumeError> {
+    validate_vg_name(name)?;
+    if !extent_sectors.is_power_of_two() || extent_sectors < 8 {
+        return Err(VolumeError::Invalid(format!(
+            "extent size must be a power of 2 of at least 4 KiB, not {} KiB",
+            extent_sectors / 2
+        )));
+    }
+    if scan(candidates)
+        .iter()
+        .any(|(_, _, vg)| vg.as_ref().is_some_and(|vg| vg.name == name))
+    {
+        return Err(VolumeError::Exists(format!("volume group \"{name}\"")));
+    }
+    let mut disks = Vec::new();
+    let mut pvs = Vec::new();
+    for (index, path) in paths.iter().enumerate() {
+        let disk = FileDisk::open(path).map_err(device_error(path))?;
+        let pv = PvDevice::open(&disk)
+            .map_err(|source| VolumeError::Format {
+                path: path.clone(),
+                source,
+            })?
+            .ok_or_else(|| VolumeError::NotAPv(path.clone()))?;
+        if let Some((vg, _)) = read_vg(std::slice::from_ref(&pv))? {
+            return Err(VolumeError::InUse {
+                path: path.clone(),
+                vg: vg.name,
+            });
+        }
+        let pe_start = pv
+            .label
+            .data_areas
+            .first()
+            .map_or(DEFAULT_DATA_ALIGNMENT, |a| a.offset)
+            / 512;
+        let dev_size = pv.label.device_size / 512;
+        let pe_count = dev_size.saturating_sub(pe_start) / extent_sectors;
+        if pe_count == 0 {
+            return Err(VolumeError::TooSmall {
+                path: path.clone(),
+                size: pv.label.device_size,
+                needed: (pe_start + extent_sectors) * 512,
+            });
+        }
+        pvs.push(Pv {
+            key: format!("pv{index}"),
+            id: dashed_uuid(&pv.label.pv_uuid),
+            device: path.display().to_string(),
+            status: vec!["ALLOCATABLE".into()],
+            dev_size,
+            pe_start,
+            pe_count,
+            extra: vec![Item::Setting("flags".into(), Value::Array(vec![]))],
+        });
+        disks.push((path.clone(), disk));
+    }
+    let vg = Vg {
+        name: name.to_string(),
+        id: dashed_uuid(&new_compact_uuid().map_err(device_error(Path::new("/dev/urandom")))?),
+        seqno: 0,
+        status: vec!["RESIZEABLE".into(), "READ".into(), "WRITE".into()],
+        extent_size: extent_sectors,
+        pvs,
+        lvs: vec![],
+        extra: vec![
+            Item::Setting("format".into(), Value::Str("lvm2".into())),
+            Item::Setting("flags".into(), Value::Array(vec![])),
+            Item::Setting("max_lv".into(), Value::Int(0)),
+            Item::Setting("max_pv".into(), Value::Int(0)),
+            Item::Setting("metadata_copies".into(), Value::Int(0)),
+        ],
+        header: header_items(&format!("Write from rvgcreate {name}.")),
+    };
+    // Mark each PV used, as lvm2 does in the label extension, then commit.
+    for (path, disk) in &disks {
+        let mut label = Label::read(disk)
+            .map_err(|source| VolumeError::Format {
+                path: path.clone(),
+                source,
+            })?
+            .ok_or_else(|| VolumeError::NotAPv(path.clone()))?;
+        if let Some(ext) = label.extension.as_mut() {
+            ext.flags |= PV_EXT_USED;
+        }
+        let sector = label.encode().map_err(|source| VolumeError::Format {
+            path: path.clone(),
+            source,
+        })?;
+        disk.write_all_at(&sector, label.sector * 512)
+            .map_err(device_error(path))?;
+    }
+    let mut open = OpenVg {
+        vg: vg.clone(),
+        paths: disks
+            .iter()
+            .enumerate()
+            .map(|(i, (p, _))| (format!("pv{i}"), p.clone()))
+            .collect(),
+        disks: disks.into_iter().map(|(_, d)| d).collect(),
+    };
+    open.commit(vg)?;
+    Ok(open.vg)
+}
+
+/// Free extent runs per PV key: (pv key, first extent, count), in PV order.
+pub fn free_runs(vg: &Vg) -> Vec<(String, u64, u64)> {
+    let mut runs = Vec::new();
+    for pv in &vg.pvs {
+        let mut used: Vec<(u64, u64)> = vg
+            .lvs
+            .iter()
+            .flat_map(|lv| &lv.segments)
+            .flat_map(|seg| match &seg.kind {
+                SegmentKind::Striped { stripes, .. } => stripes
+                    .iter()
+                    .filter(|(key, _)| key == &pv.key)
+                    .map(|(_, start)| (*start, seg.extent_count))
+                    .collect::<Vec<_>>(),
+                _ => vec![],
+            })
+            .collect();
+        used.sort_unstable();
+        let mut at = 0;
+        for (start, count) in used {
+            if start > at {
+                runs.push((pv.key.clone(), at, start - at));
+            }
+            at = at.max(start + count);
+        }
+        if at < pv.pe_count {
+            runs.push((pv.key.clone(), at, pv.pe_count - at));
+        }
+    }
+    runs
+}
+
+/// Free extents in the VG.
+pub fn free_extents(vg: &Vg) -> u64 {
+    free_runs(vg).iter().map(|r| r.2).sum()
+}
+
+/// Allocate `extents` by lvm2's normal policy: one contiguous run if any
+/// fits (the first such), else runs in PV order. Returns linear segments.
+pub fn allocate(vg: &Vg, extents: u64, first_le: u64) -> Result<Vec<Segment>, VolumeError> {
+    let runs = free_runs(vg);
+    let free: u64 = runs.iter().map(|r| r.2).sum();
+    if free < extents || extents == 0 {
+        return Err(VolumeError::NoSpace {
+            vg: vg.name.clone(),
+            free,
+            needed: extents,
+        });
+    }
+    let segment = |le: u64, pv: &str, pe: u64, count: u64| Segment {
+        start_extent: le,
+        extent_count: count,
+        kind: SegmentKind::Striped {
+            stripe_size: None,
+            stripes: vec![(pv.to_string(), pe)],
+        },
+        extra: vec![],
+    };
+    if let Some((pv, pe, _)) = runs.iter().find(|r| r.2 >= extents) {
+        return Ok(vec![segment(first_le, pv, *pe, extents)]);
+    }
+    let mut segments = Vec::new();
+    let mut le = first_le;
+    let mut left = extents;
+    for (pv, pe, count) in runs {
+        let take = count.min(left);
+        segments.push(segment(le, &pv, pe, take));
+        le += take;
+        left -= take;
+        if left == 0 {
+            break;
+        }
+    }
+    Ok(segments)
+}
+
+/// A new LV record of `segments`.
+pub fn new_lv(
+    name: &str,
+    segments: Vec<Segment>,
+    visible: bool,
+    writable: bool,
+) -> Result<Lv, VolumeError> {
+    let mut status = vec!["READ".to_string()];
+    if writable {
+        status.push("WRITE".into());
+    }
+    if visible {
+        status.push("VISIBLE".into());
+    }
+    Ok(Lv {
+        name: name.to_string(),
+        id: dashed_uuid(&new_compact_uuid().map_err(device_error(Path::new("/dev/urandom")))?),
+        status,
+        creation_time: Some(now()),
+        creation_host: Some(hostname()),
+        segments,
+        extra: vec![Item::Setting("flags".into(), Value::Array(vec![]))],
+    })
+}
+
+/// Add a linear LV of `extents` to `vg` (the caller commits).
+pub fn lv_create_linear(vg: &mut Vg, name: &str, extents: u64) -> Result<(), VolumeError> {
+    validate_lv_name(name)?;
+    if vg.lv(name).is_some() {
+        return Err(VolumeError::Exists(format!(
+            "logical volume \"{name}\" in volume group \"{}\"",
+            vg.name
+        )));
+    }
+    let segments = allocate(vg, extents, 0)?;
+    vg.lvs.push(new_lv(name, segments, true, true)?);
+    Ok(())
+}
+
+/// Remove LV `name` from `vg` (the caller commits).
+pub fn lv_remove(vg: &mut Vg, name: &str) -> Result<Lv, VolumeError> {
+    let index = vg
+        .lvs
+        .iter()
+        .position(|lv| lv.name == name)
+        .ok_or_else(|| VolumeError::NotFound(format!("logical volume \"{}/{name}\"", vg.name)))?;
+    Ok(vg.lvs.remove(index))
+}
+
+/// Rename LV `old` to `new` in `vg`, updating snapshot records that name it.
+pub fn lv_rename(vg: &mut Vg, old: &str, new: &str) -> Result<(), VolumeError> {
+    validate_lv_name(new)?;
+    if vg.lv(new).is_some() {
+        return Err(VolumeError::Exists(format!(
+            "logical volume \"{new}\" in volume group \"{}\"",
+            vg.name
+        )));
+    }
+    let lv =
+        vg.lvs.iter_mut().find(|lv| lv.name == old).ok_or_else(|| {
+            VolumeError::NotFound(format!("logical volume \"{}/{old}\"", vg.name))
+        })?;
+    lv.name = new.to_string();
+    for lv in &mut vg.lvs {
+        for seg in &mut lv.segments {
+            if let SegmentKind::Snapshot { origin, cow, .. } = &mut seg.kind {
+                for name in [origin, cow] {
+                    if name == old {
+                        *name = new.to_string();
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The linear table of `lv`, device arguments as the PVs' paths.
+pub fn lv_table(
+    vg: &Vg,
+    lv: &Lv,
+    path_of: &dyn Fn(&str) -> Option<PathBuf>,
+) -> Result<Vec<crate::dm::TableLine>, VolumeError> {
+    use crate::dm::{DevRef, TableLine, Target};
+    let mut lines = Vec::new();
+    for seg in &lv.segments {
+        match &seg.kind {
+            SegmentKind::Striped { stripes, .. } if stripes.len() == 1 => {
+                let (key, pe) = &stripes[0];
+                let pv = vg.pv(key).ok_or_else(|| {
+                    VolumeError::Invalid(format!("{}/{}: unknown PV {key}", vg.name, lv.name))
+                })?;
+                let path = path_of(key).ok_or_else(|| {
+                    VolumeError::Invalid(format!(
+                        "{}/{}: PV {} is missing",
+                        vg.name, lv.name, pv.id
+                    ))
+                })?;
+                lines.push(TableLine::new(
+                    seg.start_extent * vg.extent_size,
+                    seg.extent_count * vg.extent_size,
+                    Target::Linear {
+                        device: DevRef::Path(path),
+                        offset_sectors: pv.pe_start + pe * vg.extent_size,
+                    },
+                ));
+            }
+            other => {
+                return Err(VolumeError::Invalid(format!(
+                    "{}/{}: segment type {:?} cannot be activated by rlvm",
+                    vg.name, lv.name, other
+                )))
+            }
+        }
+    }
+    Ok(lines)
+}
+
+/// Remove VG `open` (it must hold no LVs): its PVs become orphans.
+pub fn vg_remove(open: OpenVg) -> Result<(), VolumeError> {
+    if !open.vg.lvs.is_empty() {
+        return Err(VolumeError::Invalid(format!(
+            "volume group \"{}\" still contains {} logical volume(s)",
+            open.vg.name,
+            open.vg.lvs.len()
+        )));
+    }
+    for (disk, (_, path)) in open.disks.iter().zip(&open.paths) {
+        let pv = PvDevice::open(disk)
+            .map_err(|source| VolumeError::Format {
+                path: path.clone(),
+                source,
+            })?
+            .ok_or_else(|| VolumeError::NotAPv(path.clone()))?;
+        for mda in &pv.mdas {
+            disk.write_all_at(&MdaHeader::new(mda.start, mda.size).encode(), mda.start)
+                .map_err(device_error(path))?;
+        }
+        let mut label = pv.label.clone();
+        if let Some(ext) = label.extension.as_mut() {
+            ext.flags &= !PV_EXT_USED;
+        }
+        let sector = label.encode().map_err(|source| VolumeError::Format {
+            path: path.clone(),
+            source,
+        })?;
+        disk.write_all_at(&sector, label.sector * 512)
+            .map_err(device_error(path))?;
+        disk.flush().map_err(device_error(path))?;
+    }
+    Ok(())
+}
