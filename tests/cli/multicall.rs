@@ -14,6 +14,9 @@ fn rlvm_lists_and_dispatches_programs() {
             program.name
         );
     }
+    let alias = run("rlvm", &["lvs", "--version"]);
+    assert_exit(&alias, 0);
+    assert!(String::from_utf8_lossy(&alias.stdout).starts_with("rlvs "));
     let version = run("rlvm", &["rcow", "--version"]);
     assert_exit(&version, 0);
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("rcow "));

@@ -21,7 +21,10 @@ fn main() -> ExitCode {
     if matches!(name.as_str(), "help" | "-h" | "--help") {
         return usage(rlvm_cmd::exit::OK);
     }
-    match rlvm_cmd::find_program(&name) {
+    // `rlvm lvcreate` is `rlvcreate`, as `lvm lvcreate` is `lvcreate`.
+    let program =
+        rlvm_cmd::find_program(&name).or_else(|| rlvm_cmd::find_program(&format!("r{name}")));
+    match program {
         Some(program) => {
             args.remove(0);
             (program.run)(args)
