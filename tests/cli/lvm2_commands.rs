@@ -201,3 +201,46 @@ fn lvm2_and_rlvm_commands_agree_on_one_vg() {
         "lvm2 still sees a PV on {dev}"
     );
 }
+
+/// Many rlvcreate at once on one VG: the VG lock serialises them, so no
+/// update is lost (without it, read-modify-write races drop LVs).
+#[test]
+fn concurrent_commands_lose_no_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("pv.img");
+    std::fs::File::create(&image)
+        .unwrap()
+        .set_len(256 << 20)
+        .unwrap();
+    let run = |program: &str, args: &[&str]| {
+        Command::new(bin(program))
+            .args(args)
+            .env("RLVM_DIR", dir.path().join("state"))
+            .env("RLVM_LOCK_DIR", dir.path().join("locks"))
+            .env("RLVM_DEVICES", &image)
+            .output()
+            .unwrap()
+    };
+    assert_exit(&run("rpvcreate", &[image.to_str().unwrap()]), 0);
+    assert_exit(&run("rvgcreate", &["race", image.to_str().unwrap()]), 0);
+    let children: Vec<_> = (0..12)
+        .map(|i| {
+            Command::new(bin("rlvcreate"))
+                .args(["-an", "-L", "4M", "-n", &format!("lv{i}"), "race"])
+                .env("RLVM_DIR", dir.path().join("state"))
+                .env("RLVM_LOCK_DIR", dir.path().join("locks"))
+                .env("RLVM_DEVICES", &image)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let listed = run("rlvs", &["--noheadings", "-o", "lv_name", "race"]);
+    assert_exit(&listed, 0);
+    let names = String::from_utf8_lossy(&listed.stdout);
+    assert_eq!(names.lines().count(), 12, "{names}");
+    let vgs = run("rvgs", &["--noheadings", "-o", "vg_seqno", "race"]);
+    assert_eq!(String::from_utf8_lossy(&vgs.stdout).trim(), "13");
+}

@@ -465,6 +465,6 @@ pub fn all_vgs() -> Vec<rlvm::ops::volumes::OpenVg> {
     names.dedup();
     names
         .iter()
-        .filter_map(|name| rlvm::ops::volumes::OpenVg::open(name, &devices).ok())
+        .filter_map(|name| rlvm::ops::volumes::OpenVg::open_read(name, &devices).ok())
         .collect()
 }

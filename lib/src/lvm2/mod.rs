@@ -4,6 +4,7 @@
 pub mod crc;
 pub mod error;
 pub mod label;
+pub mod lock;
 pub mod mda;
 pub mod model;
 pub mod store;

@@ -11,6 +11,7 @@ use crate::io::{BlockIo, FileDisk};
 use crate::lvm2::label::{
     dashed_uuid, new_compact_uuid, DiskLocn, Label, PvExtension, PV_EXT_USED, PV_EXT_VERSION,
 };
+use crate::lvm2::lock::{lock, lock_dir, Lock, Resource};
 use crate::lvm2::mda::MdaHeader;
 use crate::lvm2::model::{Lv, Pv, Segment, SegmentKind, Vg};
 use crate::lvm2::store::{commit_vg, read_vg, PvDevice, VgError};
@@ -162,6 +163,7 @@ impl Default for PvCreateOptions {
 /// area at 4 KiB, data from `data_alignment`. Refuses any existing signature
 /// without `force`, and a PV that belongs to a VG even with it.
 pub fn pv_create(path: &Path, options: &PvCreateOptions) -> Result<Label, VolumeError> {
+    let _orphans = lock(Resource::Orphans, true).map_err(device_error(&lock_dir()))?;
     let disk = FileDisk::open(path).map_err(device_error(path))?;
     let size = disk.size_bytes().map_err(device_error(path))?;
     let mda_size = options
@@ -251,13 +253,16 @@ pub fn pv_remove(path: &Path) -> Result<(), VolumeError> {
     disk.flush().map_err(device_error(path))
 }
 
-/// A VG open for reading or changing, with the devices it lives on.
+/// A VG open for reading or changing, with the devices it lives on. It
+/// holds lvm2's VG lock (shared for reading, exclusive for changing) until
+/// dropped, so a read-modify-write never loses another command's update.
 pub struct OpenVg {
     /// The VG as committed.
     pub vg: Vg,
     /// Its PVs' paths, by PV key (`pv0` ...).
     pub paths: Vec<(String, PathBuf)>,
     disks: Vec<FileDisk>,
+    _lock: Option<Lock>,
 }
 
 /// Every (path, label, VG name) among `candidates` that carries an LVM2 label.
@@ -280,8 +285,22 @@ pub fn scan(candidates: &[PathBuf]) -> Vec<(PathBuf, Label, Option<Vg>)> {
 }
 
 impl OpenVg {
-    /// Open VG `name` from the PVs among `candidates`.
+    /// Open VG `name` from the PVs among `candidates` to change it (exclusive lock).
     pub fn open(name: &str, candidates: &[PathBuf]) -> Result<Self, VolumeError> {
+        Self::open_locked(name, candidates, true)
+    }
+
+    /// Open VG `name` to read it (shared lock).
+    pub fn open_read(name: &str, candidates: &[PathBuf]) -> Result<Self, VolumeError> {
+        Self::open_locked(name, candidates, false)
+    }
+
+    fn open_locked(
+        name: &str,
+        candidates: &[PathBuf],
+        exclusive: bool,
+    ) -> Result<Self, VolumeError> {
+        let lock = lock(Resource::Vg(name), exclusive).map_err(device_error(&lock_dir()))?;
         let mut members = Vec::new();
         for (path, label, vg) in scan(candidates) {
             if vg.as_ref().is_some_and(|vg| vg.name == name) {
@@ -322,7 +341,12 @@ impl OpenVg {
             paths.push((pv.key.clone(), path));
         }
         drop(pvs);
-        Ok(Self { vg, paths, disks })
+        Ok(Self {
+            vg,
+            paths,
+            disks,
+            _lock: Some(lock),
+        })
     }
 
     /// Commit `vg` as the next version on every PV.
@@ -386,6 +410,8 @@ pub fn vg_create(
     candidates: &[PathBuf],
 ) -> Result<Vg, VolumeError> {
     validate_vg_name(name)?;
+    let _global = lock(Resource::Global, true).map_err(device_error(&lock_dir()))?;
+    let vg_lock = lock(Resource::Vg(name), true).map_err(device_error(&lock_dir()))?;
     if !extent_sectors.is_power_of_two() || extent_sectors < 8 {
         return Err(VolumeError::Invalid(format!(
             "extent size must be a power of 2 of at least 4 KiB, not {} KiB",
@@ -484,6 +510,7 @@ pub fn vg_create(
             .map(|(i, (p, _))| (format!("pv{i}"), p.clone()))
             .collect(),
         disks: disks.into_iter().map(|(_, d)| d).collect(),
+        _lock: Some(vg_lock),
     };
     open.commit(vg)?;
     Ok(open.vg)
