@@ -5,7 +5,10 @@ use crate::Program;
 pub mod lvm_common;
 pub mod rcow;
 pub mod rdmsetup;
+pub mod rlvchange;
+pub mod rlvconvert;
 pub mod rlvcreate;
+pub mod rlvextend;
 pub mod rlvmonitor;
 pub mod rlvremove;
 pub mod rlvrename;
@@ -13,6 +16,7 @@ pub mod rlvs;
 pub mod rpvcreate;
 pub mod rpvremove;
 pub mod rpvs;
+pub mod rvgchange;
 pub mod rvgcreate;
 pub mod rvgremove;
 pub mod rvgs;
@@ -83,5 +87,25 @@ pub(crate) const PROGRAMS: &[Program] = &[
         name: "rvgs",
         command: rvgs::command,
         run: rvgs::run,
+    },
+    Program {
+        name: "rlvchange",
+        command: rlvchange::command,
+        run: rlvchange::run,
+    },
+    Program {
+        name: "rvgchange",
+        command: rvgchange::command,
+        run: rvgchange::run,
+    },
+    Program {
+        name: "rlvextend",
+        command: rlvextend::command,
+        run: rlvextend::run,
+    },
+    Program {
+        name: "rlvconvert",
+        command: rlvconvert::command,
+        run: rlvconvert::run,
     },
 ];

@@ -99,6 +99,9 @@ pub enum VolumeError {
     /// The request itself is inconsistent.
     #[error("{0}")]
     Invalid(String),
+    /// Building or tearing down device-mapper devices failed (and was undone).
+    #[error(transparent)]
+    Activation(#[from] crate::ops::OpsError),
 }
 
 fn device_error(path: &Path) -> impl FnOnce(std::io::Error) -> VolumeError + '_ {

@@ -1,0 +1,45 @@
+//! `rlvchange -a y|n`: activate or deactivate logical volumes from metadata.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use rlvm::ops::snapshots::{activate_lv, deactivate_lv};
+use rlvm::ops::volumes::OpenVg;
+
+use super::lvm_common::{candidate_devices, split_lv};
+
+/// Change the activation of logical volumes.
+#[derive(Debug, Parser)]
+#[command(name = "rlvchange", version)]
+pub struct Cli {
+    /// Logical volumes, as VG/LV.
+    #[arg(required = true, value_name = "VG/LV")]
+    lvs: Vec<String>,
+    /// Activate (y) or deactivate (n).
+    #[arg(short = 'a', long = "activate", value_name = "y|n", required = true, value_parser = ["y", "n", "ay"])]
+    activate: String,
+}
+
+/// The clap definition.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Entry point.
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    crate::exit::run("rlvchange", args, |cli: Cli| {
+        let backend = rlvm::backend::open_backend()?;
+        let devices = candidate_devices();
+        for arg in &cli.lvs {
+            let (vg, lv) = split_lv(arg)?;
+            let open = OpenVg::open_read(&vg, &devices)?;
+            if cli.activate == "n" {
+                deactivate_lv(backend.as_ref(), &open, &lv)?;
+            } else {
+                activate_lv(backend.as_ref(), &open, &lv)?;
+            }
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,136 @@
+//! `rlvconvert --merge`: roll an origin back to its snapshot.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser};
+use rlvm::backend::TableSlot;
+use rlvm::dm::SnapshotStatus;
+use rlvm::lvm2::model::SegmentKind;
+use rlvm::names::{dm_name, DmLayer};
+use rlvm::ops::snapshots::{origin_spec, remove_snapshot_record, snapshot_of, snapshot_spec};
+use rlvm::ops::volumes::OpenVg;
+use rlvm::ops::{finish_merge, start_merge};
+
+use super::lvm_common::{candidate_devices, split_lv, try_backend};
+
+/// Merge a snapshot back into its origin.
+#[derive(Debug, Parser)]
+#[command(name = "rlvconvert", version)]
+pub struct Cli {
+    /// The snapshot, as VG/SNAP.
+    #[arg(value_name = "VG/SNAP")]
+    lv: String,
+    /// Merge the snapshot into its origin (the only conversion rlvm does).
+    #[arg(long, required = true)]
+    merge: bool,
+    /// Seconds between progress reports.
+    #[arg(
+        short = 'i',
+        long = "interval",
+        value_name = "SECONDS",
+        default_value = "1"
+    )]
+    interval: f64,
+    /// Start the merge and return without waiting for it.
+    #[arg(short = 'b', long = "background")]
+    background: bool,
+}
+
+/// The clap definition.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Entry point.
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    crate::exit::run("rlvconvert", args, |cli: Cli| {
+        let (vg_name, snap) = split_lv(&cli.lv)?;
+        let devices = candidate_devices();
+        let mut open = OpenVg::open(&vg_name, &devices)?;
+        let (origin, _, hidden, already) = snapshot_of(&open.vg, &snap)
+            .ok_or_else(|| anyhow::anyhow!("{vg_name}/{snap} is not a snapshot"))?;
+        let backend = try_backend();
+        let origin_top = dm_name(&vg_name, &origin, DmLayer::Top)?;
+        let origin_info = backend.as_deref().and_then(|b| b.info(&origin_top).ok());
+        if let (Some(backend), Some(_)) = (&backend, &origin_info) {
+            let status = backend
+                .status(&dm_name(&vg_name, &snap, DmLayer::Top)?)
+                .ok()
+                .and_then(|l| l.first().map(|l| l.params.clone()))
+                .unwrap_or_default();
+            if status == "Invalid" {
+                anyhow::bail!("Unable to merge invalidated snapshot LV \"{vg_name}/{snap}\".");
+            }
+        }
+        if !already {
+            let mut vg = open.vg.clone();
+            for lv in vg.lvs.iter_mut().filter(|lv| lv.name == hidden) {
+                for seg in &mut lv.segments {
+                    if let SegmentKind::Snapshot { merging, .. } = &mut seg.kind {
+                        *merging = true;
+                    }
+                }
+            }
+            open.commit(vg)?;
+        }
+        let (Some(backend), Some(info)) = (backend, origin_info) else {
+            println!("  Merging of snapshot {vg_name}/{snap} will occur on next activation of {vg_name}/{origin}.");
+            return Ok(());
+        };
+        let origin_devices = origin_spec(&open, &origin)?;
+        let snap_devices = snapshot_spec(&open, &snap)?;
+        let merging_now = backend
+            .table(&origin_top, TableSlot::Live)?
+            .first()
+            .is_some_and(|l| l.target_type == "snapshot-merge");
+        if !merging_now {
+            if info.open_count > 0 {
+                println!("  Delaying merge since origin is open.");
+                println!("  Merging of snapshot {vg_name}/{snap} will occur on next activation of {vg_name}/{origin}.");
+                return Ok(());
+            }
+            start_merge(backend.as_ref(), &origin_devices, &snap_devices)?;
+            println!("  Merging of volume {vg_name}/{snap} started.");
+        }
+        if cli.background {
+            return Ok(());
+        }
+        let mut first_data: Option<u64> = None;
+        loop {
+            let status: SnapshotStatus = backend
+                .status(&origin_top)?
+                .first()
+                .map(|l| l.params.clone())
+                .unwrap_or_default()
+                .parse()?;
+            let SnapshotStatus::Usage {
+                allocated_sectors,
+                metadata_sectors,
+                ..
+            } = status
+            else {
+                anyhow::bail!(
+                    "merge of {vg_name}/{snap} into {vg_name}/{origin} stopped: {status}"
+                );
+            };
+            let left = allocated_sectors.saturating_sub(metadata_sectors);
+            let total = *first_data.get_or_insert(left.max(1));
+            println!(
+                "  {vg_name}/{origin}: Merged: {:.2}%",
+                100.0 * (total.saturating_sub(left)) as f64 / total as f64
+            );
+            if left == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_secs_f64(cli.interval.clamp(0.05, 60.0)));
+        }
+        finish_merge(backend.as_ref(), &origin_devices, &snap_devices)?;
+        let mut vg = open.vg.clone();
+        remove_snapshot_record(&mut vg, &snap)?;
+        open.commit(vg)?;
+        println!("  Merge of snapshot into logical volume {vg_name}/{origin} has finished.");
+        Ok(())
+    })
+}

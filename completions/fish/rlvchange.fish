@@ -1,0 +1,5 @@
+complete -c rlvchange -s a -l activate -d 'Activate (y) or deactivate (n)' -r -f -a "y\t''
+n\t''
+ay\t''"
+complete -c rlvchange -s h -l help -d 'Print help'
+complete -c rlvchange -s V -l version -d 'Print version'

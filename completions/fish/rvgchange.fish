@@ -1,0 +1,5 @@
+complete -c rvgchange -s a -l activate -d 'Activate (y) or deactivate (n)' -r -f -a "y\t''
+n\t''
+ay\t''"
+complete -c rvgchange -s h -l help -d 'Print help'
+complete -c rvgchange -s V -l version -d 'Print version'
