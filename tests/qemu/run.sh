@@ -73,7 +73,12 @@ CONF
 
 # rlvm's binaries, whichever are built
 found_bins=()
-for binary in rcow rlvm rdmsetup rdmd rlvmonitor; do
+programs="rlvm"
+if [ -x "$bin_dir/rlvm" ]; then
+    # The registry behind `rlvm help` names every program.
+    programs="$programs $("$bin_dir/rlvm" help | awk '/^  r/ {print $1}')"
+fi
+for binary in $programs; do
     if [ -x "$bin_dir/$binary" ]; then
         copy_with_libs "$bin_dir/$binary" "$tree" /bin
         found_bins+=("$binary")

@@ -195,7 +195,15 @@ pub fn vg_attr(vg: &Vg) -> String {
 pub fn lv_rows(vg: &Vg, backend: Option<&dyn Backend>, all: bool) -> Vec<LvRow> {
     let mut rows = Vec::new();
     for lv in &vg.lvs {
-        let visible = lv.status.iter().any(|s| s == "VISIBLE");
+        // lvm2 never lists a snapshot's hidden record, even with -a.
+        if lv
+            .segments
+            .iter()
+            .any(|s| matches!(s.kind, SegmentKind::Snapshot { .. }))
+        {
+            continue;
+        }
+        let visible = rlvm::ops::snapshots::lv_is_visible(vg, &lv.name);
         if !visible && !all {
             continue;
         }
@@ -262,7 +270,7 @@ pub fn lv_rows(vg: &Vg, backend: Option<&dyn Backend>, all: bool) -> Vec<LvRow> 
             vg_name: vg.name.clone(),
             uuid: lv.id.clone(),
             attr,
-            size_sectors: origin_extents.unwrap_or(extents) * vg.extent_size,
+            size_sectors: extents * vg.extent_size,
             origin: snapshot_of
                 .as_ref()
                 .map(|s| s.0.clone())
@@ -362,8 +370,7 @@ pub fn vg_row(vg: &Vg) -> VgRow {
         uuid: vg.id.clone(),
         attr: vg_attr(vg),
         pv_count: vg.pvs.len() as u64,
-        // lvm2 counts a snapshot's visible COW LV as the snapshot, not as an LV.
-        lv_count: visible.saturating_sub(snapshots),
+        lv_count: visible,
         snap_count: snapshots,
         size_sectors: extents * vg.extent_size,
         free_sectors: free * vg.extent_size,

@@ -35,6 +35,26 @@ pub fn snapshot_of(vg: &Vg, cow: &str) -> Option<(String, u64, String, bool)> {
     })
 }
 
+/// Whether lvs lists `name` without `-a`, by lvm2's rule: a snapshot
+/// record never, a COW LV when its origin is listed and it is not merging,
+/// anything else by its VISIBLE flag.
+pub fn lv_is_visible(vg: &Vg, name: &str) -> bool {
+    let Some(lv) = vg.lv(name) else {
+        return false;
+    };
+    if lv
+        .segments
+        .iter()
+        .any(|s| matches!(s.kind, SegmentKind::Snapshot { .. }))
+    {
+        return false;
+    }
+    if let Some((origin, _, _, merging)) = snapshot_of(vg, name) {
+        return !merging && lv_is_visible(vg, &origin);
+    }
+    lv.status.iter().any(|s| s == "VISIBLE")
+}
+
 /// The COW LVs of every snapshot of `origin`, in metadata order.
 pub fn snapshots_of(vg: &Vg, origin: &str) -> Vec<String> {
     vg.lvs
@@ -115,12 +135,14 @@ pub fn add_snapshot_record(
         )));
     }
     let segments = allocate(vg, cow_extents, 0)?;
-    vg.lvs.push(new_lv(name, segments, true, !read_only)?);
+    // As lvm2 writes them: the COW LV carries no VISIBLE flag (it is shown
+    // through its origin) and the hidden snapshotN record does.
+    vg.lvs.push(new_lv(name, segments, false, !read_only)?);
     let hidden = (0..)
         .map(|n| format!("snapshot{n}"))
         .find(|n| vg.lv(n).is_none())
         .expect("a free snapshotN name");
-    let mut record = new_lv(
+    let record = new_lv(
         &hidden,
         vec![Segment {
             start_extent: 0,
@@ -133,11 +155,9 @@ pub fn add_snapshot_record(
             },
             extra: vec![],
         }],
-        false,
+        true,
         true,
     )?;
-    record.creation_host = None;
-    record.creation_time = None;
     vg.lvs.push(record);
     Ok(cow_extents)
 }
@@ -280,12 +300,83 @@ pub fn extend_record(vg: &mut Vg, name: &str, extents: u64) -> Result<(), Volume
         .find(|lv| lv.name == name)
         .expect("checked above");
     lv.segments.extend(segments);
+    coalesce_segments(lv);
     Ok(())
+}
+
+/// Join linear segments that continue each other on the same PV, as lvm2
+/// does, so an extension into the next extents stays one segment.
+pub fn coalesce_segments(lv: &mut Lv) {
+    let mut merged: Vec<Segment> = Vec::with_capacity(lv.segments.len());
+    for seg in lv.segments.drain(..) {
+        if let Some(last) = merged.last_mut() {
+            if let (
+                SegmentKind::Striped {
+                    stripe_size: None,
+                    stripes: a,
+                },
+                SegmentKind::Striped {
+                    stripe_size: None,
+                    stripes: b,
+                },
+            ) = (&last.kind, &seg.kind)
+            {
+                if a.len() == 1
+                    && b.len() == 1
+                    && a[0].0 == b[0].0
+                    && a[0].1 + last.extent_count == b[0].1
+                    && last.start_extent + last.extent_count == seg.start_extent
+                    && last.extra == seg.extra
+                {
+                    last.extent_count += seg.extent_count;
+                    continue;
+                }
+            }
+        }
+        merged.push(seg);
+    }
+    lv.segments = merged;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contiguous_extensions_stay_one_segment() {
+        let seg = |le, pv: &str, pe, count| Segment {
+            start_extent: le,
+            extent_count: count,
+            kind: SegmentKind::Striped {
+                stripe_size: None,
+                stripes: vec![(pv.to_string(), pe)],
+            },
+            extra: vec![],
+        };
+        let mut lv = Lv {
+            name: "snap".into(),
+            id: "x".into(),
+            status: vec![],
+            creation_time: None,
+            creation_host: None,
+            segments: vec![
+                seg(0, "pv0", 256, 25),
+                seg(25, "pv0", 281, 5),
+                seg(30, "pv0", 400, 1),
+                seg(31, "pv1", 401, 1),
+            ],
+            extra: vec![],
+        };
+        coalesce_segments(&mut lv);
+        assert_eq!(
+            lv.segments,
+            vec![
+                seg(0, "pv0", 256, 30),
+                seg(30, "pv0", 400, 1),
+                seg(31, "pv1", 401, 1)
+            ]
+        );
+    }
 
     #[test]
     fn cow_cap_follows_lvm2() {
