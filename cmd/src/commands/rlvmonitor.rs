@@ -13,8 +13,14 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use nix::sys::signal::{SigHandler, Signal};
 use rlvm::config::Config;
+use rlvm::monitor::policy::extents_for_percent;
 use rlvm::monitor::policy::AutoextendPolicy;
-use rlvm::monitor::watcher::{EventAction, Monitor, MonitorEvent};
+use rlvm::monitor::watcher::{EventAction, ExtendError, Extender, Monitor, MonitorEvent};
+use rlvm::ops::grow_device;
+use rlvm::ops::snapshots::{extend_record, lv_extents, snapshot_spec};
+use rlvm::ops::volumes::{free_extents, OpenVg};
+
+use super::lvm_common::candidate_devices;
 
 use crate::exit;
 
@@ -84,6 +90,37 @@ fn log_to_syslog(event: &MonitorEvent) {
     }
 }
 
+/// Grows a COW through the VG metadata, as `rlvextend --use-policies` does.
+struct MetadataExtender {
+    backend: Arc<dyn rlvm::backend::Backend>,
+}
+
+impl Extender for MetadataExtender {
+    fn extend(&self, vg: &str, lv: &str, grow_percent: u32) -> Result<String, ExtendError> {
+        let failed = |e: &dyn std::fmt::Display| ExtendError::Failed(e.to_string());
+        let mut open = OpenVg::open(vg, &candidate_devices()).map_err(|e| failed(&e))?;
+        let current = open
+            .vg
+            .lv(lv)
+            .map(lv_extents)
+            .ok_or_else(|| failed(&"no such LV"))?;
+        let add = extents_for_percent(current, grow_percent).max(1);
+        let free = free_extents(&open.vg);
+        if free < add {
+            return Err(ExtendError::NoSpace(format!(
+                "volume group {vg} has {free} free extents, {add} needed"
+            )));
+        }
+        let mut record = open.vg.clone();
+        extend_record(&mut record, lv, add).map_err(|e| failed(&e))?;
+        let extent_mib = record.extent_size / 2048;
+        open.commit(record).map_err(|e| failed(&e))?;
+        let cow = snapshot_spec(&open, lv).map_err(|e| failed(&e))?.cow;
+        grow_device(self.backend.as_ref(), &cow.name, &cow.table).map_err(|e| failed(&e))?;
+        Ok(format!("{} MiB", (current + add) * extent_mib))
+    }
+}
+
 fn run_cli(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(&cli.config).context("configuration")?;
     let policy = AutoextendPolicy::from_config(&config);
@@ -102,7 +139,10 @@ fn run_cli(cli: Cli) -> anyhow::Result<()> {
     if let Some(dir) = state_file.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let mut monitor = Monitor::new(backend, policy, None).with_state_file(state_file);
+    let extender = Arc::new(MetadataExtender {
+        backend: backend.clone(),
+    });
+    let mut monitor = Monitor::new(backend, policy, Some(extender)).with_state_file(state_file);
     let stdout = std::io::stdout();
     let json = cli.json;
     let mut emit = |event: &MonitorEvent| {
