@@ -10,6 +10,7 @@
 
 use super::crc::lvm2_crc;
 use super::error::Lvm2Error;
+use super::{le32, le64};
 use crate::io::BlockIo;
 
 /// Bytes in a sector as lvm2 counts them.
@@ -62,14 +63,6 @@ pub struct Label {
     pub metadata_areas: Vec<DiskLocn>,
     /// The extension, absent on PVs from very old lvm2.
     pub extension: Option<PvExtension>,
-}
-
-fn le32(bytes: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
-}
-
-fn le64(bytes: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
 /// Whether `uuid` is 32 characters of lvm2's identifier alphabet
@@ -259,19 +252,8 @@ pub fn dashed_uuid(compact: &str) -> String {
 mod tests {
     use super::*;
     use crate::io::MemDisk;
-    use std::io::Read;
 
-    pub(crate) fn fixture() -> Vec<u8> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/lvm2/vg1-pv.img.gz"
-        );
-        let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
-            .read_to_end(&mut bytes)
-            .unwrap();
-        bytes
-    }
+    use crate::lvm2::lvm2_fixture as fixture;
 
     #[test]
     fn reads_the_label_pvcreate_wrote() {

@@ -11,6 +11,7 @@
 
 use super::crc::lvm2_crc;
 use super::error::Lvm2Error;
+use super::{le32, le64};
 use crate::io::BlockIo;
 
 /// Size of the metadata area header.
@@ -48,14 +49,6 @@ pub struct MdaHeader {
     pub committed: Option<RawLocn>,
     /// Precommitted text (slot 1).
     pub precommitted: Option<RawLocn>,
-}
-
-fn le32(bytes: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
-}
-
-fn le64(bytes: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
 impl MdaHeader {
@@ -325,18 +318,7 @@ mod tests {
     use crate::io::MemDisk;
     use crate::lvm2::label::Label;
 
-    fn fixture() -> Vec<u8> {
-        use std::io::Read;
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/lvm2/vg1-pv.img.gz"
-        );
-        let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
-            .read_to_end(&mut bytes)
-            .unwrap();
-        bytes
-    }
+    use crate::lvm2::lvm2_fixture as fixture;
 
     #[test]
     fn reads_the_text_vgcreate_and_lvcreate_wrote() {
