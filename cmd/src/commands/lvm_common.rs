@@ -193,6 +193,21 @@ pub fn vg_attr(vg: &Vg) -> String {
 
 /// The report row of every LV of `vg` (hidden ones only with `all`).
 pub fn lv_rows(vg: &Vg, backend: Option<&dyn Backend>, all: bool) -> Vec<LvRow> {
+    // The snapshot records, gathered once: (origin, cow, chunk size, merging).
+    let records: Vec<(&str, &str, u64, bool)> = vg
+        .lvs
+        .iter()
+        .flat_map(|l| &l.segments)
+        .filter_map(|s| match &s.kind {
+            SegmentKind::Snapshot {
+                origin,
+                cow,
+                chunk_size,
+                merging,
+            } => Some((origin.as_str(), cow.as_str(), *chunk_size, *merging)),
+            _ => None,
+        })
+        .collect();
     let mut rows = Vec::new();
     for lv in &vg.lvs {
         // lvm2 never lists a snapshot's hidden record, even with -a.
@@ -203,30 +218,24 @@ pub fn lv_rows(vg: &Vg, backend: Option<&dyn Backend>, all: bool) -> Vec<LvRow> 
         {
             continue;
         }
-        let visible = rlvm::ops::snapshots::lv_is_visible(vg, &lv.name);
+        let snapshot_of = records
+            .iter()
+            .find(|r| r.1 == lv.name)
+            .map(|r| (r.0.to_string(), r.2, r.3));
+        // lvm2's lv_is_visible: a COW through its origin unless merging, else the VISIBLE flag.
+        let flagged = |name: &str| {
+            vg.lv(name)
+                .is_some_and(|l| l.status.iter().any(|s| s == "VISIBLE"))
+        };
+        let visible = match &snapshot_of {
+            Some((origin, _, merging)) => !merging && flagged(origin),
+            None => flagged(&lv.name),
+        };
         if !visible && !all {
             continue;
         }
-        let snapshot_of = vg
-            .lvs
-            .iter()
-            .flat_map(|l| &l.segments)
-            .find_map(|s| match &s.kind {
-                SegmentKind::Snapshot {
-                    origin,
-                    cow,
-                    chunk_size,
-                    merging,
-                } if cow == &lv.name => Some((origin.clone(), *chunk_size, *merging)),
-                _ => None,
-            });
-        let is_origin =
-            vg.lvs.iter().flat_map(|l| &l.segments).any(
-                |s| matches!(&s.kind, SegmentKind::Snapshot { origin, .. } if origin == &lv.name),
-            );
-        let merging_origin = vg.lvs.iter().flat_map(|l| &l.segments).any(|s| {
-            matches!(&s.kind, SegmentKind::Snapshot { origin, merging: true, .. } if origin == &lv.name)
-        });
+        let is_origin = records.iter().any(|r| r.0 == lv.name);
+        let merging_origin = records.iter().any(|r| r.0 == lv.name && r.3);
         let role = match (&snapshot_of, is_origin) {
             (Some((_, _, merging)), _) => VolumeRole::Snapshot { merging: *merging },
             (None, true) => VolumeRole::Origin {
