@@ -14,6 +14,7 @@ use thiserror::Error;
 use crate::dm::RawLine;
 
 pub mod kernel;
+pub mod userspace;
 mod select;
 
 pub use select::open_backend;

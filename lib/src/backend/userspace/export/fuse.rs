@@ -1,0 +1,1 @@
+//! The mapper directory over FUSE (being written).

@@ -1,0 +1,166 @@
+//! How the engine's devices reach ordinary programs: as files under a FUSE
+//! mount (`$RLVM_DIR/mapper/<dm name>`, the userspace twin of `/dev/mapper`)
+//! and as NBD exports on a unix socket. Both sit on [`DeviceSet`], so neither
+//! knows anything of tables or targets, and each is tested over a plain
+//! in-memory set.
+
+use std::io;
+use std::sync::Arc;
+
+pub mod fuse;
+pub mod nbd;
+
+/// One device as an export sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportInfo {
+    /// dm name (the file name under the mapper directory, the NBD export name).
+    pub name: String,
+    /// Current size in bytes (the live table's length).
+    pub size_bytes: u64,
+    /// The device refuses writes.
+    pub read_only: bool,
+}
+
+/// The devices an export serves. Errors are `io::Error`s carrying the errno a
+/// block device would give (`ENOENT` no such device, `EROFS`, `EIO`), so an
+/// export can hand them on unchanged.
+pub trait DeviceSet: Send + Sync + 'static {
+    /// Every device with a live table, sorted by name.
+    fn devices(&self) -> Vec<ExportInfo>;
+    /// Open a device; the handle counts in the device's open count until dropped.
+    fn open(&self, name: &str, writable: bool) -> io::Result<Arc<dyn OpenDevice>>;
+}
+
+/// An opened device: byte-addressed I/O through its live table.
+pub trait OpenDevice: Send + Sync {
+    /// Current size in bytes (re-read each call: a reloaded table may change it).
+    fn size_bytes(&self) -> u64;
+    /// Whether writes are refused.
+    fn read_only(&self) -> bool;
+    /// Fill `buf` from `offset`; the range must lie inside the device.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+    /// Write all of `buf` at `offset`; the range must lie inside the device.
+    fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()>;
+    /// Make completed writes durable.
+    fn flush(&self) -> io::Result<()>;
+    /// Tell the device `len` bytes at `offset` are no longer needed (may do nothing).
+    fn discard(&self, offset: u64, len: u64) -> io::Result<()>;
+}
+
+/// An in-memory [`DeviceSet`] for the exports' own tests.
+#[cfg(test)]
+pub(crate) mod memory {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    /// A device backed by a byte vector.
+    pub struct MemDevice {
+        pub bytes: Mutex<Vec<u8>>,
+        pub read_only: bool,
+        pub opens: AtomicUsize,
+        pub flushes: AtomicUsize,
+    }
+
+    /// Devices by name.
+    #[derive(Default)]
+    pub struct MemSet {
+        pub devices: Mutex<BTreeMap<String, Arc<MemDevice>>>,
+    }
+
+    impl MemSet {
+        pub fn add(&self, name: &str, size: usize, read_only: bool) -> Arc<MemDevice> {
+            let dev = Arc::new(MemDevice {
+                bytes: Mutex::new(vec![0; size]),
+                read_only,
+                opens: AtomicUsize::new(0),
+                flushes: AtomicUsize::new(0),
+            });
+            self.devices
+                .lock()
+                .unwrap()
+                .insert(name.to_string(), dev.clone());
+            dev
+        }
+    }
+
+    struct Handle(Arc<MemDevice>);
+
+    impl Drop for Handle {
+        fn drop(&mut self) {
+            self.0.opens.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    fn range(len: usize, offset: u64, count: usize) -> io::Result<std::ops::Range<usize>> {
+        let start = usize::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EIO))?;
+        match start.checked_add(count) {
+            Some(end) if end <= len => Ok(start..end),
+            _ => Err(io::Error::from_raw_os_error(libc::EIO)),
+        }
+    }
+
+    impl OpenDevice for Handle {
+        fn size_bytes(&self) -> u64 {
+            self.0.bytes.lock().unwrap().len() as u64
+        }
+        fn read_only(&self) -> bool {
+            self.0.read_only
+        }
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+            let bytes = self.0.bytes.lock().unwrap();
+            let r = range(bytes.len(), offset, buf.len())?;
+            buf.copy_from_slice(&bytes[r]);
+            Ok(())
+        }
+        fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+            if self.0.read_only {
+                return Err(io::Error::from_raw_os_error(libc::EROFS));
+            }
+            let mut bytes = self.0.bytes.lock().unwrap();
+            let r = range(bytes.len(), offset, buf.len())?;
+            bytes[r].copy_from_slice(buf);
+            Ok(())
+        }
+        fn flush(&self) -> io::Result<()> {
+            self.0.flushes.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+        fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
+            let mut bytes = self.0.bytes.lock().unwrap();
+            let r = range(bytes.len(), offset, len as usize)?;
+            bytes[r].fill(0);
+            Ok(())
+        }
+    }
+
+    impl DeviceSet for MemSet {
+        fn devices(&self) -> Vec<ExportInfo> {
+            self.devices
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(name, d)| ExportInfo {
+                    name: name.clone(),
+                    size_bytes: d.bytes.lock().unwrap().len() as u64,
+                    read_only: d.read_only,
+                })
+                .collect()
+        }
+        fn open(&self, name: &str, writable: bool) -> io::Result<Arc<dyn OpenDevice>> {
+            let dev = self
+                .devices
+                .lock()
+                .unwrap()
+                .get(name)
+                .cloned()
+                .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
+            if writable && dev.read_only {
+                return Err(io::Error::from_raw_os_error(libc::EROFS));
+            }
+            dev.opens.fetch_add(1, Ordering::SeqCst);
+            Ok(Arc::new(Handle(dev)))
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! NBD exports on a unix socket (being written).
