@@ -4,6 +4,7 @@ use crate::Program;
 
 pub mod lvm_common;
 pub mod rcow;
+pub mod rdmd;
 pub mod rdmsetup;
 pub mod rlvchange;
 pub mod rlvconvert;
@@ -27,6 +28,11 @@ pub(crate) const PROGRAMS: &[Program] = &[
         name: "rcow",
         command: rcow::command,
         run: rcow::run,
+    },
+    Program {
+        name: "rdmd",
+        command: rdmd::command,
+        run: rdmd::run,
     },
     Program {
         name: "rdmsetup",

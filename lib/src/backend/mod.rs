@@ -14,8 +14,8 @@ use thiserror::Error;
 use crate::dm::RawLine;
 
 pub mod kernel;
-pub mod userspace;
 mod select;
+pub mod userspace;
 
 pub use select::open_backend;
 

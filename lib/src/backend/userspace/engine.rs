@@ -1,0 +1,692 @@
+//! The engine: dm devices held in memory as the kernel holds them (a live and
+//! an inactive table each, a suspend gate, an event counter, an open count),
+//! driven through the same [`Backend`] trait as the kernel.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::backend::{
+    Backend, BackendError, BackendKind, CreateOptions, DeviceInfo, DeviceSummary, Result,
+    SuspendMode, TableSlot, TargetVersion,
+};
+use crate::dm::{RawLine, StoreKind, TableLine, Target};
+
+use super::export::{DeviceSet, ExportInfo, OpenDevice};
+use super::lower::{engine_major, resolve, FileCache, Lower};
+use super::snapshot::{MergeTarget, OriginTarget, SnapshotRegistry};
+use super::table::{check_layout, Line, Mapped, Table};
+
+/// The ioctl interface version the engine implements (the kernel 6.1's).
+pub const DRIVER_VERSION: [u32; 3] = [4, 47, 0];
+
+/// The targets the engine runs, with the versions of the kernel 6.1 targets it follows.
+pub const TARGETS: [(&str, [u32; 3]); 6] = [
+    ("snapshot-merge", [1, 5, 0]),
+    ("snapshot-origin", [1, 9, 0]),
+    ("snapshot", [1, 16, 0]),
+    ("zero", [1, 2, 0]),
+    ("error", [1, 6, 0]),
+    ("linear", [1, 4, 0]),
+];
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn errno(code: i32) -> io::Error {
+    io::Error::from_raw_os_error(code)
+}
+
+#[derive(Default)]
+struct DevState {
+    live: Option<Arc<Table>>,
+    inactive: Option<Arc<Table>>,
+    suspended: bool,
+    removed: bool,
+    in_flight: u32,
+    event_nr: u32,
+}
+
+/// One engine device.
+pub struct Device {
+    pub(crate) major: u32,
+    pub(crate) minor: u32,
+    name: Mutex<String>,
+    uuid: String,
+    read_only: bool,
+    state: Mutex<DevState>,
+    cond: Condvar,
+    holders: AtomicI32,
+    opens: AtomicI32,
+}
+
+/// I/O admitted through the suspend gate; leaving wakes a waiting suspend.
+struct InFlight<'a> {
+    device: &'a Device,
+    table: Arc<Table>,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut state = lock(&self.device.state);
+        state.in_flight -= 1;
+        if state.in_flight == 0 {
+            self.device.cond.notify_all();
+        }
+    }
+}
+
+impl Device {
+    fn name(&self) -> String {
+        lock(&self.name).clone()
+    }
+
+    /// Wait while suspended, then count the I/O in.
+    fn enter(&self) -> io::Result<InFlight<'_>> {
+        let mut state = lock(&self.state);
+        while state.suspended && !state.removed {
+            state = self.cond.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+        if state.removed {
+            return Err(errno(libc::ENXIO));
+        }
+        let table = state.live.clone().ok_or_else(|| errno(libc::EIO))?;
+        state.in_flight += 1;
+        Ok(InFlight {
+            device: self,
+            table,
+        })
+    }
+
+    /// Size of the live table in bytes (0 without one).
+    pub(crate) fn size_bytes(&self) -> u64 {
+        lock(&self.state)
+            .live
+            .as_ref()
+            .map_or(0, |t| t.len_sectors() * 512)
+    }
+
+    /// Read through the live table.
+    pub(crate) fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let io = self.enter()?;
+        io.table.read_at(buf, offset)
+    }
+
+    /// Write through the live table.
+    pub(crate) fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        if self.read_only {
+            return Err(errno(libc::EROFS));
+        }
+        let io = self.enter()?;
+        io.table.write_at(buf, offset)
+    }
+
+    /// Flush every device under the live table.
+    pub(crate) fn flush(&self) -> io::Result<()> {
+        let io = self.enter()?;
+        io.table.flush()
+    }
+
+    /// Discard through the live table.
+    pub(crate) fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
+        if self.read_only {
+            return Err(errno(libc::EROFS));
+        }
+        let io = self.enter()?;
+        io.table.discard(offset, len)
+    }
+
+    /// A table now maps onto this device.
+    pub(crate) fn hold(&self) {
+        self.holders.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A table that mapped onto this device is gone.
+    pub(crate) fn unhold(&self) {
+        self.holders.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Bump the event counter and wake `wait`ers (invalidation, as `dm_table_event`).
+    pub(crate) fn raise_event(&self) {
+        let mut state = lock(&self.state);
+        state.event_nr = state.event_nr.wrapping_add(1);
+        self.cond.notify_all();
+    }
+
+    fn open_count(&self) -> i32 {
+        self.holders.load(Ordering::Acquire) + self.opens.load(Ordering::Acquire)
+    }
+
+    fn info(&self) -> DeviceInfo {
+        let state = lock(&self.state);
+        DeviceInfo {
+            name: self.name(),
+            uuid: self.uuid.clone(),
+            major: self.major,
+            minor: self.minor,
+            open_count: self.open_count(),
+            event_nr: state.event_nr,
+            suspended: state.suspended,
+            read_only: self.read_only,
+            live_table: state.live.is_some(),
+            inactive_table: state.inactive.is_some(),
+            target_count: state.live.as_ref().map_or(0, |t| t.lines.len() as u32),
+        }
+    }
+}
+
+struct EngineInner {
+    major: u32,
+    mapper_dir: PathBuf,
+    devices: Mutex<BTreeMap<String, Arc<Device>>>,
+    files: FileCache,
+    snapshots: SnapshotRegistry,
+}
+
+/// The userspace device-mapper. Cheap to clone; clones share the devices.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+impl Engine {
+    /// An engine with no devices, whose devices appear to programs under `mapper_dir`.
+    pub fn new(mapper_dir: &Path) -> Self {
+        Self {
+            inner: Arc::new(EngineInner {
+                major: engine_major(),
+                mapper_dir: mapper_dir.to_path_buf(),
+                devices: Mutex::new(BTreeMap::new()),
+                files: FileCache::default(),
+                snapshots: SnapshotRegistry::default(),
+            }),
+        }
+    }
+
+    /// The block major the engine's devices carry.
+    pub fn major(&self) -> u32 {
+        self.inner.major
+    }
+
+    /// Where the devices appear as files.
+    pub fn mapper_dir(&self) -> &Path {
+        &self.inner.mapper_dir
+    }
+
+    fn device(&self, name: &str) -> Result<Arc<Device>> {
+        lock(&self.inner.devices)
+            .get(name)
+            .cloned()
+            .ok_or_else(|| BackendError::NoSuchDevice {
+                name: name.to_string(),
+            })
+    }
+
+    fn by_minor(&self, minor: u32) -> Option<Arc<Device>> {
+        lock(&self.inner.devices)
+            .values()
+            .find(|d| d.minor == minor)
+            .cloned()
+    }
+
+    /// Bind one parsed line to its devices, running the target's constructor checks.
+    fn bind(&self, line: &TableLine) -> std::result::Result<Line, String> {
+        let lower = |dev| {
+            resolve(
+                dev,
+                self.inner.major,
+                &self.inner.mapper_dir,
+                |minor| self.by_minor(minor),
+                |name| lock(&self.inner.devices).get(name).cloned(),
+                &self.inner.files,
+            )
+        };
+        let too_small = |dev: &Lower, needed_bytes: u64| -> std::result::Result<(), String> {
+            let size = crate::io::BlockIo::size_bytes(dev).map_err(|e| e.to_string())?;
+            if size < needed_bytes {
+                return Err(format!("device {} too small for target", dev.display()));
+            }
+            Ok(())
+        };
+        let len_bytes = line.length * 512;
+        let target = match &line.target {
+            Target::Linear {
+                device,
+                offset_sectors,
+            } => {
+                let dev = lower(device)?;
+                too_small(&dev, (offset_sectors + line.length) * 512)?;
+                Mapped::Linear {
+                    dev,
+                    offset: offset_sectors * 512,
+                }
+            }
+            Target::Zero => Mapped::Zero,
+            Target::Error => Mapped::Error,
+            Target::SnapshotOrigin { origin } => {
+                let dev = lower(origin)?;
+                too_small(&dev, len_bytes)?;
+                Mapped::Origin(OriginTarget::new(&self.inner.snapshots, dev))
+            }
+            Target::Snapshot(params) | Target::SnapshotMerge(params) => {
+                let merge = matches!(line.target, Target::SnapshotMerge(_));
+                let name = if merge { "snapshot-merge" } else { "snapshot" };
+                let origin = lower(&params.origin).map_err(|e| format!("{name}: {e}"))?;
+                let cow = lower(&params.cow).map_err(|e| format!("{name}: {e}"))?;
+                if origin.key() == cow.key() {
+                    return Err(format!(
+                        "{name}: COW device cannot be the same as origin device"
+                    ));
+                }
+                if params.chunk_sectors != 0 {
+                    crate::cow::validate_chunk_size_kernel(u64::from(params.chunk_sectors), 512)
+                        .map_err(|e| format!("{name}: {e}"))?;
+                }
+                check_features(&params.features).map_err(|e| format!("{name}: {e}"))?;
+                if merge && params.store == StoreKind::Transient {
+                    return Err(format!(
+                        "{name}: Merge target only supports persistent snapshots"
+                    ));
+                }
+                too_small(&origin, len_bytes)?;
+                let core =
+                    self.inner
+                        .snapshots
+                        .core(origin, cow, params.store, params.chunk_sectors)?;
+                if merge {
+                    Mapped::Merge(MergeTarget::new(core).map_err(|e| format!("{name}: {e}"))?)
+                } else {
+                    Mapped::Snapshot(core)
+                }
+            }
+            Target::Other { target_type, .. } => {
+                return Err(format!("{target_type}: unknown target type"))
+            }
+        };
+        Ok(Line {
+            start: line.start,
+            len: line.length,
+            target,
+        })
+    }
+}
+
+fn check_features(features: &[String]) -> std::result::Result<(), String> {
+    for feature in features {
+        match feature.as_str() {
+            "discard_zeroes_cow" => {}
+            "discard_passdown_origin" if features.iter().any(|f| f == "discard_zeroes_cow") => {}
+            "discard_passdown_origin" => {
+                return Err("discard_passdown_origin feature depends on discard_zeroes_cow".into())
+            }
+            other => return Err(format!("Unsupported feature arguments: {other}")),
+        }
+    }
+    Ok(())
+}
+
+fn valid_name(name: &str) -> Result<()> {
+    let reason = if name.is_empty() {
+        "name is empty"
+    } else if name.len() > 127 {
+        "name is longer than 127 characters"
+    } else if name.contains('/') {
+        "name contains '/'"
+    } else if name == "." || name == ".." || name == "control" {
+        "name is reserved"
+    } else {
+        return Ok(());
+    };
+    Err(BackendError::InvalidState {
+        name: name.to_string(),
+        reason: reason.to_string(),
+    })
+}
+
+impl Backend for Engine {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Userspace
+    }
+
+    fn driver_version(&self) -> Result<[u32; 3]> {
+        Ok(DRIVER_VERSION)
+    }
+
+    fn target_versions(&self) -> Result<Vec<TargetVersion>> {
+        Ok(TARGETS
+            .iter()
+            .map(|(name, version)| TargetVersion {
+                name: name.to_string(),
+                version: *version,
+            })
+            .collect())
+    }
+
+    fn create(&self, name: &str, options: &CreateOptions) -> Result<DeviceInfo> {
+        valid_name(name)?;
+        let mut devices = lock(&self.inner.devices);
+        let uuid = options.uuid.clone().unwrap_or_default();
+        if devices.contains_key(name)
+            || (!uuid.is_empty() && devices.values().any(|d| d.uuid == uuid))
+        {
+            return Err(BackendError::AlreadyExists {
+                name: name.to_string(),
+            });
+        }
+        // The kernel hands out the lowest free minor.
+        let mut used: Vec<u32> = devices.values().map(|d| d.minor).collect();
+        used.sort_unstable();
+        let minor = used
+            .iter()
+            .enumerate()
+            .find(|(i, m)| *i as u32 != **m)
+            .map_or(used.len() as u32, |(i, _)| i as u32);
+        let device = Arc::new(Device {
+            major: self.inner.major,
+            minor,
+            name: Mutex::new(name.to_string()),
+            uuid,
+            read_only: options.read_only,
+            state: Mutex::new(DevState::default()),
+            cond: Condvar::new(),
+            holders: AtomicI32::new(0),
+            opens: AtomicI32::new(0),
+        });
+        devices.insert(name.to_string(), device.clone());
+        Ok(device.info())
+    }
+
+    fn load(&self, name: &str, table: &[RawLine]) -> Result<()> {
+        let device = self.device(name)?;
+        let invalid = |reason: String| BackendError::InvalidTable {
+            name: name.to_string(),
+            reason,
+        };
+        let parsed: Vec<TableLine> = table
+            .iter()
+            .map(|raw| TableLine::from_raw(raw).map_err(|e| invalid(e.to_string())))
+            .collect::<Result<_>>()?;
+        check_layout(&parsed).map_err(invalid)?;
+        let lines = parsed
+            .iter()
+            .map(|line| self.bind(line).map_err(invalid))
+            .collect::<Result<Vec<_>>>()?;
+        let table = Arc::new(Table::new(lines));
+        let old = lock(&device.state).inactive.replace(table);
+        drop(old);
+        Ok(())
+    }
+
+    fn clear(&self, name: &str) -> Result<()> {
+        let device = self.device(name)?;
+        let old = lock(&device.state).inactive.take();
+        drop(old);
+        Ok(())
+    }
+
+    fn suspend(&self, name: &str, mode: SuspendMode) -> Result<()> {
+        let device = self.device(name)?;
+        let live = {
+            let mut state = lock(&device.state);
+            if state.suspended {
+                return Ok(());
+            }
+            state.suspended = true;
+            state.live.clone()
+        };
+        if let Some(live) = &live {
+            live.presuspend();
+        }
+        {
+            let mut state = lock(&device.state);
+            while state.in_flight > 0 {
+                state = device.cond.wait(state).unwrap_or_else(|p| p.into_inner());
+            }
+        }
+        if let (Some(live), SuspendMode::Flush) = (&live, mode) {
+            live.flush().map_err(|source| BackendError::Io {
+                context: format!("{name}: flushing on suspend"),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn resume(&self, name: &str) -> Result<DeviceInfo> {
+        let device = self.device(name)?;
+        let has_new = lock(&device.state).inactive.is_some();
+        if has_new {
+            // As the kernel: a new table is only swapped in with I/O held.
+            self.suspend(name, SuspendMode::Flush)?;
+        }
+        let (live, old) = {
+            let mut state = lock(&device.state);
+            if !state.suspended {
+                return Ok(device.info());
+            }
+            let old = match state.inactive.take() {
+                Some(new) => state.live.replace(new),
+                None => None,
+            };
+            (state.live.clone(), old)
+        };
+        drop(old);
+        if let Some(live) = live {
+            live.resumed(&device);
+        }
+        let mut state = lock(&device.state);
+        state.suspended = false;
+        device.cond.notify_all();
+        drop(state);
+        Ok(device.info())
+    }
+
+    fn remove(&self, name: &str) -> Result<()> {
+        let device = {
+            let mut devices = lock(&self.inner.devices);
+            let device = devices
+                .get(name)
+                .cloned()
+                .ok_or_else(|| BackendError::NoSuchDevice {
+                    name: name.to_string(),
+                })?;
+            if device.open_count() > 0 {
+                return Err(BackendError::DeviceBusy {
+                    name: name.to_string(),
+                    reason: String::new(),
+                });
+            }
+            devices.remove(name);
+            device
+        };
+        let (live, inactive) = {
+            let mut state = lock(&device.state);
+            state.removed = true;
+            device.cond.notify_all();
+            (state.live.take(), state.inactive.take())
+        };
+        drop(inactive);
+        drop(live);
+        Ok(())
+    }
+
+    fn rename(&self, name: &str, new_name: &str) -> Result<()> {
+        valid_name(new_name)?;
+        let mut devices = lock(&self.inner.devices);
+        if devices.contains_key(new_name) {
+            return Err(BackendError::AlreadyExists {
+                name: new_name.to_string(),
+            });
+        }
+        let device = devices
+            .remove(name)
+            .ok_or_else(|| BackendError::NoSuchDevice {
+                name: name.to_string(),
+            })?;
+        *lock(&device.name) = new_name.to_string();
+        devices.insert(new_name.to_string(), device);
+        Ok(())
+    }
+
+    fn list(&self) -> Result<Vec<DeviceSummary>> {
+        Ok(lock(&self.inner.devices)
+            .iter()
+            .map(|(name, d)| DeviceSummary {
+                name: name.clone(),
+                major: d.major,
+                minor: d.minor,
+            })
+            .collect())
+    }
+
+    fn info(&self, name: &str) -> Result<DeviceInfo> {
+        Ok(self.device(name)?.info())
+    }
+
+    fn table(&self, name: &str, slot: TableSlot) -> Result<Vec<RawLine>> {
+        let device = self.device(name)?;
+        let state = lock(&device.state);
+        let table = match slot {
+            TableSlot::Live => &state.live,
+            TableSlot::Inactive => &state.inactive,
+        };
+        Ok(table.as_ref().map(|t| t.raw()).unwrap_or_default())
+    }
+
+    fn status(&self, name: &str) -> Result<Vec<RawLine>> {
+        let device = self.device(name)?;
+        let live = lock(&device.state).live.clone();
+        Ok(live.map(|t| t.status()).unwrap_or_default())
+    }
+
+    fn deps(&self, name: &str) -> Result<Vec<(u32, u32)>> {
+        let device = self.device(name)?;
+        let live = lock(&device.state).live.clone();
+        Ok(live.map(|t| t.deps()).unwrap_or_default())
+    }
+
+    fn message(&self, name: &str, _sector: u64, _message: &str) -> Result<Option<String>> {
+        let device = self.device(name)?;
+        let target = lock(&device.state)
+            .live
+            .as_ref()
+            .and_then(|t| t.raw().first().map(|l| l.target_type.clone()));
+        Err(BackendError::MessageRefused {
+            name: name.to_string(),
+            reason: match target {
+                Some(target) => format!("target {target} does not accept messages"),
+                None => "no live table".to_string(),
+            },
+        })
+    }
+
+    fn wait_event(
+        &self,
+        name: &str,
+        event_nr: u32,
+        timeout: Option<Duration>,
+    ) -> Result<Option<DeviceInfo>> {
+        let device = self.device(name)?;
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut state = lock(&device.state);
+        loop {
+            if state.removed {
+                return Err(BackendError::NoSuchDevice {
+                    name: name.to_string(),
+                });
+            }
+            if state.event_nr > event_nr {
+                drop(state);
+                return Ok(Some(device.info()));
+            }
+            state = match deadline {
+                None => device.cond.wait(state).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Ok(None);
+                    }
+                    device
+                        .cond
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    fn node_path(&self, name: &str) -> PathBuf {
+        self.inner.mapper_dir.join(name)
+    }
+
+    fn mknodes(&self) -> Result<()> {
+        // The FUSE directory is built from the device list on every lookup: nothing to repair.
+        Ok(())
+    }
+}
+
+/// A device opened by an export; counts in the open count until dropped.
+struct Opened {
+    device: Arc<Device>,
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        self.device.opens.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl OpenDevice for Opened {
+    fn size_bytes(&self) -> u64 {
+        self.device.size_bytes()
+    }
+    fn read_only(&self) -> bool {
+        self.device.read_only
+    }
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.device.read_at(buf, offset)
+    }
+    fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        self.device.write_at(buf, offset)
+    }
+    fn flush(&self) -> io::Result<()> {
+        self.device.flush()
+    }
+    fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
+        self.device.discard(offset, len)
+    }
+}
+
+impl DeviceSet for Engine {
+    fn devices(&self) -> Vec<ExportInfo> {
+        lock(&self.inner.devices)
+            .iter()
+            .filter(|(_, d)| lock(&d.state).live.is_some())
+            .map(|(name, d)| ExportInfo {
+                name: name.clone(),
+                size_bytes: d.size_bytes(),
+                read_only: d.read_only,
+            })
+            .collect()
+    }
+
+    fn open(&self, name: &str, writable: bool) -> io::Result<Arc<dyn OpenDevice>> {
+        let device = lock(&self.inner.devices)
+            .get(name)
+            .cloned()
+            .ok_or_else(|| errno(libc::ENOENT))?;
+        if writable && device.read_only {
+            return Err(errno(libc::EROFS));
+        }
+        device.opens.fetch_add(1, Ordering::AcqRel);
+        Ok(Arc::new(Opened { device }))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,299 @@
+//! A loaded table: typed lines bound to the devices they map onto, and the
+//! I/O path that splits a request across them.
+
+use std::io;
+use std::sync::Arc;
+
+use crate::dm::{RawLine, StoreKind, TableLine};
+use crate::io::BlockIo;
+
+use super::engine::Device;
+use super::lower::Lower;
+use super::snapshot::{MergeTarget, OriginTarget, SnapshotCore};
+
+/// A target bound to its devices.
+pub(crate) enum Mapped {
+    /// `linear`: bytes at `offset` of `dev` onwards.
+    Linear { dev: Lower, offset: u64 },
+    /// `zero`.
+    Zero,
+    /// `error`.
+    Error,
+    /// `snapshot-origin`.
+    Origin(OriginTarget),
+    /// `snapshot` (the state is shared with any other table on the same COW).
+    Snapshot(Arc<SnapshotCore>),
+    /// `snapshot-merge`.
+    Merge(MergeTarget),
+}
+
+/// One bound line; `start` and `len` in sectors.
+pub(crate) struct Line {
+    pub(crate) start: u64,
+    pub(crate) len: u64,
+    pub(crate) target: Mapped,
+}
+
+/// A table as the engine holds it, live or inactive. Holding a table holds
+/// the devices it maps onto open, as the kernel's `dm_get_device` does.
+pub(crate) struct Table {
+    pub(crate) lines: Vec<Line>,
+    held: Vec<Arc<Device>>,
+}
+
+fn eio() -> io::Error {
+    io::Error::from_raw_os_error(libc::EIO)
+}
+
+impl Table {
+    /// Bind `lines`; every engine device among `lowers` gains one opener.
+    pub(crate) fn new(lines: Vec<Line>) -> Self {
+        let mut held: Vec<Arc<Device>> = Vec::new();
+        for line in &lines {
+            for lower in line.lowers() {
+                if let Lower::Dm(dev) = lower {
+                    if !held.iter().any(|h| Arc::ptr_eq(h, dev)) {
+                        dev.hold();
+                        held.push(dev.clone());
+                    }
+                }
+            }
+        }
+        Self { lines, held }
+    }
+
+    /// Length in sectors.
+    pub(crate) fn len_sectors(&self) -> u64 {
+        self.lines.last().map_or(0, |l| l.start + l.len)
+    }
+
+    /// Call `io` for each line's part of bytes `offset..offset+len`, with the
+    /// byte position inside that line and the range of the request it covers.
+    fn split(
+        &self,
+        offset: u64,
+        len: usize,
+        mut io: impl FnMut(&Line, u64, std::ops::Range<usize>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let end = offset.checked_add(len as u64).ok_or_else(eio)?;
+        if end > self.len_sectors() * 512 {
+            return Err(eio());
+        }
+        let mut at = offset;
+        while at < end {
+            let sector = at / 512;
+            let index = self
+                .lines
+                .partition_point(|l| l.start + l.len <= sector)
+                .min(self.lines.len().saturating_sub(1));
+            let line = &self.lines[index];
+            let line_end = (line.start + line.len) * 512;
+            let take = line_end.min(end) - at;
+            let from = (at - offset) as usize;
+            io(line, at - line.start * 512, from..from + take as usize)?;
+            at += take;
+        }
+        Ok(())
+    }
+
+    /// Read `buf` at byte `offset`.
+    pub(crate) fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.split(offset, buf.len(), |line, pos, range| {
+            let piece = &mut buf[range];
+            match &line.target {
+                Mapped::Linear { dev, offset } => dev.read_exact_at(piece, offset + pos),
+                Mapped::Zero => {
+                    piece.fill(0);
+                    Ok(())
+                }
+                Mapped::Error => Err(eio()),
+                Mapped::Origin(origin) => origin.read(piece, pos),
+                Mapped::Snapshot(core) => core.read(piece, pos),
+                Mapped::Merge(merge) => merge.read(piece, pos),
+            }
+        })
+    }
+
+    /// Write `data` at byte `offset`.
+    pub(crate) fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
+        self.split(offset, data.len(), |line, pos, range| {
+            let piece = &data[range];
+            match &line.target {
+                Mapped::Linear { dev, offset } => dev.write_all_at(piece, offset + pos),
+                Mapped::Zero => Ok(()),
+                Mapped::Error => Err(eio()),
+                Mapped::Origin(origin) => origin.write(piece, pos),
+                Mapped::Snapshot(core) => core.write(piece, pos),
+                Mapped::Merge(merge) => merge.write(piece, pos),
+            }
+        })
+    }
+
+    /// Discard: passed down by `linear`, ignored elsewhere (snapshots keep their data).
+    pub(crate) fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
+        let len = usize::try_from(len).map_err(|_| eio())?;
+        self.split(offset, len, |line, pos, range| match &line.target {
+            Mapped::Linear { dev, offset } => dev.discard(offset + pos, range.len() as u64),
+            _ => Ok(()),
+        })
+    }
+
+    /// Flush every device the table maps onto.
+    pub(crate) fn flush(&self) -> io::Result<()> {
+        for line in &self.lines {
+            for lower in line.lowers() {
+                lower.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The table went live on `owner`.
+    pub(crate) fn resumed(&self, owner: &Arc<Device>) {
+        for line in &self.lines {
+            match &line.target {
+                Mapped::Snapshot(core) => core.activate(owner),
+                Mapped::Merge(merge) => merge.start(owner),
+                _ => {}
+            }
+        }
+    }
+
+    /// The device is about to hold I/O: background work stops.
+    pub(crate) fn presuspend(&self) {
+        for line in &self.lines {
+            if let Mapped::Merge(merge) = &line.target {
+                merge.stop();
+            }
+        }
+    }
+
+    /// The lines as `table` prints them.
+    pub(crate) fn raw(&self) -> Vec<RawLine> {
+        self.lines
+            .iter()
+            .map(|line| {
+                let (target_type, params) = line.target.describe();
+                RawLine {
+                    start: line.start,
+                    length: line.len,
+                    target_type: target_type.to_string(),
+                    params,
+                }
+            })
+            .collect()
+    }
+
+    /// The lines as `status` prints them.
+    pub(crate) fn status(&self) -> Vec<RawLine> {
+        self.lines
+            .iter()
+            .map(|line| {
+                let (target_type, _) = line.target.describe();
+                let params = match &line.target {
+                    Mapped::Snapshot(core) => core.status(),
+                    Mapped::Merge(merge) => merge.core().status(),
+                    _ => String::new(),
+                };
+                RawLine {
+                    start: line.start,
+                    length: line.len,
+                    target_type: target_type.to_string(),
+                    params,
+                }
+            })
+            .collect()
+    }
+
+    /// The numbered devices the table maps onto, each once, in table order.
+    pub(crate) fn deps(&self) -> Vec<(u32, u32)> {
+        let mut deps = Vec::new();
+        for line in &self.lines {
+            for number in line.lowers().iter().filter_map(|l| l.number()) {
+                if !deps.contains(&number) {
+                    deps.push(number);
+                }
+            }
+        }
+        deps
+    }
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        for line in &self.lines {
+            if let Mapped::Merge(merge) = &line.target {
+                merge.stop();
+            }
+        }
+        for dev in &self.held {
+            dev.unhold();
+        }
+    }
+}
+
+impl Line {
+    fn lowers(&self) -> Vec<&Lower> {
+        match &self.target {
+            Mapped::Linear { dev, .. } => vec![dev],
+            Mapped::Zero | Mapped::Error => vec![],
+            Mapped::Origin(origin) => vec![origin.origin()],
+            Mapped::Snapshot(core) => vec![core.origin(), core.cow()],
+            Mapped::Merge(merge) => vec![merge.core().origin(), merge.core().cow()],
+        }
+    }
+}
+
+impl Mapped {
+    /// Target type and parameters as the kernel prints a table back.
+    fn describe(&self) -> (&'static str, String) {
+        let snapshot_params = |core: &SnapshotCore| {
+            let store = match core.kind() {
+                StoreKind::Persistent => "P",
+                StoreKind::PersistentOverflow => "PO",
+                StoreKind::Transient => "N",
+            };
+            format!(
+                "{} {} {} {}",
+                core.origin().display(),
+                core.cow().display(),
+                store,
+                core.chunk_sectors()
+            )
+        };
+        match self {
+            Mapped::Linear { dev, offset } => {
+                ("linear", format!("{} {}", dev.display(), offset / 512))
+            }
+            Mapped::Zero => ("zero", String::new()),
+            Mapped::Error => ("error", String::new()),
+            Mapped::Origin(origin) => ("snapshot-origin", origin.origin().display()),
+            Mapped::Snapshot(core) => ("snapshot", snapshot_params(core)),
+            Mapped::Merge(merge) => ("snapshot-merge", snapshot_params(merge.core())),
+        }
+    }
+}
+
+/// Check a parsed table's shape as the kernel does before any constructor runs.
+pub(crate) fn check_layout(lines: &[TableLine]) -> Result<(), String> {
+    if lines.is_empty() {
+        return Err("table is empty".into());
+    }
+    let mut next = 0u64;
+    for line in lines {
+        if line.length == 0 {
+            return Err(format!("zero-length target at sector {}", line.start));
+        }
+        if line.start != next {
+            return Err(format!(
+                "gap or overlap in the table: a target starts at sector {} where {} was expected",
+                line.start, next
+            ));
+        }
+        next = line
+            .start
+            .checked_add(line.length)
+            .ok_or("table length overflows")?;
+    }
+    Ok(())
+}
