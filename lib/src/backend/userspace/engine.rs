@@ -212,6 +212,11 @@ impl Engine {
         self.inner.major
     }
 
+    /// Make everything written to image files and host devices durable.
+    pub fn sync_files(&self) {
+        self.inner.files.sync_all();
+    }
+
     /// Where the devices appear as files.
     pub fn mapper_dir(&self) -> &Path {
         &self.inner.mapper_dir

@@ -100,12 +100,9 @@ impl Lower {
                         len,
                     )
                 };
-                if rc == 0 {
-                    Ok(())
-                } else {
-                    // A filesystem without hole punching keeps the data: discard is advisory.
-                    Ok(())
-                }
+                // A filesystem without hole punching keeps the data: discard is advisory.
+                let _ = rc;
+                Ok(())
             }
             Lower::File(_) => Ok(()),
         }
@@ -179,6 +176,22 @@ impl FileCache {
         });
         open.insert(key, Arc::downgrade(&file));
         Ok(file)
+    }
+}
+
+impl FileCache {
+    /// fdatasync every file still open.
+    pub(crate) fn sync_all(&self) {
+        let open: Vec<Arc<SharedFile>> = self
+            .open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for file in open {
+            let _ = file.disk.flush();
+        }
     }
 }
 

@@ -69,13 +69,13 @@ impl Bed {
     fn snapshot_stack(
         &self,
         base: &Path,
-        base_sectors: u64,
         snap: &str,
         cow: &Path,
         cow_sectors: u64,
         chunk: u32,
         store: StoreKind,
     ) {
+        let base_sectors = std::fs::metadata(base).unwrap().len() / 512;
         let origin = origin_spec(base, base_sectors);
         if self.engine.info("vg-base").is_err() {
             ops::activate_device(&self.engine, &origin.top).unwrap();
@@ -264,7 +264,7 @@ fn snapshot_keeps_old_data_and_origin_gets_new() {
     let bed = Bed::new();
     let base = bed.image("base.img", 4 * MIB, 10);
     let cow = bed.zero_image("cow.img", MIB);
-    bed.snapshot_stack(&base, 8192, "snap", &cow, 2048, 8, StoreKind::Persistent);
+    bed.snapshot_stack(&base, "snap", &cow, 2048, 8, StoreKind::Persistent);
     assert_eq!(bed.status("vg-snap"), "16/2048 16");
     let before = bed.read("vg-base", 0, 4 * MIB as usize).unwrap();
     // Partial write inside chunk 3 and a write spanning chunks 5..7.
@@ -317,7 +317,7 @@ fn writes_to_the_snapshot_go_to_the_cow_only() {
     let bed = Bed::new();
     let base = bed.image("base.img", MIB, 3);
     let cow = bed.zero_image("cow.img", MIB);
-    bed.snapshot_stack(&base, 2048, "snap", &cow, 2048, 16, StoreKind::Persistent);
+    bed.snapshot_stack(&base, "snap", &cow, 2048, 16, StoreKind::Persistent);
     let origin_before = bed.read("vg-base", 0, MIB as usize).unwrap();
     bed.write("vg-snap", 8192 + 10, b"snapshot-side").unwrap();
     bed.write("vg-snap", 65536, &[7u8; 8192]).unwrap();
@@ -343,8 +343,8 @@ fn a_full_cow_invalidates_that_snapshot_alone() {
     let base = bed.image("base.img", MIB, 0);
     let small = bed.zero_image("small.img", 5 * 4096);
     let big = bed.zero_image("big.img", MIB);
-    bed.snapshot_stack(&base, 2048, "small", &small, 40, 8, StoreKind::Persistent);
-    bed.snapshot_stack(&base, 2048, "big", &big, 2048, 8, StoreKind::Persistent);
+    bed.snapshot_stack(&base, "small", &small, 40, 8, StoreKind::Persistent);
+    bed.snapshot_stack(&base, "big", &big, 2048, 8, StoreKind::Persistent);
     let before = bed.read("vg-base", 0, MIB as usize).unwrap();
     let event = bed.engine.info("vg-small").unwrap().event_nr;
     // Header, area 0 and 3 data chunks fit in 5 chunks: the 4th write overflows.
@@ -385,7 +385,7 @@ fn wait_event_wakes_on_invalidation() {
     let bed = Bed::new();
     let base = bed.image("base.img", MIB, 0);
     let small = bed.zero_image("small.img", 3 * 4096);
-    bed.snapshot_stack(&base, 2048, "snap", &small, 24, 8, StoreKind::Persistent);
+    bed.snapshot_stack(&base, "snap", &small, 24, 8, StoreKind::Persistent);
     let engine = bed.engine.clone();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -415,15 +415,7 @@ fn overflow_store_fails_snapshot_writes_but_keeps_reads() {
     let bed = Bed::new();
     let base = bed.image("base.img", MIB, 5);
     let cow = bed.zero_image("cow.img", 3 * 4096);
-    bed.snapshot_stack(
-        &base,
-        2048,
-        "snap",
-        &cow,
-        24,
-        8,
-        StoreKind::PersistentOverflow,
-    );
+    bed.snapshot_stack(&base, "snap", &cow, 24, 8, StoreKind::PersistentOverflow);
     bed.write("vg-snap", 0, &[9; 4096]).unwrap();
     assert_eq!(
         errno_of(&bed.write("vg-snap", 4096, &[9; 4096]).unwrap_err()),
@@ -442,7 +434,7 @@ fn transient_store_counts_from_zero() {
     let bed = Bed::new();
     let base = bed.image("base.img", MIB, 1);
     let cow = bed.zero_image("cow.img", MIB);
-    bed.snapshot_stack(&base, 2048, "snap", &cow, 2048, 8, StoreKind::Transient);
+    bed.snapshot_stack(&base, "snap", &cow, 2048, 8, StoreKind::Transient);
     assert_eq!(bed.status("vg-snap"), "0/2048 0");
     let before = bed.read("vg-base", 0, 65536).unwrap();
     bed.write("vg-base", 0, &[0; 65536]).unwrap();
@@ -532,7 +524,7 @@ fn merge_rolls_the_origin_back_and_empties_the_store() {
     let bed = Bed::new();
     let base = bed.image("base.img", 2 * MIB, 0);
     let cow = bed.zero_image("cow.img", 4 * MIB);
-    bed.snapshot_stack(&base, 4096, "snap", &cow, 8192, 8, StoreKind::Persistent);
+    bed.snapshot_stack(&base, "snap", &cow, 8192, 8, StoreKind::Persistent);
     let saved = bed.read("vg-snap", 0, 2 * MIB as usize).unwrap();
     // More than one metadata area's worth (256 records a 4 KiB area).
     for chunk in (0..512u64).step_by(1) {
@@ -592,14 +584,14 @@ fn persistent_snapshots_survive_the_engine() {
             dir: tempfile::tempdir().unwrap(),
             engine: Engine::new(&dir.path().join("m")),
         };
-        bed.snapshot_stack(&base, 2048, "snap", &cow, 2048, 8, StoreKind::Persistent);
+        bed.snapshot_stack(&base, "snap", &cow, 2048, 8, StoreKind::Persistent);
         bed.write("vg-base", 0, &[0x22; 65536]).unwrap();
     }
     let bed = Bed {
         dir: tempfile::tempdir().unwrap(),
         engine: Engine::new(&dir.path().join("m")),
     };
-    bed.snapshot_stack(&base, 2048, "snap", &cow, 2048, 8, StoreKind::Persistent);
+    bed.snapshot_stack(&base, "snap", &cow, 2048, 8, StoreKind::Persistent);
     assert_eq!(bed.read("vg-snap", 0, 65536).unwrap(), vec![0x11; 65536]);
     assert_eq!(bed.read("vg-base", 0, 65536).unwrap(), vec![0x22; 65536]);
     assert_eq!(bed.status("vg-snap"), "144/2048 16");
@@ -610,7 +602,7 @@ fn a_grown_cow_is_used_at_once() {
     let bed = Bed::new();
     let base = bed.image("base.img", MIB, 0);
     let cow = bed.zero_image("cow.img", MIB);
-    bed.snapshot_stack(&base, 2048, "snap", &cow, 64, 8, StoreKind::Persistent);
+    bed.snapshot_stack(&base, "snap", &cow, 64, 8, StoreKind::Persistent);
     assert_eq!(bed.status("vg-snap"), "16/64 16");
     ops::grow_device(
         &bed.engine,
@@ -631,11 +623,11 @@ fn several_snapshots_each_keep_their_instant() {
     let base = bed.image("base.img", MIB, 0);
     let c1 = bed.zero_image("c1.img", MIB);
     let c2 = bed.zero_image("c2.img", MIB);
-    bed.snapshot_stack(&base, 2048, "s1", &c1, 2048, 8, StoreKind::Persistent);
+    bed.snapshot_stack(&base, "s1", &c1, 2048, 8, StoreKind::Persistent);
     let first = bed.read("vg-base", 0, MIB as usize).unwrap();
     let origin_table = bed.engine.table("vg-base", TableSlot::Live).unwrap();
     bed.write("vg-base", 0, &[1; 32768]).unwrap();
-    bed.snapshot_stack(&base, 2048, "s2", &c2, 2048, 64, StoreKind::Persistent);
+    bed.snapshot_stack(&base, "s2", &c2, 2048, 64, StoreKind::Persistent);
     assert_eq!(
         bed.engine.table("vg-base", TableSlot::Live).unwrap(),
         origin_table,

@@ -1,15 +1,1483 @@
-//! NBD exports on a unix socket (placeholder until the export lands).
+//! NBD exports on a unix socket: every device of a [`DeviceSet`] is an export
+//! named by its dm name, so qemu, nbdcopy and other libnbd clients can reach
+//! the userspace engine's devices where no kernel device-mapper exists.
+//!
+//! The server speaks the fixed newstyle handshake and answers with simple
+//! replies only (structured replies are refused, which every client must
+//! accept). Each connection has its own thread and serves its requests in
+//! order; the device is opened when the client picks its export and dropped
+//! when the connection ends, so the engine's open count follows the clients.
+//!
+//! Everything a client sends is bounded before it is believed: option
+//! lengths, request lengths and ranges. A client that breaks the framing
+//! loses its own connection and nothing else.
 
-use std::io;
-use std::path::Path;
-use std::sync::Arc;
+use super::{DeviceSet, OpenDevice};
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use std::collections::HashMap;
+use std::io::{self, BufReader, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::AsFd;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
-use super::DeviceSet;
+// Handshake.
+const NBDMAGIC: u64 = 0x4e42_444d_4147_4943;
+const IHAVEOPT: u64 = 0x4948_4156_454f_5054;
+const OPT_REPLY_MAGIC: u64 = 0x0003_e889_0455_65a9;
+const FLAG_FIXED_NEWSTYLE: u16 = 1 << 0;
+const FLAG_NO_ZEROES: u16 = 1 << 1;
+const CLIENT_FIXED_NEWSTYLE: u32 = 1 << 0;
+const CLIENT_NO_ZEROES: u32 = 1 << 1;
 
-/// A listening NBD server; stops on drop.
-pub struct NbdServer;
+// Options.
+const OPT_EXPORT_NAME: u32 = 1;
+const OPT_ABORT: u32 = 2;
+const OPT_LIST: u32 = 3;
+const OPT_INFO: u32 = 6;
+const OPT_GO: u32 = 7;
 
-/// Serve `devices` on `socket_path`.
-pub fn serve(_devices: Arc<dyn DeviceSet>, _socket_path: &Path) -> io::Result<NbdServer> {
-    Err(io::Error::other("NBD export not built yet"))
+// Option replies.
+const REP_ACK: u32 = 1;
+const REP_SERVER: u32 = 2;
+const REP_INFO: u32 = 3;
+const REP_ERR_UNSUP: u32 = (1 << 31) | 1;
+const REP_ERR_POLICY: u32 = (1 << 31) | 2;
+const REP_ERR_INVALID: u32 = (1 << 31) | 3;
+const REP_ERR_UNKNOWN: u32 = (1 << 31) | 6;
+const REP_ERR_TOO_BIG: u32 = (1 << 31) | 9;
+
+// Information items of NBD_OPT_INFO and NBD_OPT_GO.
+const INFO_EXPORT: u16 = 0;
+const INFO_NAME: u16 = 1;
+const INFO_BLOCK_SIZE: u16 = 3;
+
+// Transmission flags.
+const TFLAG_HAS_FLAGS: u16 = 1 << 0;
+const TFLAG_READ_ONLY: u16 = 1 << 1;
+const TFLAG_SEND_FLUSH: u16 = 1 << 2;
+const TFLAG_SEND_FUA: u16 = 1 << 3;
+const TFLAG_SEND_TRIM: u16 = 1 << 5;
+const TFLAG_SEND_WRITE_ZEROES: u16 = 1 << 6;
+
+// Transmission.
+const REQUEST_MAGIC: u32 = 0x2560_9513;
+const SIMPLE_REPLY_MAGIC: u32 = 0x6744_6698;
+const CMD_READ: u16 = 0;
+const CMD_WRITE: u16 = 1;
+const CMD_DISC: u16 = 2;
+const CMD_FLUSH: u16 = 3;
+const CMD_TRIM: u16 = 4;
+const CMD_WRITE_ZEROES: u16 = 6;
+const CMD_FLAG_FUA: u16 = 1 << 0;
+const CMD_FLAG_NO_HOLE: u16 = 1 << 1;
+const CMD_FLAG_DF: u16 = 1 << 2;
+const CMD_FLAGS_KNOWN: u16 = CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_DF;
+
+// NBD error numbers are the protocol's own, fixed whatever the host's errno values.
+const NBD_EPERM: u32 = 1;
+const NBD_EIO: u32 = 5;
+const NBD_ENOMEM: u32 = 12;
+const NBD_EINVAL: u32 = 22;
+const NBD_ENOSPC: u32 = 28;
+const NBD_EOVERFLOW: u32 = 75;
+const NBD_ENOTSUP: u32 = 95;
+const NBD_ESHUTDOWN: u32 = 108;
+
+/// Largest read or write payload served, as advertised in NBD_INFO_BLOCK_SIZE.
+const MAX_PAYLOAD: u32 = 32 << 20;
+/// Block size the server prefers clients to use, as advertised.
+const PREFERRED_BLOCK: u32 = 4096;
+/// Longest option payload read: a 4096-byte name plus its info requests fits,
+/// and a client's length field never sizes an allocation beyond this.
+const MAX_OPTION_LEN: u32 = 16 << 10;
+/// Chunk in which WRITE_ZEROES is written and oversized payloads are skipped.
+const ZERO_CHUNK: usize = 1 << 20;
+
+/// Streams of the live connections, so that shutdown can end them.
+type Connections = Arc<Mutex<HashMap<u64, UnixStream>>>;
+
+/// A running NBD server; dropping it (or [`NbdServer::shutdown`]) stops it.
+pub struct NbdServer {
+    path: PathBuf,
+    /// Device and inode of the socket we bound, so we never remove a successor's.
+    socket_id: (u64, u64),
+    /// Closing our end wakes the accept thread out of `poll`.
+    wake: Option<UnixStream>,
+    acceptor: Option<JoinHandle<Vec<JoinHandle<()>>>>,
+    connections: Connections,
+}
+
+/// Serve every device of `devices` over NBD on a unix socket at `socket_path`.
+///
+/// A stale socket file at the path is replaced; a live one (something accepts
+/// on it) is left alone and the call fails with `AddrInUse`.
+pub fn serve(devices: Arc<dyn DeviceSet>, socket_path: &Path) -> io::Result<NbdServer> {
+    remove_stale_socket(socket_path)?;
+    let listener = UnixListener::bind(socket_path)?;
+    let started = start(devices, socket_path, listener);
+    if started.is_err() {
+        // Leave no socket behind that nobody will ever accept on.
+        let _ = std::fs::remove_file(socket_path);
+    }
+    started
+}
+
+fn start(
+    devices: Arc<dyn DeviceSet>,
+    socket_path: &Path,
+    listener: UnixListener,
+) -> io::Result<NbdServer> {
+    // The devices are raw block access: only the owner may connect. Binding
+    // first and narrowing after leaves a short window, which the runtime
+    // directory's own permissions close.
+    std::fs::set_permissions(socket_path, std::fs::Permissions::from_mode(0o600))?;
+    let meta = std::fs::symlink_metadata(socket_path)?;
+    // Non-blocking so that an accept after `poll` cannot hang on a client
+    // that went away in between.
+    listener.set_nonblocking(true)?;
+    let (wake, wake_rx) = UnixStream::pair()?;
+    let connections: Connections = Arc::default();
+    let conns = connections.clone();
+    let acceptor = std::thread::Builder::new()
+        .name("nbd-accept".into())
+        .spawn(move || accept_loop(listener, wake_rx, devices, conns))?;
+    Ok(NbdServer {
+        path: socket_path.to_path_buf(),
+        socket_id: (meta.dev(), meta.ino()),
+        wake: Some(wake),
+        acceptor: Some(acceptor),
+        connections,
+    })
+}
+
+impl NbdServer {
+    /// Where clients connect (`nbd+unix:///NAME?socket=PATH`).
+    pub fn socket_path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stop accepting, end every live connection (dropping its device) and
+    /// remove the socket; returns once all connection threads are gone.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let Some(acceptor) = self.acceptor.take() else {
+            return;
+        };
+        // First the name, so no new client finds us while we wind down.
+        if let Ok(meta) = std::fs::symlink_metadata(&self.path) {
+            if (meta.dev(), meta.ino()) == self.socket_id {
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
+        drop(self.wake.take());
+        let workers = acceptor.join().unwrap_or_default();
+        // The acceptor is gone, so the set of connections is final.
+        if let Ok(conns) = self.connections.lock() {
+            for stream in conns.values() {
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+        }
+        for worker in workers {
+            let _ = worker.join();
+        }
+    }
+}
+
+impl Drop for NbdServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl std::fmt::Debug for NbdServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NbdServer")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn remove_stale_socket(path: &Path) -> io::Result<()> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if !meta.file_type().is_socket() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists and is not a socket", path.display()),
+        ));
+    }
+    if UnixStream::connect(path).is_ok() {
+        return Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            format!("{}: another server is listening", path.display()),
+        ));
+    }
+    std::fs::remove_file(path)
+}
+
+fn accept_loop(
+    listener: UnixListener,
+    wake: UnixStream,
+    devices: Arc<dyn DeviceSet>,
+    connections: Connections,
+) -> Vec<JoinHandle<()>> {
+    let mut workers: Vec<JoinHandle<()>> = Vec::new();
+    let mut next_id = 0u64;
+    loop {
+        let mut fds = [
+            PollFd::new(listener.as_fd(), PollFlags::POLLIN),
+            PollFd::new(wake.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(_) => break,
+        }
+        if fds[1].revents().is_some_and(|r| !r.is_empty()) {
+            break;
+        }
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
+            Err(_) => {
+                // Out of descriptors or memory: back off rather than spin.
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        workers.retain(|w| !w.is_finished());
+        let id = next_id;
+        next_id += 1;
+        if stream.set_nonblocking(false).is_err() {
+            continue;
+        }
+        let Ok(registered) = stream.try_clone() else {
+            continue;
+        };
+        if let Ok(mut conns) = connections.lock() {
+            conns.insert(id, registered);
+        }
+        let devices = devices.clone();
+        let conns = connections.clone();
+        let spawned = std::thread::Builder::new()
+            .name("nbd-conn".into())
+            .spawn(move || {
+                let _registration = Registration {
+                    id,
+                    connections: conns,
+                };
+                let _ = serve_connection(&*devices, stream);
+            });
+        match spawned {
+            Ok(worker) => workers.push(worker),
+            Err(_) => {
+                if let Ok(mut conns) = connections.lock() {
+                    conns.remove(&id);
+                }
+            }
+        }
+    }
+    workers
+}
+
+/// Takes a connection out of the live set however its thread ends, panics included.
+struct Registration {
+    id: u64,
+    connections: Connections,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Ok(mut conns) = self.connections.lock() {
+            conns.remove(&self.id);
+        }
+    }
+}
+
+fn serve_connection(devices: &dyn DeviceSet, stream: UnixStream) -> io::Result<()> {
+    let mut reader = BufReader::with_capacity(64 << 10, stream.try_clone()?);
+    let mut writer = stream;
+    let Some(device) = handshake(devices, &mut reader, &mut writer)? else {
+        return Ok(());
+    };
+    transmission(&*device, &mut reader, &mut writer)
+}
+
+fn read_u32(r: &mut impl Read) -> io::Result<u32> {
+    let mut b = [0; 4];
+    r.read_exact(&mut b)?;
+    Ok(u32::from_be_bytes(b))
+}
+
+fn read_u64(r: &mut impl Read) -> io::Result<u64> {
+    let mut b = [0; 8];
+    r.read_exact(&mut b)?;
+    Ok(u64::from_be_bytes(b))
+}
+
+fn option_reply(w: &mut impl Write, option: u32, reply: u32, data: &[u8]) -> io::Result<()> {
+    let len =
+        u32::try_from(data.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let mut msg = Vec::with_capacity(20 + data.len());
+    msg.extend_from_slice(&OPT_REPLY_MAGIC.to_be_bytes());
+    msg.extend_from_slice(&option.to_be_bytes());
+    msg.extend_from_slice(&reply.to_be_bytes());
+    msg.extend_from_slice(&len.to_be_bytes());
+    msg.extend_from_slice(data);
+    w.write_all(&msg)
+}
+
+fn transmission_flags(read_only: bool) -> u16 {
+    let flags = TFLAG_HAS_FLAGS
+        | TFLAG_SEND_FLUSH
+        | TFLAG_SEND_FUA
+        | TFLAG_SEND_TRIM
+        | TFLAG_SEND_WRITE_ZEROES;
+    if read_only {
+        flags | TFLAG_READ_ONLY
+    } else {
+        flags
+    }
+}
+
+/// Open `name` for writing if it allows, else read-only.
+fn open_export(devices: &dyn DeviceSet, name: &str) -> io::Result<Arc<dyn OpenDevice>> {
+    match devices.open(name, true) {
+        Err(e) if e.raw_os_error() == Some(libc::EROFS) => devices.open(name, false),
+        other => other,
+    }
+}
+
+/// The error reply an export that cannot be opened earns.
+fn open_error_reply(name: &str, e: &io::Error) -> (u32, String) {
+    if e.raw_os_error() == Some(libc::ENOENT) {
+        (REP_ERR_UNKNOWN, format!("no export named {name:?}"))
+    } else {
+        (
+            REP_ERR_POLICY,
+            format!("export {name:?} cannot be opened: {e}"),
+        )
+    }
+}
+
+/// An NBD_OPT_INFO / NBD_OPT_GO payload: export name and requested info items.
+fn parse_info_request(data: &[u8]) -> Option<(&str, Vec<u16>)> {
+    let name_len = usize::try_from(u32::from_be_bytes(data.get(..4)?.try_into().ok()?)).ok()?;
+    let name_end = 4usize.checked_add(name_len)?;
+    let name = std::str::from_utf8(data.get(4..name_end)?).ok()?;
+    let count_end = name_end.checked_add(2)?;
+    let count = u16::from_be_bytes(data.get(name_end..count_end)?.try_into().ok()?);
+    let requests = data.get(count_end..)?;
+    if requests.len() != usize::from(count) * 2 {
+        return None;
+    }
+    let requests = requests
+        .chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
+    Some((name, requests))
+}
+
+fn send_export_info(
+    w: &mut impl Write,
+    option: u32,
+    name: &str,
+    size: u64,
+    read_only: bool,
+    requests: &[u16],
+) -> io::Result<()> {
+    let mut export = Vec::with_capacity(12);
+    export.extend_from_slice(&INFO_EXPORT.to_be_bytes());
+    export.extend_from_slice(&size.to_be_bytes());
+    export.extend_from_slice(&transmission_flags(read_only).to_be_bytes());
+    option_reply(w, option, REP_INFO, &export)?;
+    // A minimum of 1 imposes nothing, so sending it unasked is harmless.
+    let mut block = Vec::with_capacity(14);
+    block.extend_from_slice(&INFO_BLOCK_SIZE.to_be_bytes());
+    block.extend_from_slice(&1u32.to_be_bytes());
+    block.extend_from_slice(&PREFERRED_BLOCK.to_be_bytes());
+    block.extend_from_slice(&MAX_PAYLOAD.to_be_bytes());
+    option_reply(w, option, REP_INFO, &block)?;
+    if requests.contains(&INFO_NAME) {
+        let mut info = Vec::with_capacity(2 + name.len());
+        info.extend_from_slice(&INFO_NAME.to_be_bytes());
+        info.extend_from_slice(name.as_bytes());
+        option_reply(w, option, REP_INFO, &info)?;
+    }
+    option_reply(w, option, REP_ACK, &[])
+}
+
+/// Option haggling; `Some` carries the device the client chose for transmission.
+fn handshake(
+    devices: &dyn DeviceSet,
+    r: &mut impl Read,
+    w: &mut impl Write,
+) -> io::Result<Option<Arc<dyn OpenDevice>>> {
+    let mut hello = [0u8; 18];
+    hello[..8].copy_from_slice(&NBDMAGIC.to_be_bytes());
+    hello[8..16].copy_from_slice(&IHAVEOPT.to_be_bytes());
+    hello[16..].copy_from_slice(&(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES).to_be_bytes());
+    w.write_all(&hello)?;
+    let client_flags = read_u32(r)?;
+    // The protocol requires hanging up on flags we do not know.
+    if client_flags & !(CLIENT_FIXED_NEWSTYLE | CLIENT_NO_ZEROES) != 0 {
+        return Ok(None);
+    }
+    let no_zeroes = client_flags & CLIENT_NO_ZEROES != 0;
+    loop {
+        if read_u64(r)? != IHAVEOPT {
+            return Ok(None);
+        }
+        let option = read_u32(r)?;
+        let len = read_u32(r)?;
+        if len > MAX_OPTION_LEN {
+            // Skipping would mean reading as much as the client claims; say
+            // why and hang up instead.
+            option_reply(w, option, REP_ERR_TOO_BIG, b"option payload too long")?;
+            return Ok(None);
+        }
+        let mut data = vec![0u8; len as usize];
+        r.read_exact(&mut data)?;
+        match option {
+            OPT_EXPORT_NAME => {
+                // Old-style selection has no error reply: an unknown name can
+                // only be answered by hanging up.
+                let Ok(name) = std::str::from_utf8(&data) else {
+                    return Ok(None);
+                };
+                let Ok(device) = open_export(devices, name) else {
+                    return Ok(None);
+                };
+                let mut reply = Vec::with_capacity(134);
+                reply.extend_from_slice(&device.size_bytes().to_be_bytes());
+                reply.extend_from_slice(&transmission_flags(device.read_only()).to_be_bytes());
+                if !no_zeroes {
+                    reply.extend_from_slice(&[0u8; 124]);
+                }
+                w.write_all(&reply)?;
+                return Ok(Some(device));
+            }
+            OPT_ABORT => {
+                let _ = option_reply(w, option, REP_ACK, &[]);
+                return Ok(None);
+            }
+            OPT_LIST => {
+                if !data.is_empty() {
+                    option_reply(w, option, REP_ERR_INVALID, b"NBD_OPT_LIST takes no data")?;
+                    continue;
+                }
+                for export in devices.devices() {
+                    let Ok(name_len) = u32::try_from(export.name.len()) else {
+                        continue;
+                    };
+                    let mut server = Vec::with_capacity(4 + export.name.len());
+                    server.extend_from_slice(&name_len.to_be_bytes());
+                    server.extend_from_slice(export.name.as_bytes());
+                    option_reply(w, option, REP_SERVER, &server)?;
+                }
+                option_reply(w, option, REP_ACK, &[])?;
+            }
+            OPT_INFO | OPT_GO => {
+                let Some((name, requests)) = parse_info_request(&data) else {
+                    option_reply(w, option, REP_ERR_INVALID, b"malformed info request")?;
+                    continue;
+                };
+                if option == OPT_INFO {
+                    match devices.devices().into_iter().find(|d| d.name == name) {
+                        Some(info) => send_export_info(
+                            w,
+                            option,
+                            name,
+                            info.size_bytes,
+                            info.read_only,
+                            &requests,
+                        )?,
+                        None => {
+                            let msg = format!("no export named {name:?}");
+                            option_reply(w, option, REP_ERR_UNKNOWN, msg.as_bytes())?;
+                        }
+                    }
+                    continue;
+                }
+                match open_export(devices, name) {
+                    Ok(device) => {
+                        let (size, ro) = (device.size_bytes(), device.read_only());
+                        send_export_info(w, option, name, size, ro, &requests)?;
+                        return Ok(Some(device));
+                    }
+                    Err(e) => {
+                        let (reply, msg) = open_error_reply(name, &e);
+                        option_reply(w, option, reply, msg.as_bytes())?;
+                    }
+                }
+            }
+            // Structured replies, TLS, meta contexts and the rest: clients
+            // must get along without them.
+            _ => option_reply(w, option, REP_ERR_UNSUP, b"option not supported")?,
+        }
+    }
+}
+
+/// The NBD error number for an I/O error from the device.
+fn nbd_errno(e: &io::Error) -> u32 {
+    match e.raw_os_error() {
+        Some(libc::EPERM | libc::EROFS | libc::EACCES) => NBD_EPERM,
+        Some(libc::EIO) => NBD_EIO,
+        Some(libc::ENOMEM) => NBD_ENOMEM,
+        Some(libc::EINVAL) => NBD_EINVAL,
+        Some(libc::ENOSPC | libc::EDQUOT | libc::EFBIG) => NBD_ENOSPC,
+        Some(libc::EOVERFLOW) => NBD_EOVERFLOW,
+        Some(libc::EOPNOTSUPP) => NBD_ENOTSUP,
+        Some(libc::ESHUTDOWN) => NBD_ESHUTDOWN,
+        Some(_) => NBD_EIO,
+        None => match e.kind() {
+            io::ErrorKind::OutOfMemory => NBD_ENOMEM,
+            io::ErrorKind::InvalidInput => NBD_EINVAL,
+            _ => NBD_EIO,
+        },
+    }
+}
+
+fn simple_reply_header(error: u32, cookie: u64) -> [u8; 16] {
+    let mut h = [0u8; 16];
+    h[..4].copy_from_slice(&SIMPLE_REPLY_MAGIC.to_be_bytes());
+    h[4..8].copy_from_slice(&error.to_be_bytes());
+    h[8..].copy_from_slice(&cookie.to_be_bytes());
+    h
+}
+
+/// Read a request header; `false` when the client hung up between requests.
+fn read_request(r: &mut impl Read, hdr: &mut [u8; 28]) -> io::Result<bool> {
+    let mut got = 0;
+    while got < hdr.len() {
+        match r.read(&mut hdr[got..]) {
+            Ok(0) if got == 0 => return Ok(false),
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// Read and drop `len` bytes of a payload we will not use, keeping the stream in step.
+fn skip(r: &mut impl Read, len: u64) -> io::Result<()> {
+    let copied = io::copy(&mut r.take(len), &mut io::sink())?;
+    if copied == len {
+        Ok(())
+    } else {
+        Err(io::ErrorKind::UnexpectedEof.into())
+    }
+}
+
+/// Whether `offset..offset+len` lies inside the device.
+fn in_range(device: &dyn OpenDevice, offset: u64, len: u32) -> bool {
+    offset
+        .checked_add(u64::from(len))
+        .is_some_and(|end| end <= device.size_bytes())
+}
+
+fn status(result: io::Result<()>) -> u32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => nbd_errno(&e),
+    }
+}
+
+/// Flush after a successful write the client marked FUA.
+fn fua(device: &dyn OpenDevice, flags: u16, result: io::Result<()>) -> io::Result<()> {
+    result?;
+    if flags & CMD_FLAG_FUA != 0 {
+        device.flush()?;
+    }
+    Ok(())
+}
+
+fn transmission(device: &dyn OpenDevice, r: &mut impl Read, w: &mut impl Write) -> io::Result<()> {
+    let mut hdr = [0u8; 28];
+    // Reused across requests: the reply header followed by read data, or a
+    // write's payload.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut zeroes: Vec<u8> = Vec::new();
+    loop {
+        if !read_request(r, &mut hdr)? {
+            return Ok(());
+        }
+        let magic = u32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+        if magic != REQUEST_MAGIC {
+            // Framing is lost; nothing after this can be trusted.
+            return Ok(());
+        }
+        let flags = u16::from_be_bytes([hdr[4], hdr[5]]);
+        let kind = u16::from_be_bytes([hdr[6], hdr[7]]);
+        let cookie = u64::from_be_bytes(hdr[8..16].try_into().unwrap_or_default());
+        let offset = u64::from_be_bytes(hdr[16..24].try_into().unwrap_or_default());
+        let len = u32::from_be_bytes([hdr[24], hdr[25], hdr[26], hdr[27]]);
+        let bad_flags = flags & !CMD_FLAGS_KNOWN != 0;
+
+        let error = match kind {
+            CMD_READ => {
+                if bad_flags || len > MAX_PAYLOAD || !in_range(device, offset, len) {
+                    NBD_EINVAL
+                } else {
+                    let total = 16 + len as usize;
+                    buf.resize(total, 0);
+                    match device.read_at(&mut buf[16..total], offset) {
+                        Ok(()) => {
+                            buf[..16].copy_from_slice(&simple_reply_header(0, cookie));
+                            w.write_all(&buf[..total])?;
+                            continue;
+                        }
+                        Err(e) => nbd_errno(&e),
+                    }
+                }
+            }
+            CMD_WRITE => {
+                if len > MAX_PAYLOAD {
+                    skip(r, u64::from(len))?;
+                    NBD_EINVAL
+                } else {
+                    let n = len as usize;
+                    buf.resize(n, 0);
+                    r.read_exact(&mut buf[..n])?;
+                    if bad_flags {
+                        NBD_EINVAL
+                    } else if device.read_only() {
+                        NBD_EPERM
+                    } else if !in_range(device, offset, len) {
+                        NBD_ENOSPC
+                    } else {
+                        status(fua(device, flags, device.write_at(&buf[..n], offset)))
+                    }
+                }
+            }
+            CMD_DISC => return Ok(()),
+            CMD_FLUSH => status(device.flush()),
+            CMD_TRIM => {
+                if bad_flags || !in_range(device, offset, len) {
+                    NBD_EINVAL
+                } else if device.read_only() {
+                    NBD_EPERM
+                } else {
+                    let result = device.discard(offset, u64::from(len));
+                    status(fua(device, flags, result))
+                }
+            }
+            CMD_WRITE_ZEROES => {
+                if bad_flags {
+                    NBD_EINVAL
+                } else if device.read_only() {
+                    NBD_EPERM
+                } else if !in_range(device, offset, len) {
+                    NBD_ENOSPC
+                } else {
+                    let result = write_zeroes(device, &mut zeroes, offset, u64::from(len));
+                    status(fua(device, flags, result))
+                }
+            }
+            _ => NBD_EINVAL,
+        };
+        w.write_all(&simple_reply_header(error, cookie))?;
+    }
+}
+
+/// Zero a range by writing zeros: `discard` may keep the old data.
+fn write_zeroes(
+    device: &dyn OpenDevice,
+    zeroes: &mut Vec<u8>,
+    mut offset: u64,
+    mut len: u64,
+) -> io::Result<()> {
+    if zeroes.is_empty() {
+        zeroes.resize(ZERO_CHUNK, 0);
+    }
+    while len > 0 {
+        let n = len.min(ZERO_CHUNK as u64);
+        device.write_at(&zeroes[..n as usize], offset)?;
+        offset += n;
+        len -= n;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::memory::{MemDevice, MemSet};
+    use super::*;
+    use std::process::{Command, Output};
+    use std::sync::atomic::Ordering;
+    use std::time::Instant;
+
+    struct Fixture {
+        dir: tempfile::TempDir,
+        set: Arc<MemSet>,
+        server: Option<NbdServer>,
+    }
+
+    impl Fixture {
+        /// A server over a set of (name, size, read_only) devices.
+        fn new(devices: &[(&str, usize, bool)]) -> Fixture {
+            let dir = tempfile::tempdir().unwrap();
+            let set = Arc::new(MemSet::default());
+            for &(name, size, ro) in devices {
+                set.add(name, size, ro);
+            }
+            let server = serve(set.clone(), &dir.path().join("nbd.sock")).unwrap();
+            Fixture {
+                dir,
+                set,
+                server: Some(server),
+            }
+        }
+
+        fn sock(&self) -> PathBuf {
+            self.dir.path().join("nbd.sock")
+        }
+
+        fn uri(&self, export: &str) -> String {
+            format!("nbd+unix:///{export}?socket={}", self.sock().display())
+        }
+
+        fn dev(&self, name: &str) -> Arc<MemDevice> {
+            self.set.devices.lock().unwrap()[name].clone()
+        }
+
+        fn client(&self) -> Client {
+            Client::connect(&self.sock())
+        }
+
+        /// A well-behaved client still gets correct service.
+        fn assert_healthy(&self, export: &str) {
+            let mut c = self.client();
+            let (size, _) = c.go(export).unwrap();
+            let pattern: Vec<u8> = (0..4096u32).map(|i| (i * 7 + 3) as u8).collect();
+            assert_eq!(c.request(CMD_WRITE, 0, 0, 4096, &pattern).0, 0);
+            let (err, data) = c.request(CMD_READ, 0, 0, 4096, &[]);
+            assert_eq!(err, 0);
+            assert_eq!(data, pattern);
+            assert_eq!(size, self.dev(export).bytes.lock().unwrap().len() as u64);
+            c.disconnect();
+            wait_opens(&self.dev(export), 0);
+        }
+    }
+
+    /// Wait (bounded) for a device's open count to settle at `want`.
+    fn wait_opens(dev: &MemDevice, want: usize) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while dev.opens.load(Ordering::SeqCst) != want {
+            assert!(
+                Instant::now() < deadline,
+                "open count stuck at {}, want {want}",
+                dev.opens.load(Ordering::SeqCst)
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// A hand-rolled client, to play both a correct and a hostile peer.
+    struct Client {
+        s: UnixStream,
+    }
+
+    impl Client {
+        /// Connect and read the greeting, without answering it.
+        fn raw(path: &Path) -> Client {
+            let s = UnixStream::connect(path).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut c = Client { s };
+            let mut hello = [0u8; 18];
+            c.s.read_exact(&mut hello).unwrap();
+            assert_eq!(&hello[..8], b"NBDMAGIC");
+            assert_eq!(&hello[8..16], b"IHAVEOPT");
+            assert_eq!(
+                u16::from_be_bytes([hello[16], hello[17]]),
+                FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES
+            );
+            c
+        }
+
+        fn connect(path: &Path) -> Client {
+            let mut c = Client::raw(path);
+            c.send(&(CLIENT_FIXED_NEWSTYLE | CLIENT_NO_ZEROES).to_be_bytes());
+            c
+        }
+
+        fn send(&mut self, bytes: &[u8]) {
+            self.s.write_all(bytes).unwrap();
+        }
+
+        fn send_option(&mut self, option: u32, data: &[u8]) {
+            let mut msg = IHAVEOPT.to_be_bytes().to_vec();
+            msg.extend_from_slice(&option.to_be_bytes());
+            msg.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            msg.extend_from_slice(data);
+            self.send(&msg);
+        }
+
+        /// One option reply: (option, reply type, data).
+        fn reply(&mut self) -> (u32, u32, Vec<u8>) {
+            assert_eq!(read_u64(&mut self.s).unwrap(), OPT_REPLY_MAGIC);
+            let option = read_u32(&mut self.s).unwrap();
+            let kind = read_u32(&mut self.s).unwrap();
+            let len = read_u32(&mut self.s).unwrap();
+            let mut data = vec![0; len as usize];
+            self.s.read_exact(&mut data).unwrap();
+            (option, kind, data)
+        }
+
+        /// Replies up to and including the final one (ACK or an error).
+        fn replies(&mut self) -> Vec<(u32, Vec<u8>)> {
+            let mut out = Vec::new();
+            loop {
+                let (_, kind, data) = self.reply();
+                out.push((kind, data));
+                if kind != REP_INFO && kind != REP_SERVER {
+                    return out;
+                }
+            }
+        }
+
+        fn info_request(name: &str, requests: &[u16]) -> Vec<u8> {
+            let mut data = (name.len() as u32).to_be_bytes().to_vec();
+            data.extend_from_slice(name.as_bytes());
+            data.extend_from_slice(&(requests.len() as u16).to_be_bytes());
+            for r in requests {
+                data.extend_from_slice(&r.to_be_bytes());
+            }
+            data
+        }
+
+        /// NBD_OPT_GO: Ok((size, transmission flags)) or Err(reply type).
+        fn go(&mut self, name: &str) -> Result<(u64, u16), u32> {
+            self.send_option(OPT_GO, &Client::info_request(name, &[]));
+            let replies = self.replies();
+            let (last, _) = replies.last().unwrap();
+            if *last != REP_ACK {
+                return Err(*last);
+            }
+            let export = replies
+                .iter()
+                .find(|(kind, d)| *kind == REP_INFO && d[..2] == INFO_EXPORT.to_be_bytes())
+                .expect("NBD_INFO_EXPORT");
+            let d = &export.1;
+            assert_eq!(d.len(), 12);
+            Ok((
+                u64::from_be_bytes(d[2..10].try_into().unwrap()),
+                u16::from_be_bytes([d[10], d[11]]),
+            ))
+        }
+
+        fn send_request(&mut self, kind: u16, flags: u16, offset: u64, len: u32, payload: &[u8]) {
+            let mut msg = REQUEST_MAGIC.to_be_bytes().to_vec();
+            msg.extend_from_slice(&flags.to_be_bytes());
+            msg.extend_from_slice(&kind.to_be_bytes());
+            msg.extend_from_slice(&0x1234_5678_9abc_def0u64.to_be_bytes());
+            msg.extend_from_slice(&offset.to_be_bytes());
+            msg.extend_from_slice(&len.to_be_bytes());
+            msg.extend_from_slice(payload);
+            self.send(&msg);
+        }
+
+        /// One request and its simple reply: (error, read data).
+        fn request(
+            &mut self,
+            kind: u16,
+            flags: u16,
+            offset: u64,
+            len: u32,
+            payload: &[u8],
+        ) -> (u32, Vec<u8>) {
+            self.send_request(kind, flags, offset, len, payload);
+            let mut h = [0u8; 16];
+            self.s.read_exact(&mut h).unwrap();
+            assert_eq!(h[..4], SIMPLE_REPLY_MAGIC.to_be_bytes());
+            assert_eq!(h[8..], 0x1234_5678_9abc_def0u64.to_be_bytes());
+            let error = u32::from_be_bytes(h[4..8].try_into().unwrap());
+            let mut data = Vec::new();
+            if kind == CMD_READ && error == 0 {
+                data.resize(len as usize, 0);
+                self.s.read_exact(&mut data).unwrap();
+            }
+            (error, data)
+        }
+
+        fn disconnect(mut self) {
+            self.send_request(CMD_DISC, 0, 0, 0, &[]);
+        }
+
+        /// The server hung up on us (reads reach end of file).
+        fn assert_closed(mut self) {
+            let mut rest = Vec::new();
+            match self.s.read_to_end(&mut rest) {
+                Ok(_) => {}
+                Err(e) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset, "{e}"),
+            }
+        }
+    }
+
+    /// Whether libnbd's tools are here; if not, say so loudly and skip.
+    fn have(tool: &str) -> bool {
+        let ok = Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            eprintln!("!!! SKIPPING: {tool} not found (apt-get install -y libnbd-bin qemu-utils)");
+        }
+        ok
+    }
+
+    fn run(cmd: &mut Command) -> Output {
+        let out = cmd.output().unwrap();
+        if !out.status.success() {
+            eprintln!(
+                "{cmd:?} failed: {}\nstdout: {}\nstderr: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        out
+    }
+
+    fn pattern(len: usize, seed: u32) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nbdinfo_shows_size_and_name() {
+        if !have("nbdinfo") {
+            return;
+        }
+        let f = Fixture::new(&[("vg-lv", 3 << 20, false)]);
+        let out = run(Command::new("nbdinfo").arg("--json").arg(f.uri("vg-lv")));
+        assert!(out.status.success());
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let export = &json["exports"][0];
+        assert_eq!(export["export-name"], "vg-lv");
+        assert_eq!(export["export-size"], 3 << 20);
+        assert_eq!(export["is_read_only"], false);
+        assert_eq!(export["block_size_maximum"], MAX_PAYLOAD);
+        let out = run(Command::new("nbdinfo").arg("--size").arg(f.uri("vg-lv")));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3145728");
+        wait_opens(&f.dev("vg-lv"), 0);
+    }
+
+    #[test]
+    fn nbdinfo_lists_every_export() {
+        if !have("nbdinfo") {
+            return;
+        }
+        let f = Fixture::new(&[
+            ("vg-a", 1 << 20, false),
+            ("vg-b", 2 << 20, true),
+            ("vg-c-cow", 4096, false),
+        ]);
+        let out = run(Command::new("nbdinfo")
+            .args(["--list", "--json"])
+            .arg(f.uri("")));
+        assert!(out.status.success());
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut names: Vec<(String, u64)> = json["exports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["export-name"].as_str().unwrap().to_string(),
+                    e["export-size"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                ("vg-a".to_string(), 1 << 20),
+                ("vg-b".to_string(), 2 << 20),
+                ("vg-c-cow".to_string(), 4096)
+            ]
+        );
+    }
+
+    #[test]
+    fn nbdcopy_round_trip() {
+        if !have("nbdcopy") {
+            return;
+        }
+        let size = 8 << 20;
+        let f = Fixture::new(&[("vg-data", size, false)]);
+        let data = pattern(size, 1);
+        let src = f.dir.path().join("in.img");
+        let dst = f.dir.path().join("out.img");
+        std::fs::write(&src, &data).unwrap();
+        assert!(run(Command::new("nbdcopy")
+            .arg("--flush")
+            .arg(&src)
+            .arg(f.uri("vg-data")))
+        .status
+        .success());
+        assert!(*f.dev("vg-data").bytes.lock().unwrap() == data);
+        assert!(f.dev("vg-data").flushes.load(Ordering::SeqCst) > 0);
+        assert!(run(Command::new("nbdcopy").arg(f.uri("vg-data")).arg(&dst))
+            .status
+            .success());
+        assert!(std::fs::read(&dst).unwrap() == data);
+        wait_opens(&f.dev("vg-data"), 0);
+    }
+
+    #[test]
+    fn qemu_sees_the_same_bytes() {
+        if !have("qemu-img") || !have("qemu-io") {
+            return;
+        }
+        let size = 4 << 20;
+        let f = Fixture::new(&[("vg-q", size, false)]);
+        let data = pattern(size, 2);
+        f.dev("vg-q").bytes.lock().unwrap().copy_from_slice(&data);
+        let raw = f.dir.path().join("raw.img");
+        std::fs::write(&raw, &data).unwrap();
+        let compare = |raw: &Path| {
+            run(Command::new("qemu-img")
+                .args(["compare", "-f", "raw", "-F", "raw"])
+                .arg(raw)
+                .arg(f.uri("vg-q")))
+        };
+        assert_eq!(compare(&raw).status.code(), Some(0));
+
+        // A write through qemu lands in the device, and compare notices.
+        let out = run(Command::new("qemu-io")
+            .args([
+                "-f",
+                "raw",
+                "-c",
+                "write -P 0x5a 1048576 65536",
+                "-c",
+                "flush",
+            ])
+            .arg(f.uri("vg-q")));
+        assert!(out.status.success());
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("error"));
+        assert!(
+            f.dev("vg-q").bytes.lock().unwrap()[1 << 20..(1 << 20) + 65536]
+                .iter()
+                .all(|&b| b == 0x5a)
+        );
+        assert_eq!(compare(&raw).status.code(), Some(1));
+        let mut updated = data.clone();
+        updated[1 << 20..(1 << 20) + 65536].fill(0x5a);
+        std::fs::write(&raw, &updated).unwrap();
+        assert_eq!(compare(&raw).status.code(), Some(0));
+
+        // Zeroing and discarding go through WRITE_ZEROES and TRIM.
+        let out = run(Command::new("qemu-io")
+            .args(["-f", "raw", "-c", "write -z 0 131072"])
+            .arg(f.uri("vg-q")));
+        assert!(out.status.success());
+        assert!(f.dev("vg-q").bytes.lock().unwrap()[..131072]
+            .iter()
+            .all(|&b| b == 0));
+        wait_opens(&f.dev("vg-q"), 0);
+    }
+
+    #[test]
+    fn read_only_device_refuses_writes() {
+        let f = Fixture::new(&[("vg-ro", 1 << 20, true)]);
+        let before = f.dev("vg-ro").bytes.lock().unwrap().clone();
+        let mut c = f.client();
+        let (_, flags) = c.go("vg-ro").unwrap();
+        assert_ne!(flags & TFLAG_READ_ONLY, 0);
+        assert_eq!(f.dev("vg-ro").opens.load(Ordering::SeqCst), 1);
+        assert_eq!(c.request(CMD_WRITE, 0, 0, 512, &[1; 512]).0, NBD_EPERM);
+        assert_eq!(c.request(CMD_WRITE_ZEROES, 0, 0, 512, &[]).0, NBD_EPERM);
+        assert_eq!(c.request(CMD_TRIM, 0, 0, 512, &[]).0, NBD_EPERM);
+        assert_eq!(c.request(CMD_READ, 0, 0, 512, &[]).0, 0);
+        c.disconnect();
+        assert!(*f.dev("vg-ro").bytes.lock().unwrap() == before);
+
+        if have("nbdinfo") {
+            let out = run(Command::new("nbdinfo")
+                .args(["--is", "read-only"])
+                .arg(f.uri("vg-ro")));
+            assert_eq!(out.status.code(), Some(0));
+        }
+        if have("nbdcopy") {
+            let src = f.dir.path().join("in.img");
+            std::fs::write(&src, pattern(1 << 20, 3)).unwrap();
+            let out = Command::new("nbdcopy")
+                .arg(&src)
+                .arg(f.uri("vg-ro"))
+                .output()
+                .unwrap();
+            assert!(!out.status.success());
+            assert!(*f.dev("vg-ro").bytes.lock().unwrap() == before);
+        }
+        wait_opens(&f.dev("vg-ro"), 0);
+    }
+
+    #[test]
+    fn unknown_export_fails_cleanly() {
+        let f = Fixture::new(&[("vg-lv", 1 << 20, false)]);
+        let mut c = f.client();
+        assert_eq!(c.go("vg-nope"), Err(REP_ERR_UNKNOWN));
+        c.send_option(OPT_INFO, &Client::info_request("vg-nope", &[]));
+        assert_eq!(c.replies().last().unwrap().0, REP_ERR_UNKNOWN);
+        // Haggling goes on: the same connection may still pick a real export.
+        assert_eq!(c.go("vg-lv"), Ok((1 << 20, transmission_flags(false))));
+        c.disconnect();
+
+        // Old-style selection cannot carry an error: the server hangs up.
+        let mut c = f.client();
+        c.send_option(OPT_EXPORT_NAME, b"vg-nope");
+        c.assert_closed();
+
+        if have("nbdinfo") {
+            let out = Command::new("nbdinfo")
+                .arg(f.uri("vg-nope"))
+                .output()
+                .unwrap();
+            assert!(!out.status.success());
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("vg-nope"), "{stderr}");
+        }
+        f.assert_healthy("vg-lv");
+    }
+
+    #[test]
+    fn open_count_follows_the_connection() {
+        let f = Fixture::new(&[("vg-lv", 1 << 20, false)]);
+        let dev = f.dev("vg-lv");
+        let mut c = f.client();
+        // Listing and asking for info open nothing.
+        c.send_option(OPT_LIST, &[]);
+        let replies = c.replies();
+        assert_eq!(replies.len(), 2);
+        assert_eq!(replies[0].1, b"\0\0\0\x05vg-lv");
+        c.send_option(OPT_INFO, &Client::info_request("vg-lv", &[INFO_NAME]));
+        let replies = c.replies();
+        assert!(replies
+            .iter()
+            .any(|(k, d)| *k == REP_INFO && d == b"\0\x01vg-lv"));
+        assert_eq!(dev.opens.load(Ordering::SeqCst), 0);
+        c.go("vg-lv").unwrap();
+        assert_eq!(dev.opens.load(Ordering::SeqCst), 1);
+        let mut c2 = f.client();
+        c2.go("vg-lv").unwrap();
+        assert_eq!(dev.opens.load(Ordering::SeqCst), 2);
+        c.disconnect();
+        wait_opens(&dev, 1);
+        // A client that just vanishes closes its device too.
+        drop(c2);
+        wait_opens(&dev, 0);
+    }
+
+    #[test]
+    fn export_name_and_zeroes() {
+        let f = Fixture::new(&[("vg-lv", 1 << 20, false)]);
+        for no_zeroes in [false, true] {
+            let mut c = Client::raw(&f.sock());
+            let flags = CLIENT_FIXED_NEWSTYLE | if no_zeroes { CLIENT_NO_ZEROES } else { 0 };
+            c.send(&flags.to_be_bytes());
+            c.send_option(OPT_EXPORT_NAME, b"vg-lv");
+            let mut reply = vec![0u8; if no_zeroes { 10 } else { 134 }];
+            c.s.read_exact(&mut reply).unwrap();
+            assert_eq!(reply[..8], (1u64 << 20).to_be_bytes());
+            assert_eq!(reply[8..10], transmission_flags(false).to_be_bytes());
+            assert!(reply[10..].iter().all(|&b| b == 0));
+            let (err, data) = c.request(CMD_READ, 0, 4096, 8, &[]);
+            assert_eq!((err, data), (0, vec![0; 8]));
+            c.disconnect();
+        }
+        wait_opens(&f.dev("vg-lv"), 0);
+    }
+
+    #[test]
+    fn commands_do_what_they_say() {
+        let f = Fixture::new(&[("vg-lv", 1 << 20, false)]);
+        let dev = f.dev("vg-lv");
+        let mut c = f.client();
+        c.go("vg-lv").unwrap();
+        let data = pattern(65536, 4);
+        assert_eq!(c.request(CMD_WRITE, 0, 8192, 65536, &data).0, 0);
+        let flushes = dev.flushes.load(Ordering::SeqCst);
+        assert_eq!(c.request(CMD_WRITE, CMD_FLAG_FUA, 0, 4, b"abcd").0, 0);
+        assert_eq!(dev.flushes.load(Ordering::SeqCst), flushes + 1);
+        assert_eq!(c.request(CMD_FLUSH, 0, 0, 0, &[]).0, 0);
+        assert_eq!(dev.flushes.load(Ordering::SeqCst), flushes + 2);
+        assert_eq!(c.request(CMD_READ, 0, 8192, 65536, &[]).1, data);
+        assert_eq!(c.request(CMD_WRITE_ZEROES, 0, 8192, 4096, &[]).0, 0);
+        assert_eq!(c.request(CMD_TRIM, 0, 16384, 4096, &[]).0, 0);
+        let bytes = dev.bytes.lock().unwrap().clone();
+        assert_eq!(&bytes[..4], b"abcd");
+        assert!(bytes[8192..8192 + 4096].iter().all(|&b| b == 0));
+        assert_eq!(bytes[12288..16384], data[4096..8192]);
+        assert!(bytes[16384..20480].iter().all(|&b| b == 0));
+        assert_eq!(bytes[20480..8192 + 65536], data[12288..]);
+        // A large zeroing crosses the chunk size.
+        assert_eq!(c.request(CMD_WRITE_ZEROES, 0, 0, 1 << 20, &[]).0, 0);
+        assert!(dev.bytes.lock().unwrap().iter().all(|&b| b == 0));
+        // Unknown commands and flags are refused without losing the connection.
+        assert_eq!(c.request(99, 0, 0, 0, &[]).0, NBD_EINVAL);
+        assert_eq!(c.request(CMD_WRITE, 1 << 12, 0, 4, b"wxyz").0, NBD_EINVAL);
+        assert_eq!(c.request(CMD_READ, 0, 0, 4, &[]).1, [0; 4]);
+        c.disconnect();
+        wait_opens(&dev, 0);
+    }
+
+    #[test]
+    fn options_we_do_not_speak_are_refused() {
+        let f = Fixture::new(&[("vg-lv", 1 << 20, false)]);
+        let mut c = f.client();
+        for option in [8u32, 5, 9, 10, 4, 12345] {
+            c.send_option(option, &[]);
+            let (got, kind, _) = c.reply();
+            assert_eq!((got, kind), (option, REP_ERR_UNSUP));
+        }
+        c.send_option(OPT_LIST, b"junk");
+        assert_eq!(c.reply().1, REP_ERR_INVALID);
+        c.send_option(OPT_GO, b"\0\0\0\x09vg");
+        assert_eq!(c.reply().1, REP_ERR_INVALID);
+        c.send_option(OPT_GO, b"\xff\xff\xff\xffvg-lv\0\0");
+        assert_eq!(c.reply().1, REP_ERR_INVALID);
+        c.send_option(OPT_ABORT, &[]);
+        assert_eq!(c.reply().1, REP_ACK);
+        c.assert_closed();
+        f.assert_healthy("vg-lv");
+    }
+
+    #[test]
+    fn hostile_clients_lose_only_their_connection() {
+        let f = Fixture::new(&[("vg-lv", 1 << 20, false)]);
+        let dev = f.dev("vg-lv");
+
+        // Garbage instead of an option.
+        let mut c = f.client();
+        c.send(b"GARBAGE!GARBAGE!GARBAGE!");
+        c.assert_closed();
+        f.assert_healthy("vg-lv");
+
+        // Unknown client flags.
+        let mut c = Client::raw(&f.sock());
+        c.send(&0xffff_ffffu32.to_be_bytes());
+        c.assert_closed();
+
+        // Nothing at all, then hang up mid-greeting.
+        drop(Client::raw(&f.sock()));
+        let mut c = Client::raw(&f.sock());
+        c.send(&[0, 0]);
+        drop(c);
+
+        // An option claiming 4 GiB: refused, not allocated.
+        let mut c = f.client();
+        let mut msg = IHAVEOPT.to_be_bytes().to_vec();
+        msg.extend_from_slice(&OPT_GO.to_be_bytes());
+        msg.extend_from_slice(&u32::MAX.to_be_bytes());
+        msg.extend_from_slice(&[0; 64]);
+        c.send(&msg);
+        assert_eq!(c.reply().1, REP_ERR_TOO_BIG);
+        c.assert_closed();
+        f.assert_healthy("vg-lv");
+
+        // A truncated option and a truncated request.
+        let mut c = f.client();
+        c.send(&IHAVEOPT.to_be_bytes());
+        c.send(&OPT_GO.to_be_bytes());
+        drop(c);
+        let mut c = f.client();
+        c.go("vg-lv").unwrap();
+        c.send(&REQUEST_MAGIC.to_be_bytes());
+        c.send(&[0; 10]);
+        drop(c);
+        f.assert_healthy("vg-lv");
+        // A write whose payload never arrives in full.
+        let mut c = f.client();
+        c.go("vg-lv").unwrap();
+        c.send_request(CMD_WRITE, 0, 0, 65536, &[7; 100]);
+        drop(c);
+        wait_opens(&dev, 0);
+        assert!(dev.bytes.lock().unwrap()[4096..].iter().all(|&b| b == 0));
+
+        // Bad request magic in transmission.
+        let mut c = f.client();
+        c.go("vg-lv").unwrap();
+        c.send(&[0xee; 28]);
+        c.assert_closed();
+
+        let mut c = f.client();
+        c.go("vg-lv").unwrap();
+        // A read of 1 GiB, and reads past the end or wrapping around.
+        assert_eq!(c.request(CMD_READ, 0, 0, 1 << 30, &[]).0, NBD_EINVAL);
+        assert_eq!(c.request(CMD_READ, 0, 1 << 20, 1, &[]).0, NBD_EINVAL);
+        assert_eq!(c.request(CMD_READ, 0, u64::MAX, 2, &[]).0, NBD_EINVAL);
+        // Writes past the end, payload sent in full: refused, stream in step.
+        let past = pattern(8192, 5);
+        assert_eq!(
+            c.request(CMD_WRITE, 0, (1 << 20) - 4096, 8192, &past).0,
+            NBD_ENOSPC
+        );
+        assert_eq!(
+            c.request(CMD_WRITE, 0, u64::MAX - 10, 8192, &past).0,
+            NBD_ENOSPC
+        );
+        assert_eq!(
+            c.request(CMD_WRITE_ZEROES, 0, 1 << 20, 4096, &[]).0,
+            NBD_ENOSPC
+        );
+        assert_eq!(c.request(CMD_TRIM, 0, 1 << 20, 4096, &[]).0, NBD_EINVAL);
+        // A write just over the payload limit, sent in full, is skipped.
+        let big = vec![0x42u8; MAX_PAYLOAD as usize + 1];
+        assert_eq!(
+            c.request(CMD_WRITE, 0, 0, MAX_PAYLOAD + 1, &big).0,
+            NBD_EINVAL
+        );
+        // Still in step.
+        assert_eq!(c.request(CMD_READ, 0, 4096, 16, &[]).1, [0; 16]);
+        c.disconnect();
+        assert!(dev.bytes.lock().unwrap()[4096..].iter().all(|&b| b == 0));
+        f.assert_healthy("vg-lv");
+        if have("nbdinfo") {
+            let out = run(Command::new("nbdinfo").arg("--size").arg(f.uri("vg-lv")));
+            assert!(out.status.success());
+        }
+    }
+
+    #[test]
+    fn device_errors_reach_the_client() {
+        struct Failing;
+        impl OpenDevice for Failing {
+            fn size_bytes(&self) -> u64 {
+                1 << 20
+            }
+            fn read_only(&self) -> bool {
+                false
+            }
+            fn read_at(&self, _: &mut [u8], _: u64) -> io::Result<()> {
+                Err(io::Error::from_raw_os_error(libc::EIO))
+            }
+            fn write_at(&self, _: &[u8], _: u64) -> io::Result<()> {
+                Err(io::Error::from_raw_os_error(libc::ENOSPC))
+            }
+            fn flush(&self) -> io::Result<()> {
+                Err(io::Error::from_raw_os_error(libc::ESHUTDOWN))
+            }
+            fn discard(&self, _: u64, _: u64) -> io::Result<()> {
+                Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
+            }
+        }
+        struct FailingSet;
+        impl DeviceSet for FailingSet {
+            fn devices(&self) -> Vec<super::super::ExportInfo> {
+                Vec::new()
+            }
+            fn open(&self, name: &str, _: bool) -> io::Result<Arc<dyn OpenDevice>> {
+                match name {
+                    "bad" => Ok(Arc::new(Failing)),
+                    _ => Err(io::Error::from_raw_os_error(libc::EBUSY)),
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("s");
+        let server = serve(Arc::new(FailingSet), &sock).unwrap();
+        let mut c = Client::connect(&sock);
+        assert_eq!(c.go("busy"), Err(REP_ERR_POLICY));
+        c.go("bad").unwrap();
+        assert_eq!(c.request(CMD_READ, 0, 0, 512, &[]).0, NBD_EIO);
+        assert_eq!(c.request(CMD_WRITE, 0, 0, 4, b"abcd").0, NBD_ENOSPC);
+        assert_eq!(c.request(CMD_FLUSH, 0, 0, 0, &[]).0, NBD_ESHUTDOWN);
+        assert_eq!(c.request(CMD_TRIM, 0, 0, 512, &[]).0, NBD_ENOTSUP);
+        c.disconnect();
+        server.shutdown();
+    }
+
+    #[test]
+    fn socket_life_cycle() {
+        let mut f = Fixture::new(&[("vg-lv", 1 << 20, false)]);
+        let sock = f.sock();
+        let meta = std::fs::metadata(&sock).unwrap();
+        assert!(meta.file_type().is_socket());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        // A live server is not displaced.
+        let err = serve(f.set.clone(), &sock).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        // Shutdown ends live connections, closing their devices.
+        let mut c = f.client();
+        c.go("vg-lv").unwrap();
+        assert_eq!(f.dev("vg-lv").opens.load(Ordering::SeqCst), 1);
+        f.server.take().unwrap().shutdown();
+        assert_eq!(f.dev("vg-lv").opens.load(Ordering::SeqCst), 0);
+        assert!(!sock.exists());
+        c.assert_closed();
+        // A stale socket file (nobody listening) is replaced.
+        drop(UnixListener::bind(&sock).unwrap());
+        assert!(sock.exists());
+        let server = serve(f.set.clone(), &sock).unwrap();
+        f.assert_healthy("vg-lv");
+        drop(server);
+        assert!(!sock.exists());
+        // Something that is not a socket is left alone.
+        std::fs::write(&sock, b"precious").unwrap();
+        assert_eq!(
+            serve(f.set.clone(), &sock).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        assert_eq!(std::fs::read(&sock).unwrap(), b"precious");
+    }
+
+    /// Throughput of nbdcopy in and out of a 256 MiB device; run with --ignored.
+    #[test]
+    #[ignore]
+    fn nbdcopy_throughput() {
+        if !have("nbdcopy") {
+            return;
+        }
+        let size = 256 << 20;
+        let f = Fixture::new(&[("vg-big", size, false)]);
+        let src = f.dir.path().join("in.img");
+        let dst = f.dir.path().join("out.img");
+        let data = pattern(size, 6);
+        std::fs::write(&src, &data).unwrap();
+        for (what, from, to) in [
+            ("file -> nbd", src.display().to_string(), f.uri("vg-big")),
+            ("nbd -> file", f.uri("vg-big"), dst.display().to_string()),
+        ] {
+            let t = Instant::now();
+            assert!(run(Command::new("nbdcopy").arg(&from).arg(&to))
+                .status
+                .success());
+            let secs = t.elapsed().as_secs_f64();
+            eprintln!(
+                "nbdcopy {what}: 256 MiB in {secs:.2}s = {:.0} MiB/s",
+                256.0 / secs
+            );
+        }
+        assert!(std::fs::read(&dst).unwrap() == data);
+    }
 }
