@@ -87,18 +87,38 @@ fn kernel_requested_but_missing_fails_without_fallback() {
 }
 
 #[test]
-fn userspace_and_unknown_backends_are_named() {
-    let out = rdmsetup(&[("RLVM_BACKEND", "userspace")], &["ls"], "");
+fn queries_on_the_userspace_engine_start_no_daemon() {
+    let state = crate::support::StateDir::new();
+    let dir = state.path();
+    let dir = dir.to_str().unwrap();
+    let out = rdmsetup(
+        &[("RLVM_BACKEND", "userspace"), ("RLVM_DIR", dir)],
+        &["ls"],
+        "",
+    );
+    assert_exit(&out, 0);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "No devices found\n");
+    let out = rdmsetup(
+        &[("RLVM_BACKEND", "userspace"), ("RLVM_DIR", dir)],
+        &["info", "vg-x"],
+        "",
+    );
     assert_exit(&out, 1);
-    one_line_error(&out, "userspace backend unavailable");
+    one_line_error(&out, "vg-x");
+    assert!(!state.daemon_running(), "a query started rdmd");
+    if !dm_here() {
+        // The automatic choice on a host without dm is the engine.
+        let out = rdmsetup(&[("RLVM_DIR", dir)], &["targets"], "");
+        assert_exit(&out, 0);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("snapshot-merge   v1.5.0"));
+    }
+}
+
+#[test]
+fn unknown_backends_are_named() {
     let out = rdmsetup(&[("RLVM_BACKEND", "zfs")], &["ls"], "");
     assert_exit(&out, 1);
     one_line_error(&out, "RLVM_BACKEND=\"zfs\"");
-    if !dm_here() {
-        let out = rdmsetup(&[], &["ls"], "");
-        assert_exit(&out, 1);
-        one_line_error(&out, "userspace backend unavailable");
-    }
 }
 
 #[test]

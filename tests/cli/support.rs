@@ -31,3 +31,83 @@ pub fn assert_exit(output: &Output, code: i32) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A private rlvm state directory for one test, on the userspace engine.
+/// The `rdmd` a command may have started for it is stopped on drop, so no
+/// test leaves a daemon or a FUSE mount behind.
+pub struct StateDir {
+    root: tempfile::TempDir,
+}
+
+impl StateDir {
+    /// A new, empty state directory (inside a new temporary directory).
+    pub fn new() -> Self {
+        Self {
+            root: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    /// The temporary directory around the state directory, for image files.
+    pub fn scratch(&self) -> &std::path::Path {
+        self.root.path()
+    }
+
+    /// `RLVM_DIR`.
+    pub fn path(&self) -> PathBuf {
+        self.root.path().join("state")
+    }
+
+    /// The file a device appears as (`$RLVM_DIR/mapper/NAME`).
+    pub fn mapper(&self, name: &str) -> PathBuf {
+        self.path().join("mapper").join(name)
+    }
+
+    /// The NBD URI of a device.
+    pub fn nbd_uri(&self, name: &str) -> String {
+        format!(
+            "nbd+unix:///{name}?socket={}",
+            self.path().join("nbd.sock").display()
+        )
+    }
+
+    /// `program` set up for this directory and the userspace backend.
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(bin(program));
+        command
+            .env("RLVM_DIR", self.path())
+            .env("RLVM_BACKEND", "userspace")
+            .env("RLVM_RDMD", bin("rdmd"));
+        command
+    }
+
+    /// Run `program` with `args` for this directory.
+    pub fn run(&self, program: &str, args: &[&str]) -> Output {
+        self.command(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running {program}: {e}"))
+    }
+
+    /// Run `program`, asserting success; returns stdout.
+    #[track_caller]
+    pub fn ok(&self, program: &str, args: &[&str]) -> String {
+        let out = self.run(program, args);
+        assert_exit(&out, 0);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Whether an rdmd runs for this directory.
+    pub fn daemon_running(&self) -> bool {
+        std::os::unix::net::UnixStream::connect(self.path().join("rdmd.sock")).is_ok()
+    }
+}
+
+impl Drop for StateDir {
+    fn drop(&mut self) {
+        let _ = Command::new(bin("rdmd"))
+            .arg("--stop")
+            .arg("--dir")
+            .arg(self.path())
+            .output();
+    }
+}

@@ -173,17 +173,21 @@ pub fn stop_daemon(dir: &Path) -> Result<bool> {
 }
 
 /// The userspace engine behind the [`Backend`] trait, over rdmd's socket.
+///
+/// The daemon is started only by `create`: while none runs the engine has no
+/// devices, so every other request is answered here as an empty engine
+/// would answer it, and a report never leaves a daemon behind.
 pub struct UserspaceBackend {
     dir: PathBuf,
-    stream: Mutex<UnixStream>,
+    stream: Mutex<Option<UnixStream>>,
 }
 
 impl UserspaceBackend {
-    /// Connect to the daemon of state directory `dir`, starting it if needed.
+    /// The userspace backend of state directory `dir`; connects when first used.
     pub fn connect(dir: &Path) -> Result<Self> {
         Ok(Self {
             dir: dir.to_path_buf(),
-            stream: Mutex::new(connect_or_start(dir)?),
+            stream: Mutex::new(None),
         })
     }
 
@@ -192,9 +196,65 @@ impl UserspaceBackend {
         &self.dir
     }
 
+    /// Whether a daemon runs for this directory now.
+    pub fn daemon_running(&self) -> bool {
+        let mut stream = self.stream.lock().unwrap_or_else(|p| p.into_inner());
+        stream.is_some() || {
+            *stream = connect(&Layout::new(&self.dir).control_socket()).ok();
+            stream.is_some()
+        }
+    }
+
     fn call(&self, request: Request) -> Result<Reply> {
         let mut stream = self.stream.lock().unwrap_or_else(|p| p.into_inner());
-        call(&mut stream, &request)
+        if stream.is_none() {
+            *stream = connect(&Layout::new(&self.dir).control_socket()).ok();
+        }
+        if stream.is_none() {
+            if let Some(answer) = answer_without_daemon(&request) {
+                return answer;
+            }
+            *stream = Some(connect_or_start(&self.dir)?);
+        }
+        let result = call(stream.as_mut().expect("connected above"), &request);
+        if matches!(result, Err(BackendError::Protocol(_))) {
+            // A daemon that went away is not reused; the next call reconnects.
+            *stream = None;
+        }
+        result
+    }
+}
+
+/// What an engine with no devices answers, for every request but `create`.
+fn answer_without_daemon(request: &Request) -> Option<Result<Reply>> {
+    use super::engine::{DRIVER_VERSION, TARGETS};
+    let missing = |name: &String| Some(Err(BackendError::NoSuchDevice { name: name.clone() }));
+    match request {
+        Request::Create { .. } => None,
+        Request::DriverVersion => Some(Ok(Reply::Version(DRIVER_VERSION))),
+        Request::TargetVersions => Some(Ok(Reply::Targets(
+            TARGETS
+                .iter()
+                .map(|(name, version)| TargetVersion {
+                    name: name.to_string(),
+                    version: *version,
+                })
+                .collect(),
+        ))),
+        Request::List => Some(Ok(Reply::List(Vec::new()))),
+        Request::Shutdown => Some(Ok(Reply::Done)),
+        Request::Load { name, .. }
+        | Request::Clear { name }
+        | Request::Suspend { name, .. }
+        | Request::Resume { name }
+        | Request::Remove { name }
+        | Request::Rename { name, .. }
+        | Request::Info { name }
+        | Request::Table { name, .. }
+        | Request::Status { name }
+        | Request::Deps { name }
+        | Request::Message { name, .. }
+        | Request::WaitEvent { name, .. } => missing(name),
     }
 }
 
@@ -346,15 +406,17 @@ impl Backend for UserspaceBackend {
     ) -> Result<Option<DeviceInfo>> {
         // A wait may block for long: it gets its own connection so that
         // other calls on this backend go on meanwhile.
-        let mut stream = connect_or_start(&self.dir)?;
-        match call(
-            &mut stream,
-            &Request::WaitEvent {
-                name: name.into(),
-                event_nr,
-                timeout_ms: timeout_ms(timeout),
-            },
-        )? {
+        let request = Request::WaitEvent {
+            name: name.into(),
+            event_nr,
+            timeout_ms: timeout_ms(timeout),
+        };
+        let Ok(mut stream) = connect(&Layout::new(&self.dir).control_socket()) else {
+            return answer_without_daemon(&request)
+                .expect("a wait never starts the daemon")
+                .map(|_| None);
+        };
+        match call(&mut stream, &request)? {
             Reply::MaybeInfo(i) => Ok(i),
             other => Err(unexpected(other)),
         }
