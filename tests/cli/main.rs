@@ -6,4 +6,5 @@ mod lvm2_commands;
 mod multicall;
 mod rcow;
 mod rdmsetup;
+mod snapshots_engine;
 mod support;

@@ -484,3 +484,31 @@ pub fn all_vgs() -> Vec<rlvm::ops::volumes::OpenVg> {
         .filter_map(|name| rlvm::ops::volumes::OpenVg::open_read(name, &devices).ok())
         .collect()
 }
+
+/// After activating `origin`: finish the merge of its snapshot recorded as
+/// merging, printing progress, as lvm2's polling does (`--poll y`). Opens the
+/// VG for writing, so the caller must not hold it open.
+pub fn finish_pending_merge(backend: &dyn Backend, vg: &str, origin: &str) -> anyhow::Result<()> {
+    let mut open = rlvm::ops::volumes::OpenVg::open(vg, &candidate_devices())?;
+    let Some(snap) = rlvm::ops::snapshots::merging_snapshot(&open.vg, origin) else {
+        return Ok(());
+    };
+    let top = dm_name(vg, origin, DmLayer::Top)?;
+    let merging = backend
+        .table(&top, TableSlot::Live)
+        .ok()
+        .and_then(|t| t.first().map(|l| l.target_type == "snapshot-merge"))
+        .unwrap_or(false);
+    if !merging {
+        return Ok(());
+    }
+    rlvm::ops::snapshots::complete_merge(
+        backend,
+        &mut open,
+        &snap,
+        std::time::Duration::from_secs(1),
+        |percent| println!("  {vg}/{origin}: Merged: {percent:.2}%"),
+    )?;
+    println!("  Merge of snapshot into logical volume {vg}/{origin} has finished.");
+    Ok(())
+}

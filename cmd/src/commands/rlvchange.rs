@@ -4,10 +4,10 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use rlvm::ops::snapshots::{activate_lv, deactivate_lv};
+use rlvm::ops::snapshots::{activate_lv, deactivate_lv, snapshot_of};
 use rlvm::ops::volumes::OpenVg;
 
-use super::lvm_common::{candidate_devices, split_lv};
+use super::lvm_common::{candidate_devices, finish_pending_merge, split_lv};
 
 /// Change the activation of logical volumes.
 #[derive(Debug, Parser)]
@@ -19,6 +19,10 @@ pub struct Cli {
     /// Activate (y) or deactivate (n).
     #[arg(short = 'a', long = "activate", value_name = "y|n", required = true, value_parser = ["y", "n", "ay"])]
     activate: String,
+    /// After activation, wait for a pending snapshot merge to finish and
+    /// drop the merged snapshot (y, the default), or leave it running (n).
+    #[arg(long, value_name = "y|n", default_value = "y", value_parser = ["y", "n"])]
+    poll: String,
 }
 
 /// The clap definition.
@@ -38,6 +42,11 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 deactivate_lv(backend.as_ref(), &open, &lv)?;
             } else {
                 activate_lv(backend.as_ref(), &open, &lv)?;
+                let origin = snapshot_of(&open.vg, &lv).map_or(lv.clone(), |s| s.0);
+                drop(open);
+                if cli.poll == "y" {
+                    finish_pending_merge(backend.as_ref(), &vg, &origin)?;
+                }
             }
         }
         Ok(())

@@ -6,12 +6,11 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
 use rlvm::backend::TableSlot;
-use rlvm::dm::SnapshotStatus;
 use rlvm::lvm2::model::SegmentKind;
 use rlvm::names::{dm_name, DmLayer};
-use rlvm::ops::snapshots::{origin_spec, remove_snapshot_record, snapshot_of, snapshot_spec};
+use rlvm::ops::snapshots::{complete_merge, origin_spec, snapshot_of, snapshot_spec};
+use rlvm::ops::start_merge;
 use rlvm::ops::volumes::OpenVg;
-use rlvm::ops::{finish_merge, start_merge};
 
 use super::lvm_common::{candidate_devices, split_lv, try_backend};
 
@@ -97,39 +96,13 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         if cli.background {
             return Ok(());
         }
-        let mut first_data: Option<u64> = None;
-        loop {
-            let status: SnapshotStatus = backend
-                .status(&origin_top)?
-                .first()
-                .map(|l| l.params.clone())
-                .unwrap_or_default()
-                .parse()?;
-            let SnapshotStatus::Usage {
-                allocated_sectors,
-                metadata_sectors,
-                ..
-            } = status
-            else {
-                anyhow::bail!(
-                    "merge of {vg_name}/{snap} into {vg_name}/{origin} stopped: {status}"
-                );
-            };
-            let left = allocated_sectors.saturating_sub(metadata_sectors);
-            let total = *first_data.get_or_insert(left.max(1));
-            println!(
-                "  {vg_name}/{origin}: Merged: {:.2}%",
-                100.0 * (total.saturating_sub(left)) as f64 / total as f64
-            );
-            if left == 0 {
-                break;
-            }
-            std::thread::sleep(Duration::from_secs_f64(cli.interval.clamp(0.05, 60.0)));
-        }
-        finish_merge(backend.as_ref(), &origin_devices, &snap_devices)?;
-        let mut vg = open.vg.clone();
-        remove_snapshot_record(&mut vg, &snap)?;
-        open.commit(vg)?;
+        complete_merge(
+            backend.as_ref(),
+            &mut open,
+            &snap,
+            Duration::from_secs_f64(cli.interval.clamp(0.05, 60.0)),
+            |percent| println!("  {vg_name}/{origin}: Merged: {percent:.2}%"),
+        )?;
         println!("  Merge of snapshot into logical volume {vg_name}/{origin} has finished.");
         Ok(())
     })

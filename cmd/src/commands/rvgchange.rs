@@ -8,7 +8,7 @@ use rlvm::lvm2::model::SegmentKind;
 use rlvm::ops::snapshots::{activate_lv, deactivate_lv, snapshot_of};
 use rlvm::ops::volumes::OpenVg;
 
-use super::lvm_common::candidate_devices;
+use super::lvm_common::{candidate_devices, finish_pending_merge};
 
 /// Change the activation of volume groups.
 #[derive(Debug, Parser)]
@@ -20,6 +20,10 @@ pub struct Cli {
     /// Activate (y) or deactivate (n).
     #[arg(short = 'a', long = "activate", value_name = "y|n", required = true, value_parser = ["y", "n", "ay"])]
     activate: String,
+    /// After activation, wait for a pending snapshot merge to finish and
+    /// drop the merged snapshot (y, the default), or leave it running (n).
+    #[arg(long, value_name = "y|n", default_value = "y", value_parser = ["y", "n"])]
+    poll: String,
 }
 
 /// The clap definition.
@@ -70,6 +74,12 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                     visible.max(active)
                 }
             );
+            drop(open);
+            if cli.activate != "n" && cli.poll == "y" {
+                for lv in &tops {
+                    finish_pending_merge(backend.as_ref(), name, lv)?;
+                }
+            }
         }
         Ok(())
     })

@@ -393,3 +393,67 @@ mod tests {
         assert!(check_chunk_size(2048).is_err());
     }
 }
+
+/// The COW LV of `origin`'s snapshot that is recorded as merging, if any.
+pub fn merging_snapshot(vg: &Vg, origin: &str) -> Option<String> {
+    snapshots_of(vg, origin)
+        .into_iter()
+        .find(|cow| snapshot_of(vg, cow).is_some_and(|s| s.3))
+}
+
+/// Wait for the merge of snapshot `snap` into its active origin to finish,
+/// calling `progress` with the percentage merged every `interval`, then
+/// take the snapshot's devices down and drop its records: what lvm2's
+/// background polling does after `lvconvert --merge` or an activation.
+pub fn complete_merge(
+    backend: &dyn crate::backend::Backend,
+    open: &mut OpenVg,
+    snap: &str,
+    interval: std::time::Duration,
+    mut progress: impl FnMut(f64),
+) -> Result<(), VolumeError> {
+    let vg_name = open.vg.name.clone();
+    let (origin, _, _, _) = snapshot_of(&open.vg, snap)
+        .ok_or_else(|| VolumeError::NotFound(format!("snapshot \"{vg_name}/{snap}\"")))?;
+    let origin_top = dm_name(&vg_name, &origin, DmLayer::Top)?;
+    let mut first_data: Option<u64> = None;
+    loop {
+        let line = backend
+            .status(&origin_top)
+            .map_err(|e| VolumeError::Invalid(e.to_string()))?
+            .into_iter()
+            .next();
+        let status: crate::dm::SnapshotStatus = line
+            .as_ref()
+            .filter(|l| l.target_type == "snapshot-merge")
+            .ok_or_else(|| VolumeError::Invalid(format!("{vg_name}/{origin} is not merging")))?
+            .params
+            .parse()
+            .map_err(|e| VolumeError::Invalid(format!("{vg_name}/{origin}: {e}")))?;
+        let crate::dm::SnapshotStatus::Usage {
+            allocated_sectors,
+            metadata_sectors,
+            ..
+        } = status
+        else {
+            return Err(VolumeError::Invalid(format!(
+                "merge of {vg_name}/{snap} into {vg_name}/{origin} stopped: {status}"
+            )));
+        };
+        let left = allocated_sectors.saturating_sub(metadata_sectors);
+        let total = *first_data.get_or_insert(left.max(1));
+        progress(100.0 * total.saturating_sub(left) as f64 / total as f64);
+        if left == 0 {
+            break;
+        }
+        std::thread::sleep(interval);
+    }
+    super::finish_merge(
+        backend,
+        &origin_spec(open, &origin)?,
+        &snapshot_spec(open, snap)?,
+    )?;
+    let mut vg = open.vg.clone();
+    remove_snapshot_record(&mut vg, snap)?;
+    open.commit(vg)
+}
