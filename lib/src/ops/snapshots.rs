@@ -338,62 +338,6 @@ pub fn coalesce_segments(lv: &mut Lv) {
     lv.segments = merged;
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn contiguous_extensions_stay_one_segment() {
-        let seg = |le, pv: &str, pe, count| Segment {
-            start_extent: le,
-            extent_count: count,
-            kind: SegmentKind::Striped {
-                stripe_size: None,
-                stripes: vec![(pv.to_string(), pe)],
-            },
-            extra: vec![],
-        };
-        let mut lv = Lv {
-            name: "snap".into(),
-            id: "x".into(),
-            status: vec![],
-            creation_time: None,
-            creation_host: None,
-            segments: vec![
-                seg(0, "pv0", 256, 25),
-                seg(25, "pv0", 281, 5),
-                seg(30, "pv0", 400, 1),
-                seg(31, "pv1", 401, 1),
-            ],
-            extra: vec![],
-        };
-        coalesce_segments(&mut lv);
-        assert_eq!(
-            lv.segments,
-            vec![
-                seg(0, "pv0", 256, 30),
-                seg(30, "pv0", 400, 1),
-                seg(31, "pv1", 401, 1)
-            ]
-        );
-    }
-
-    #[test]
-    fn cow_cap_follows_lvm2() {
-        // 1 GiB origin, 4 KiB chunks: 262144 data chunks, 1025 areas, header, plus 1/64.
-        let chunks: u64 = 1 + 262_144 + 1025;
-        assert_eq!(
-            cow_max_sectors(2_097_152, 8),
-            (chunks + chunks.div_ceil(64)) * 8
-        );
-        assert!(check_chunk_size(8).is_ok());
-        assert!(check_chunk_size(1024).is_ok());
-        assert!(check_chunk_size(4).is_err());
-        assert!(check_chunk_size(24).is_err());
-        assert!(check_chunk_size(2048).is_err());
-    }
-}
-
 /// The COW LV of `origin`'s snapshot that is recorded as merging, if any.
 pub fn merging_snapshot(vg: &Vg, origin: &str) -> Option<String> {
     snapshots_of(vg, origin)
@@ -456,4 +400,60 @@ pub fn complete_merge(
     let mut vg = open.vg.clone();
     remove_snapshot_record(&mut vg, snap)?;
     open.commit(vg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contiguous_extensions_stay_one_segment() {
+        let seg = |le, pv: &str, pe, count| Segment {
+            start_extent: le,
+            extent_count: count,
+            kind: SegmentKind::Striped {
+                stripe_size: None,
+                stripes: vec![(pv.to_string(), pe)],
+            },
+            extra: vec![],
+        };
+        let mut lv = Lv {
+            name: "snap".into(),
+            id: "x".into(),
+            status: vec![],
+            creation_time: None,
+            creation_host: None,
+            segments: vec![
+                seg(0, "pv0", 256, 25),
+                seg(25, "pv0", 281, 5),
+                seg(30, "pv0", 400, 1),
+                seg(31, "pv1", 401, 1),
+            ],
+            extra: vec![],
+        };
+        coalesce_segments(&mut lv);
+        assert_eq!(
+            lv.segments,
+            vec![
+                seg(0, "pv0", 256, 30),
+                seg(30, "pv0", 400, 1),
+                seg(31, "pv1", 401, 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn cow_cap_follows_lvm2() {
+        // 1 GiB origin, 4 KiB chunks: 262144 data chunks, 1025 areas, header, plus 1/64.
+        let chunks: u64 = 1 + 262_144 + 1025;
+        assert_eq!(
+            cow_max_sectors(2_097_152, 8),
+            (chunks + chunks.div_ceil(64)) * 8
+        );
+        assert!(check_chunk_size(8).is_ok());
+        assert!(check_chunk_size(1024).is_ok());
+        assert!(check_chunk_size(4).is_err());
+        assert!(check_chunk_size(24).is_err());
+        assert!(check_chunk_size(2048).is_err());
+    }
 }
