@@ -1,26 +1,52 @@
 #!/usr/bin/env bash
-# The main job, end to end on this machine: build rlvm, write a persistent
-# COW store through the library exactly as a snapshot target would, and
-# read it back with rcow. (Grows into the full snapshot demo as the LVM
-# commands land.)
+# The main job, end to end on the embedded userspace engine (the default on
+# a machine without kernel device-mapper): a file-backed VG, a base LV, a
+# snapshot of it, a write to the origin, rlvs showing Data%, and the four
+# dm devices LVM2 stacks for a snapshot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/setup.sh
-cargo build --release --locked -q --workspace --bins --examples
-bin=target/release
+cargo build --release --locked -q --workspace --bins
+bin=$PWD/target/release
 work=$(mktemp -d /tmp/rlvm-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+export RLVM_DIR=$work/state PATH=$bin:$PATH
+cleanup() {
+    rdmd --stop >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
-echo "== a COW store written through the library: origin chunks 0, 5 and 300 saved"
-step "$bin/examples/cow_write" "$work/snap.cow" --chunk-size 8 --origin 4096 --chunks 0,5,300 --seed 7
-step "$bin/rcow" check "$work/snap.cow"
-step "$bin/rcow" dump "$work/snap.cow"
+echo "== a volume group on a 2 GiB sparse image file (state in $RLVM_DIR)"
+truncate -s 2G "$work/pv0.img"
+step rpvcreate "$work/pv0.img"
+step rvgcreate vg "$work/pv0.img"
+step rlvcreate -L 1G -n base vg
+echo
+echo "== the LV is a file under \$RLVM_DIR/mapper (rdmd's FUSE twin of /dev/mapper); fill 8 MiB"
+step dd if=/dev/urandom of="$RLVM_DIR/mapper/vg-base" bs=1M count=8 conv=fsync,notrunc status=none
+head -c 8M "$RLVM_DIR/mapper/vg-base" >"$work/base-before"
 
 echo
-echo "== the snapshot's view, rebuilt offline over a zeroed origin"
-truncate -s 2M "$work/origin.img"
-step "$bin/rcow" cat --origin "$work/origin.img" "$work/snap.cow" -o "$work/view.img"
-printf 'chunk 5 of the view starts with: '
-od -A n -t x8 -j $((5 * 4096)) -N 16 "$work/view.img"
+echo "== a 100 MiB snapshot: lvcreate -L 100M --snapshot -n snap vg/base"
+step rlvcreate -L 100M --snapshot -n snap vg/base
+step rlvs
+
+echo
+echo "== write 20 MiB to the origin: every chunk is copied to the COW first"
+step dd if=/dev/zero of="$RLVM_DIR/mapper/vg-base" bs=1M count=20 conv=fsync,notrunc status=none
+step rlvs -o lv_name,lv_attr,lv_size,origin,data_percent,chunk_size
+step rdmsetup table
+step rdmsetup status
+step rdmsetup ls --tree
+
+echo
+echo "== the snapshot still holds the old bytes; the origin has the new"
+step cmp -n $((8 << 20)) "$RLVM_DIR/mapper/vg-snap" "$work/base-before"
+step cmp -n $((8 << 20)) "$RLVM_DIR/mapper/vg-base" /dev/zero
+echo "snapshot == origin before the write; origin == zeros"
+
+echo
+echo "== the COW is the kernel's persistent format"
+step rcow check "$RLVM_DIR/mapper/vg-snap-cow"
