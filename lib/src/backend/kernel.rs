@@ -7,8 +7,9 @@
 //! is not a message for users.
 //!
 //! Device nodes: where udev runs (`/run/udev/control` exists) the crate's
-//! cookie protocol lets udev make `/dev/mapper/NAME`, and we wait for it to
-//! appear; where none runs (containers, the QEMU guest) we make and remove the
+//! cookie protocol lets udev make `/dev/mapper/NAME`, and we wait until the
+//! node is there and udev's database (asked through the `udev` crate) says
+//! its rules have run for the device; where none runs (containers, the QEMU guest) we make and remove the
 //! block nodes ourselves, as `dmsetup mknodes` does. `DM_DEV_DIR` moves the
 //! node directory as it does for dmsetup.
 
@@ -384,7 +385,9 @@ impl KernelBackend {
         if self.udev && !force {
             let deadline = Instant::now() + UDEV_NODE_TIMEOUT;
             while Instant::now() < deadline {
-                if node_matches(&path, major, minor) {
+                // The node alone is not enough: a stale one may predate this
+                // device. udev's database says when its rules have run.
+                if node_matches(&path, major, minor) && udev_initialized(major, minor) {
                     return Ok(());
                 }
                 thread::sleep(Duration::from_millis(20));
@@ -454,6 +457,17 @@ impl KernelBackend {
 }
 
 /// Whether `path` is a block node for `major:minor`.
+/// Whether udev has processed block device `major:minor` (its database
+/// entry exists), asked through libudev as libdevmapper's udev sync does.
+fn udev_initialized(major: u32, minor: u32) -> bool {
+    let syspath = PathBuf::from(format!("/sys/dev/block/{major}:{minor}"));
+    match udev::Device::from_syspath(&syspath) {
+        Ok(device) => device.is_initialized(),
+        // No sysfs entry to ask about: the node check alone has to do.
+        Err(_) => true,
+    }
+}
+
 fn node_matches(path: &Path, major: u32, minor: u32) -> bool {
     match fs::metadata(path) {
         Ok(meta) => {
