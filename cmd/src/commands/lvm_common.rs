@@ -417,6 +417,28 @@ pub fn pv_rows(vg: &Vg, paths: &[(String, PathBuf)]) -> Vec<PvRow> {
         .collect()
 }
 
+/// The report rows of the PVs found that belong to no VG (a label, no metadata).
+pub fn orphan_pv_rows() -> Vec<PvRow> {
+    rlvm::ops::volumes::scan(&candidate_devices())
+        .into_iter()
+        .filter(|(_, _, vg)| vg.is_none())
+        .map(|(path, label, _)| {
+            let size = label.device_size / 512;
+            PvRow {
+                name: path.display().to_string(),
+                uuid: rlvm::lvm2::label::dashed_uuid(&label.pv_uuid),
+                attr: "---".into(),
+                size_sectors: size,
+                free_sectors: size,
+                dev_size_sectors: size,
+                pe_start_sectors: label.data_areas.first().map_or(0, |a| a.offset / 512),
+                mda_count: label.metadata_areas.len() as u64,
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
 /// Split `VG/LV` (lvm2 also accepts `/dev/VG/LV`).
 pub fn split_lv(arg: &str) -> anyhow::Result<(String, String)> {
     let trimmed = arg.strip_prefix("/dev/").unwrap_or(arg);

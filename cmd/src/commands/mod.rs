@@ -17,8 +17,10 @@ pub mod rlvs;
 pub mod rpvcreate;
 pub mod rpvremove;
 pub mod rpvs;
+pub mod rpvscan;
 pub mod rvgchange;
 pub mod rvgcreate;
+pub mod rvgextend;
 pub mod rvgremove;
 pub mod rvgs;
 
@@ -80,9 +82,19 @@ pub(crate) const PROGRAMS: &[Program] = &[
         run: rpvs::run,
     },
     Program {
+        name: "rpvscan",
+        command: rpvscan::command,
+        run: rpvscan::run,
+    },
+    Program {
         name: "rvgcreate",
         command: rvgcreate::command,
         run: rvgcreate::run,
+    },
+    Program {
+        name: "rvgextend",
+        command: rvgextend::command,
+        run: rvgextend::run,
     },
     Program {
         name: "rvgremove",

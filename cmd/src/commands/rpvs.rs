@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use rlvm::lvm2::label::dashed_uuid;
 use rlvm::report::fields::{PvRow, PV_DEFAULT, PV_FIELDS};
 
-use super::lvm_common::{all_vgs, candidate_devices, print_report, pv_rows, ReportArgs};
+use super::lvm_common::{all_vgs, orphan_pv_rows, print_report, pv_rows, ReportArgs};
 
 /// Display information about physical volumes.
 #[derive(Debug, Parser)]
@@ -33,23 +32,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         for open in all_vgs() {
             rows.extend(pv_rows(&open.vg, &open.paths));
         }
-        // Orphans: a label but no VG.
-        for (path, label, vg) in rlvm::ops::volumes::scan(&candidate_devices()) {
-            if vg.is_none() {
-                let size = label.device_size / 512;
-                rows.push(PvRow {
-                    name: path.display().to_string(),
-                    uuid: dashed_uuid(&label.pv_uuid),
-                    attr: "---".into(),
-                    size_sectors: size,
-                    free_sectors: size,
-                    dev_size_sectors: size,
-                    pe_start_sectors: label.data_areas.first().map_or(0, |a| a.offset / 512),
-                    mda_count: label.metadata_areas.len() as u64,
-                    ..Default::default()
-                });
-            }
-        }
+        rows.extend(orphan_pv_rows());
         if !cli.names.is_empty() {
             let wanted: Vec<String> = cli.names.iter().map(|p| p.display().to_string()).collect();
             for name in &wanted {

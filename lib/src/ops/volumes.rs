@@ -67,6 +67,14 @@ pub enum VolumeError {
         /// Its VG.
         vg: String,
     },
+    /// vgextend was given a PV that is in a VG already (this one or another).
+    #[error("physical volume '{path}' is already in volume group '{vg}'")]
+    AlreadyInVg {
+        /// The device.
+        path: PathBuf,
+        /// Its VG.
+        vg: String,
+    },
     /// The device is not a PV.
     #[error("{0}: not a physical volume (no LVM2 label)")]
     NotAPv(PathBuf),
@@ -168,6 +176,26 @@ impl Default for PvCreateOptions {
 pub fn pv_create(path: &Path, options: &PvCreateOptions) -> Result<Label, VolumeError> {
     let _orphans = lock(Resource::Orphans, true).map_err(device_error(&lock_dir()))?;
     let disk = FileDisk::open(path).map_err(device_error(path))?;
+    if let Some(pv) = PvDevice::open(&disk).ok().flatten() {
+        if let Ok(Some((vg, _))) = read_vg(std::slice::from_ref(&pv)) {
+            return Err(VolumeError::InUse {
+                path: path.into(),
+                vg: vg.name,
+            });
+        }
+    }
+    let label = pv_layout(path, &disk, options)?;
+    write_pv(path, &disk, &label)?;
+    Ok(label)
+}
+
+/// The label pvcreate would write on `disk`, after every check that can
+/// refuse it (size, signatures unless forced); nothing is written.
+fn pv_layout(
+    path: &Path,
+    disk: &dyn BlockIo,
+    options: &PvCreateOptions,
+) -> Result<Label, VolumeError> {
     let size = disk.size_bytes().map_err(device_error(path))?;
     let mda_size = options
         .metadata_size
@@ -184,23 +212,15 @@ pub fn pv_create(path: &Path, options: &PvCreateOptions) -> Result<Label, Volume
             needed: data_start,
         });
     }
-    if let Some(pv) = PvDevice::open(&disk).ok().flatten() {
-        if let Ok(Some((vg, _))) = read_vg(std::slice::from_ref(&pv)) {
-            return Err(VolumeError::InUse {
-                path: path.into(),
-                vg: vg.name,
-            });
-        }
-    }
     if !options.force {
-        if let Some(what) = find_signature(&disk).map_err(device_error(path))? {
+        if let Some(what) = find_signature(disk).map_err(device_error(path))? {
             return Err(VolumeError::Signature {
                 path: path.into(),
                 what,
             });
         }
     }
-    let label = Label {
+    Ok(Label {
         sector: 1,
         pv_uuid: new_compact_uuid().map_err(device_error(path))?,
         device_size: size,
@@ -217,23 +237,43 @@ pub fn pv_create(path: &Path, options: &PvCreateOptions) -> Result<Label, Volume
             flags: 0,
             bootloader_areas: vec![],
         }),
-    };
+    })
+}
+
+/// Write `label` (from [`pv_layout`]) and its empty metadata area to `disk`.
+fn write_pv(path: &Path, disk: &dyn BlockIo, label: &Label) -> Result<(), VolumeError> {
     // Old signatures go first, then the empty metadata area, then the label
     // that makes the device a PV: a crash leaves no label over stale data.
     disk.write_all_at(&vec![0u8; DEFAULT_MDA_OFFSET as usize], 0)
         .map_err(device_error(path))?;
-    let header = MdaHeader::new(DEFAULT_MDA_OFFSET, mda_size);
-    disk.write_all_at(&header.encode(), DEFAULT_MDA_OFFSET)
-        .map_err(device_error(path))?;
+    for area in &label.metadata_areas {
+        let header = MdaHeader::new(area.offset, area.size);
+        disk.write_all_at(&header.encode(), area.offset)
+            .map_err(device_error(path))?;
+    }
     disk.flush().map_err(device_error(path))?;
+    write_label(path, disk, label)
+}
+
+fn write_label(path: &Path, disk: &dyn BlockIo, label: &Label) -> Result<(), VolumeError> {
     let sector = label.encode().map_err(|source| VolumeError::Format {
         path: path.into(),
         source,
     })?;
-    disk.write_all_at(&sector, 512)
+    disk.write_all_at(&sector, label.sector * 512)
         .map_err(device_error(path))?;
-    disk.flush().map_err(device_error(path))?;
-    Ok(label)
+    disk.flush().map_err(device_error(path))
+}
+
+/// The LVM2 label on `path`, refusing a device or file that carries none.
+pub fn read_label(path: &Path) -> Result<Label, VolumeError> {
+    let disk = FileDisk::open_read_only(path).map_err(device_error(path))?;
+    Label::read(&disk)
+        .map_err(|source| VolumeError::Format {
+            path: path.into(),
+            source,
+        })?
+        .ok_or_else(|| VolumeError::NotAPv(path.into()))
 }
 
 /// Remove a PV's label (it must not belong to a VG).
@@ -517,6 +557,132 @@ pub fn vg_create(
     };
     open.commit(vg)?;
     Ok(open.vg)
+}
+
+/// Add the PVs at `paths` to VG `name`, as vgextend does: a device or file
+/// that carries no label is initialised first (with `options`, as
+/// [`pv_create`]), an orphan PV is used as it is, and a PV in any VG is
+/// refused. Every check runs before anything is written. Returns, per path,
+/// whether it was initialised.
+pub fn vg_extend(
+    name: &str,
+    paths: &[PathBuf],
+    options: &PvCreateOptions,
+    candidates: &[PathBuf],
+) -> Result<Vec<bool>, VolumeError> {
+    validate_vg_name(name)?;
+    let mut open = OpenVg::open(name, candidates)?;
+    // lvm2's order: the VG first, then the orphans it takes PVs from.
+    let _orphans = lock(Resource::Orphans, true).map_err(device_error(&lock_dir()))?;
+    let vg = &open.vg;
+    let old_count = vg.pvs.len();
+    if !vg.status.iter().any(|s| s == "RESIZEABLE") {
+        return Err(VolumeError::Invalid(format!(
+            "volume group \"{name}\" is not resizeable"
+        )));
+    }
+    // PVs without a metadata area are known only from the VGs that list them.
+    let members: Vec<(String, String)> = scan(candidates)
+        .into_iter()
+        .filter_map(|(_, _, vg)| vg)
+        .chain(std::iter::once(vg.clone()))
+        .flat_map(|vg| {
+            vg.pvs
+                .iter()
+                .map(|pv| (pv.id.clone(), vg.name.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut seen: Vec<PathBuf> = open
+        .paths
+        .iter()
+        .map(|(_, p)| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    // (path, disk, label, whether it must be written).
+    let mut planned: Vec<(PathBuf, FileDisk, Label, bool)> = Vec::new();
+    for path in paths {
+        let disk = FileDisk::open(path).map_err(device_error(path))?;
+        let existing = PvDevice::open(&disk).map_err(|source| VolumeError::Format {
+            path: path.clone(),
+            source,
+        })?;
+        let (label, new) = match existing {
+            Some(pv) => {
+                let id = dashed_uuid(&pv.label.pv_uuid);
+                let owner = match read_vg(std::slice::from_ref(&pv))? {
+                    Some((owner, _)) => Some(owner.name),
+                    None => members
+                        .iter()
+                        .find(|(m, _)| m == &id)
+                        .map(|(_, v)| v.clone()),
+                };
+                if let Some(vg) = owner {
+                    return Err(VolumeError::AlreadyInVg {
+                        path: path.clone(),
+                        vg,
+                    });
+                }
+                (pv.label, false)
+            }
+            None => (pv_layout(path, &disk, options)?, true),
+        };
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if seen.contains(&canonical) {
+            return Err(VolumeError::Invalid(format!(
+                "{}: physical volume given twice",
+                path.display()
+            )));
+        }
+        seen.push(canonical);
+        planned.push((path.clone(), disk, label, new));
+    }
+    let mut next = vg.clone();
+    for (path, _, label, _) in &planned {
+        let pe_start = label
+            .data_areas
+            .first()
+            .map_or(DEFAULT_DATA_ALIGNMENT, |a| a.offset)
+            / 512;
+        let dev_size = label.device_size / 512;
+        let pe_count = dev_size.saturating_sub(pe_start) / next.extent_size;
+        if pe_count == 0 {
+            return Err(VolumeError::TooSmall {
+                path: path.clone(),
+                size: label.device_size,
+                needed: (pe_start + next.extent_size) * 512,
+            });
+        }
+        let key = (0..)
+            .map(|i| format!("pv{i}"))
+            .find(|k| next.pv(k).is_none())
+            .unwrap_or_default();
+        next.pvs.push(Pv {
+            key,
+            id: dashed_uuid(&label.pv_uuid),
+            device: path.display().to_string(),
+            status: vec!["ALLOCATABLE".into()],
+            dev_size,
+            pe_start,
+            pe_count,
+            extra: vec![Item::Setting("flags".into(), Value::Array(vec![]))],
+        });
+    }
+    // Initialise the bare devices, mark every new PV used as lvm2 does, then commit.
+    let mut initialised = Vec::new();
+    for ((path, disk, mut label, new), pv) in planned.into_iter().zip(&next.pvs[old_count..]) {
+        if new {
+            write_pv(&path, &disk, &label)?;
+        }
+        if let Some(ext) = label.extension.as_mut() {
+            ext.flags |= PV_EXT_USED;
+        }
+        write_label(&path, &disk, &label)?;
+        initialised.push(new);
+        open.paths.push((pv.key.clone(), path));
+        open.disks.push(disk);
+    }
+    open.commit(next)?;
+    Ok(initialised)
 }
 
 /// Free extent runs per PV key: (pv key, first extent, count), in PV order.

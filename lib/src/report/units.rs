@@ -121,6 +121,23 @@ pub fn format_size(sectors: u64, units: Units, suffix: bool) -> String {
         1024
     };
     let names = if base == 1000 { &SHARED } else { &BINARY };
+    let (value, index, inexact) = scale(sectors, base);
+    let prefix = if inexact && matches!(letter, 'r' | 'R') {
+        "<"
+    } else {
+        ""
+    };
+    let unit = names[index];
+    let precision = if unit.eq_ignore_ascii_case("b") { 0 } else { 2 };
+    // Human-readable sizes always carry their unit: lvm2 forces the suffix.
+    format!("{prefix}{value:.precision$}{unit}")
+}
+
+/// `sectors` in the largest power of `base` it reaches: the value, the index
+/// of that power in [`SHARED`]/[`BINARY`], and whether two decimals round a
+/// remainder away.
+fn scale(sectors: u64, base: u64) -> (f64, usize, bool) {
+    let bytes = sectors as f64 * 512.0;
     let total = sectors.saturating_mul(512);
     let mut divisor = base.pow(6);
     let mut index = 0;
@@ -128,18 +145,27 @@ pub fn format_size(sectors: u64, units: Units, suffix: bool) -> String {
         divisor /= base;
         index += 1;
     }
-    let mut prefix = "";
-    if matches!(letter, 'r' | 'R') {
-        let scaled = 100.0 * bytes / divisor as f64;
-        if scaled.floor() != scaled.round_ties_even() {
-            prefix = "<";
-        }
+    let scaled = 100.0 * bytes / divisor as f64;
+    (
+        bytes / divisor as f64,
+        index,
+        scaled.floor() != scaled.round_ties_even(),
+    )
+}
+
+const LONG: [&str; 7] = [" EiB", " PiB", " TiB", " GiB", " MiB", " KiB", " B"];
+
+/// `sectors` as lvm2's display commands (pvscan, pvdisplay) print sizes with
+/// the default units: powers of 1024 with long unit names (`92.00 MiB`), `<`
+/// where rounding hides a remainder, and `0` padded to a unit's width for zero.
+pub fn format_size_long(sectors: u64) -> String {
+    if sectors == 0 {
+        return "0   ".into();
     }
-    let unit = names[index];
-    let precision = if unit.eq_ignore_ascii_case("b") { 0 } else { 2 };
-    let value = bytes / divisor as f64;
-    // Human-readable sizes always carry their unit: lvm2 forces the suffix.
-    format!("{prefix}{value:.precision$}{unit}")
+    let (value, index, inexact) = scale(sectors, 1024);
+    let prefix = if inexact { "<" } else { "" };
+    let precision = if index == 6 { 0 } else { 2 };
+    format!("{prefix}{value:.precision$}{}", LONG[index])
 }
 
 #[cfg(test)]
@@ -173,5 +199,17 @@ mod tests {
         assert!("x".parse::<Units>().is_err());
         assert!("".parse::<Units>().is_err());
         assert!("2r".parse::<Units>().is_err());
+    }
+
+    #[test]
+    fn long_sizes_match_pvscan() {
+        // As lvm2's pvscan printed them for 92 MiB, 96 MiB, 100001 KiB, 274 extents and nothing.
+        assert_eq!(format_size_long(92 * 2048), "92.00 MiB");
+        assert_eq!(format_size_long(280 * 2048), "280.00 MiB");
+        assert_eq!(format_size_long(200_002), "<97.66 MiB");
+        assert_eq!(format_size_long(274 * 8192), "1.07 GiB");
+        assert_eq!(format_size_long(0), "0   ");
+        assert_eq!(format_size_long(3), "1.50 KiB");
+        assert_eq!(format_size_long(1), "512 B");
     }
 }
