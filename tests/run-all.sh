@@ -12,6 +12,8 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 RLVM_REQUIRE_LVM2=1 cargo test --workspace --locked
+echo "== engine bench, quick (prints ratios; fails only on a wrong byte)"
+RLVM_BENCH_QUICK=1 cargo bench -p rlvm --bench engine --locked
 echo "== fuzz targets"
 bash tests/fuzz.sh
 echo "== real-kernel suite (QEMU)"

@@ -257,21 +257,53 @@ impl SnapshotCore {
         self.read_mapped(buf, pos, &mapping)
     }
 
-    /// Read pieces chunk by chunk from the COW (`Some(offset)`) or the origin.
+    /// Read pieces chunk by chunk from the COW (`Some(offset)`) or the origin;
+    /// pieces that continue each other on the same device go in one read
+    /// (sequential copy-outs leave runs of consecutive COW chunks).
     fn read_mapped(&self, buf: &mut [u8], pos: u64, mapping: &[Option<u64>]) -> io::Result<()> {
+        // (from the COW, device offset, start in `buf`, length)
+        let mut run: Option<(bool, u64, usize, usize)> = None;
         let mut done = 0usize;
         for cow_chunk in mapping {
             let at = pos + done as u64;
             let within = at % self.chunk_bytes;
             let take = ((self.chunk_bytes - within) as usize).min(buf.len() - done);
-            let piece = &mut buf[done..done + take];
-            match cow_chunk {
-                Some(offset) => self.cow.read_exact_at(piece, offset + within)?,
-                None => self.origin.read_exact_at(piece, at)?,
+            let (from_cow, dev_at) = match cow_chunk {
+                Some(offset) => (true, offset + within),
+                None => (false, at),
+            };
+            match &mut run {
+                Some((cow, start, _, len))
+                    if *cow == from_cow && *start + *len as u64 == dev_at =>
+                {
+                    *len += take;
+                }
+                _ => {
+                    if let Some(prev) = run.take() {
+                        self.read_run(buf, prev)?;
+                    }
+                    run = Some((from_cow, dev_at, done, take));
+                }
             }
             done += take;
         }
-        Ok(())
+        match run {
+            Some(last) => self.read_run(buf, last),
+            None => Ok(()),
+        }
+    }
+
+    fn read_run(
+        &self,
+        buf: &mut [u8],
+        (from_cow, at, from, len): (bool, u64, usize, usize),
+    ) -> io::Result<()> {
+        let piece = &mut buf[from..from + len];
+        if from_cow {
+            self.cow.read_exact_at(piece, at)
+        } else {
+            self.origin.read_exact_at(piece, at)
+        }
     }
 
     /// Write `data` at `pos` of the snapshot's view (into the COW).
@@ -401,40 +433,82 @@ fn copy_out(
         .unwrap_or(pos + len);
     let mut old = vec![0u8; (end - start) as usize];
     read_clipped(origin, &mut old, start, origin_bytes)?;
-    for (snap, state, needed) in &mut plans {
-        let mut staged = Vec::with_capacity(needed.len());
-        let mut failed = false;
-        for &chunk in needed.iter() {
-            let new_chunk = match state.store.allocate() {
-                Ok(new_chunk) => new_chunk,
-                Err(_) => {
-                    // COW full (or already broken): this snapshot is lost, the origin goes on.
-                    failed = true;
-                    break;
-                }
-            };
-            let from = (chunk * snap.chunk_bytes - start) as usize;
-            let data = &old[from..from + snap.chunk_bytes as usize];
-            let written = state
-                .store
-                .chunk_offset(new_chunk)
-                .map(|offset| snap.cow.write_all_at(data, offset));
-            if !matches!(written, Some(Ok(()))) {
-                failed = true;
-                break;
+    // Each snapshot's copy ends in flushes of its own COW: run them side by
+    // side, so the flushes of several COWs overlap. The origin write still
+    // waits for every one of them (the scope joins before we return).
+    type Job<'a> = Mutex<Option<(&'a SnapshotCore, &'a mut SnapState, &'a [u64])>>;
+    let jobs: Vec<Job<'_>> = plans
+        .iter_mut()
+        .map(|(snap, state, needed)| Mutex::new(Some((&***snap, &mut **state, &needed[..]))))
+        .collect();
+    let old = &old[..];
+    let run = |job: &Job<'_>| {
+        if let Some((snap, state, needed)) = lock(job).take() {
+            save_chunks(snap, state, needed, old, start);
+        }
+    };
+    std::thread::scope(|scope| {
+        for job in &jobs[1..] {
+            let spawned = std::thread::Builder::new()
+                .name("rdmd-copy-out".into())
+                .spawn_scoped(scope, || run(job));
+            if spawned.is_err() {
+                // No thread to be had: do it here instead.
+                run(job);
             }
-            staged.push(Exception {
+        }
+        run(&jobs[0]);
+    });
+    Ok(())
+}
+
+/// Copy the origin chunks `needed` (their old bytes are `old`, which starts
+/// at origin byte `start`) into `snap`'s COW and commit them as one batch.
+/// A snapshot that cannot take them is invalidated; the origin goes on.
+fn save_chunks(snap: &SnapshotCore, state: &mut SnapState, needed: &[u64], old: &[u8], start: u64) {
+    let mut staged = Vec::with_capacity(needed.len());
+    for &chunk in needed {
+        match state.store.allocate() {
+            Ok(new_chunk) => staged.push(Exception {
                 old_chunk: chunk,
                 new_chunk,
-            });
-        }
-        if failed {
-            snap.invalidate(state);
-        } else if state.store.commit_batch(&staged).is_err() {
-            snap.raise_event();
+            }),
+            Err(_) => {
+                // COW full (or already broken): this snapshot is lost.
+                snap.invalidate(state);
+                return;
+            }
         }
     }
-    Ok(())
+    // Chunks neighbouring on both sides (as a sequential write allocates
+    // them) go to the COW in one write.
+    let mut at = 0;
+    while at < staged.len() {
+        let Some(offset) = state.store.chunk_offset(staged[at].new_chunk) else {
+            snap.invalidate(state);
+            return;
+        };
+        let mut count = 1;
+        while let Some(next) = staged.get(at + count) {
+            let follows = next.old_chunk == staged[at].old_chunk + count as u64
+                && state.store.chunk_offset(next.new_chunk)
+                    == Some(offset + count as u64 * snap.chunk_bytes);
+            if !follows {
+                break;
+            }
+            count += 1;
+        }
+        let from = (staged[at].old_chunk * snap.chunk_bytes - start) as usize;
+        let data = &old[from..from + count * snap.chunk_bytes as usize];
+        if snap.cow.write_all_at(data, offset).is_err() {
+            snap.invalidate(state);
+            return;
+        }
+        at += count;
+    }
+    if state.store.commit_batch(&staged).is_err() {
+        snap.raise_event();
+    }
 }
 
 /// `snapshot-origin`: reads pass through; writes copy out first.
