@@ -1,3 +1,4 @@
+complete -c rlvs -l watch -d 'Redraw the report every SECONDS until interrupted (on a terminal the screen is cleared between reports, elsewhere a blank line separates them)' -r
 complete -c rlvs -s o -l options -d 'Fields to show (comma-separated; +FIELD appends to the defaults; "help" lists them)' -r
 complete -c rlvs -l units -d 'Units for sizes: hHbBsSkKmMgGtTpPeErR, optionally with a number' -r
 complete -c rlvs -l separator -d 'Separate fields with this string instead of aligning them' -r

@@ -3,8 +3,10 @@
 mod docs;
 mod golden_cow;
 mod lvm2_commands;
+mod monitor_engine;
 mod multicall;
 mod rcow;
 mod rdmsetup;
 mod snapshots_engine;
 mod support;
+mod units;

@@ -154,9 +154,9 @@ fn run_cli(cli: Cli) -> anyhow::Result<()> {
         }
     };
     if cli.once {
-        for event in monitor.check().context("looking at the snapshots")? {
-            emit(&event);
-        }
+        monitor
+            .look(&mut emit)
+            .context("looking at the snapshots")?;
         return Ok(());
     }
     for signal in [Signal::SIGTERM, Signal::SIGINT] {
@@ -168,9 +168,12 @@ fn run_cli(cli: Cli) -> anyhow::Result<()> {
         "rlvmonitor: watching every active snapshot every {:?} (autoextend threshold {threshold}%, grow {}%)",
         cli.interval, policy.percent
     );
-    monitor
-        .run(cli.interval, &STOP, &mut emit)
-        .context("watching the snapshots")
+    // Not fatal: the next look may succeed (an rdmd that restarts, say).
+    let mut failed = |error: &rlvm::backend::BackendError| {
+        eprintln!("rlvmonitor: looking at the snapshots: {error}; still watching");
+    };
+    monitor.run(cli.interval, &STOP, &mut emit, &mut failed);
+    Ok(())
 }
 
 /// Entry point.

@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::policy::{Action, AutoextendPolicy, PolicyDecision, Watch};
-use crate::backend::{Backend, BackendError, TableSlot};
-use crate::dm::SnapshotStatus;
+use crate::backend::{Backend, BackendError};
+use crate::dm::{RawLine, SnapshotStatus};
 use crate::names::split_dm_name;
 use crate::report::percent::make_percent;
 
@@ -83,36 +83,51 @@ pub trait Extender: Send + Sync {
 
 /// Every active dm device whose live table is a `snapshot` target.
 pub fn find_snapshots(backend: &dyn Backend) -> Result<Vec<WatchedSnapshot>, BackendError> {
+    Ok(survey(backend)?.into_iter().map(|(s, _)| s).collect())
+}
+
+/// Every active snapshot with its status line, in one pass: a status request
+/// per device tells the target type and the fill at once. LVM's hidden layers
+/// (`-cow`, `-real`) are never snapshots and are not asked about, so an idle
+/// look costs about two requests per snapshot.
+fn survey(backend: &dyn Backend) -> Result<Vec<(WatchedSnapshot, RawLine)>, BackendError> {
     let mut found = Vec::new();
     for device in backend.list()? {
-        let table = match backend.table(&device.name, TableSlot::Live) {
-            Ok(table) => table,
+        let split = split_dm_name(&device.name);
+        if split.as_ref().is_some_and(|s| !s.layer.is_empty()) {
+            continue;
+        }
+        let line = match backend.status(&device.name) {
+            Ok(lines) => match lines.into_iter().next() {
+                Some(line) if line.target_type == "snapshot" => line,
+                _ => continue,
+            },
             Err(BackendError::NoSuchDevice { .. }) => continue,
             Err(e) => return Err(e),
         };
-        if table.first().is_none_or(|l| l.target_type != "snapshot") {
-            continue;
-        }
         let info = match backend.info(&device.name) {
             Ok(info) => info,
             Err(BackendError::NoSuchDevice { .. }) => continue,
             Err(e) => return Err(e),
         };
-        let (vg, lv) = match split_dm_name(&device.name) {
-            Some(split) if split.layer.is_empty() => (split.vg, split.lv),
-            _ => (String::new(), device.name.clone()),
+        let (vg, lv) = match split {
+            Some(split) => (split.vg, split.lv),
+            None => (String::new(), device.name.clone()),
         };
         let uuid = if info.uuid.is_empty() {
             device.name.clone()
         } else {
             info.uuid
         };
-        found.push(WatchedSnapshot {
-            dm_name: device.name,
-            uuid,
-            vg,
-            lv,
-        });
+        found.push((
+            WatchedSnapshot {
+                dm_name: device.name,
+                uuid,
+                vg,
+                lv,
+            },
+            line,
+        ));
     }
     Ok(found)
 }
@@ -146,6 +161,8 @@ pub struct Monitor {
     extender: Option<Arc<dyn Extender>>,
     watches: BTreeMap<String, Watch>,
     state_file: Option<PathBuf>,
+    /// What the state file holds now, so an idle look writes nothing.
+    saved: Option<String>,
 }
 
 impl Monitor {
@@ -161,6 +178,7 @@ impl Monitor {
             extender,
             watches: BTreeMap::new(),
             state_file: None,
+            saved: None,
         }
     }
 
@@ -170,44 +188,65 @@ impl Monitor {
         if let Ok(text) = std::fs::read_to_string(&path) {
             if let Ok(watches) = serde_json::from_str(&text) {
                 self.watches = watches;
+                self.saved = Some(text);
             }
         }
         self.state_file = Some(path);
         self
     }
 
-    fn save_state(&self) {
-        if let Some(path) = &self.state_file {
-            if let Ok(text) = serde_json::to_string(&self.watches) {
-                // Written beside and renamed, so a kill mid-write keeps the old state.
-                let tmp = path.with_extension("tmp");
-                if std::fs::write(&tmp, text).is_ok() {
-                    let _ = std::fs::rename(&tmp, path);
-                }
-            }
+    fn save_state(&mut self) {
+        let Some(path) = &self.state_file else {
+            return;
+        };
+        let Ok(text) = serde_json::to_string(&self.watches) else {
+            return;
+        };
+        if self.saved.as_ref() == Some(&text) {
+            return;
+        }
+        // Written beside and renamed, so a kill mid-write keeps the old state.
+        let tmp = path.with_extension("tmp");
+        if std::fs::write(&tmp, &text).is_ok() && std::fs::rename(&tmp, path).is_ok() {
+            self.saved = Some(text);
         }
     }
 
-    /// One look at every snapshot; returns the events, in order.
-    pub fn check(&mut self) -> Result<Vec<MonitorEvent>, BackendError> {
-        let snapshots = find_snapshots(self.backend.as_ref())?;
+    /// One look at every snapshot: each event goes to `emit`, in order, and
+    /// only then is the progress saved, so a monitor killed in between
+    /// repeats an event when restarted rather than losing it. Returns the
+    /// snapshots seen.
+    pub fn look(
+        &mut self,
+        emit: &mut dyn FnMut(&MonitorEvent),
+    ) -> Result<Vec<WatchedSnapshot>, BackendError> {
+        let snapshots = survey(self.backend.as_ref())?;
         let mut events = Vec::new();
-        for snapshot in &snapshots {
-            self.check_one(snapshot, &mut events);
+        for (snapshot, line) in &snapshots {
+            self.check_one(snapshot, line, &mut events);
         }
-        let live: Vec<&str> = snapshots.iter().map(|s| s.uuid.as_str()).collect();
+        for event in &events {
+            emit(event);
+        }
+        let live: Vec<&str> = snapshots.iter().map(|(s, _)| s.uuid.as_str()).collect();
         self.watches.retain(|uuid, _| live.contains(&uuid.as_str()));
         self.save_state();
+        Ok(snapshots.into_iter().map(|(s, _)| s).collect())
+    }
+
+    /// One look at every snapshot; returns the events, in order (progress is saved).
+    pub fn check(&mut self) -> Result<Vec<MonitorEvent>, BackendError> {
+        let mut events = Vec::new();
+        self.look(&mut |event| events.push(event.clone()))?;
         Ok(events)
     }
 
-    fn check_one(&mut self, snapshot: &WatchedSnapshot, events: &mut Vec<MonitorEvent>) {
-        let Ok(lines) = self.backend.status(&snapshot.dm_name) else {
-            return;
-        };
-        let Some(line) = lines.first() else {
-            return;
-        };
+    fn check_one(
+        &mut self,
+        snapshot: &WatchedSnapshot,
+        line: &RawLine,
+        events: &mut Vec<MonitorEvent>,
+    ) {
         let Ok(status) = line.params.parse::<SnapshotStatus>() else {
             return;
         };
@@ -302,20 +341,33 @@ impl Monitor {
     }
 
     /// Run until `stop` is set: look, report through `emit`, then wait for
-    /// an event on any snapshot or for `interval`.
+    /// an event on any snapshot or for `interval`. A look that fails (the
+    /// engine's daemon restarting, say) is told to `failed`, once until a
+    /// look succeeds again, and the watch goes on.
     pub fn run(
         &mut self,
         interval: Duration,
         stop: &AtomicBool,
         emit: &mut dyn FnMut(&MonitorEvent),
-    ) -> Result<(), BackendError> {
+        failed: &mut dyn FnMut(&BackendError),
+    ) {
         let (wake_tx, wake_rx) = mpsc::channel::<()>();
         let mut waiting: BTreeMap<String, Arc<AtomicBool>> = BTreeMap::new();
+        let mut last_error: Option<String> = None;
         while !stop.load(Ordering::Relaxed) {
-            for event in self.check()? {
-                emit(&event);
+            match self.look(emit) {
+                Ok(snapshots) => {
+                    last_error = None;
+                    self.start_waiters(&snapshots, &mut waiting, &wake_tx, interval);
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    if last_error.as_ref() != Some(&text) {
+                        failed(&e);
+                        last_error = Some(text);
+                    }
+                }
             }
-            self.start_waiters(&mut waiting, &wake_tx, interval)?;
             // Either an event woke a waiter or the interval passed: look again.
             let _ = wake_rx.recv_timeout(interval);
             while wake_rx.try_recv().is_ok() {}
@@ -323,18 +375,19 @@ impl Monitor {
         for flag in waiting.values() {
             flag.store(true, Ordering::Relaxed);
         }
-        Ok(())
     }
 
-    /// One thread per snapshot waits for its next dm event (invalidation).
+    /// One thread per snapshot waits for its next dm event (invalidation),
+    /// as dmeventd does; a wait ends only to see whether it should stop.
     fn start_waiters(
         &self,
+        snapshots: &[WatchedSnapshot],
         waiting: &mut BTreeMap<String, Arc<AtomicBool>>,
         wake: &mpsc::Sender<()>,
         interval: Duration,
-    ) -> Result<(), BackendError> {
+    ) {
         waiting.retain(|_, done| !done.load(Ordering::Relaxed));
-        for snapshot in find_snapshots(self.backend.as_ref())? {
+        for snapshot in snapshots.iter().cloned() {
             if waiting.contains_key(&snapshot.dm_name) {
                 continue;
             }
@@ -363,7 +416,6 @@ impl Monitor {
                 done.store(true, Ordering::Relaxed);
             });
         }
-        Ok(())
     }
 }
 
