@@ -312,10 +312,15 @@ impl Engine {
                 return Err(format!("{target_type}: unknown target type"))
             }
         };
+        let features = match &line.target {
+            Target::Snapshot(params) | Target::SnapshotMerge(params) => params.features.clone(),
+            _ => Vec::new(),
+        };
         Ok(Line {
             start: line.start,
             len: line.length,
             target,
+            features,
         })
     }
 }

@@ -32,6 +32,8 @@ pub(crate) struct Line {
     pub(crate) start: u64,
     pub(crate) len: u64,
     pub(crate) target: Mapped,
+    /// A snapshot's optional feature arguments, printed back as given.
+    pub(crate) features: Vec<String>,
 }
 
 /// A table as the engine holds it, live or inactive. Holding a table holds
@@ -173,7 +175,14 @@ impl Table {
         self.lines
             .iter()
             .map(|line| {
-                let (target_type, params) = line.target.describe();
+                let (target_type, mut params) = line.target.describe();
+                if !line.features.is_empty() {
+                    params.push_str(&format!(
+                        " {} {}",
+                        line.features.len(),
+                        line.features.join(" ")
+                    ));
+                }
                 RawLine {
                     start: line.start,
                     length: line.len,

@@ -299,6 +299,19 @@ fn snapshot_keeps_old_data_and_origin_gets_new() {
         tables[2],
         format!("vg-snap: 0 8192 snapshot {m}:1 {m}:2 P 8")
     );
+    // Feature arguments come back as the kernel prints them.
+    let cow2 = bed.zero_image("cow2.img", MIB);
+    bed.dm(
+        "vg-snap2",
+        &format!(
+            "0 8192 snapshot {m}:1 {} P 8 1 discard_zeroes_cow",
+            cow2.display()
+        ),
+    );
+    assert_eq!(
+        bed.engine.table("vg-snap2", TableSlot::Live).unwrap()[0].params,
+        format!("{m}:1 {} P 8 1 discard_zeroes_cow", cow2.display())
+    );
     let store = PersistentStore::load(FileDisk::open(&cow).unwrap()).unwrap();
     assert_eq!(store.lookup(3), Some(2));
     assert_eq!(store.lookup(5), Some(3));
