@@ -534,3 +534,39 @@ pub fn finish_pending_merge(backend: &dyn Backend, vg: &str, origin: &str) -> an
     println!("  Merge of snapshot into logical volume {vg}/{origin} has finished.");
     Ok(())
 }
+
+/// How devices are initialised as PVs (rpvcreate, and rvgextend for bare devices).
+#[derive(Debug, Args)]
+pub struct PvInitArgs {
+    /// Overwrite an existing signature on a device being initialised.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Answer yes to every prompt (rlvm does not prompt; accepted for lvm2 compatibility).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Align the start of the data area to this size (default 1 MiB).
+    #[arg(long, value_name = "SIZE")]
+    pub dataalignment: Option<String>,
+    /// Size of the metadata area.
+    #[arg(long, value_name = "SIZE")]
+    pub metadatasize: Option<String>,
+}
+
+impl PvInitArgs {
+    /// The library's options, sizes parsed with lvm2's syntax (default unit KiB).
+    pub fn options(&self) -> anyhow::Result<rlvm::ops::volumes::PvCreateOptions> {
+        use rlvm::units::parse_size;
+        Ok(rlvm::ops::volumes::PvCreateOptions {
+            data_alignment: match &self.dataalignment {
+                Some(s) => parse_size(s, 'k')?,
+                None => rlvm::ops::volumes::DEFAULT_DATA_ALIGNMENT,
+            },
+            metadata_size: self
+                .metadatasize
+                .as_deref()
+                .map(|s| parse_size(s, 'k'))
+                .transpose()?,
+            force: self.force,
+        })
+    }
+}

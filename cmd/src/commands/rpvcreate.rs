@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use rlvm::ops::volumes::{pv_create, PvCreateOptions, DEFAULT_DATA_ALIGNMENT};
-use rlvm::units::parse_size;
+use rlvm::ops::volumes::pv_create;
 
-use super::lvm_common::register_file;
+use super::lvm_common::{register_file, PvInitArgs};
 
 /// Initialize physical volumes for use by rlvm and lvm2.
 #[derive(Debug, Parser)]
@@ -17,18 +16,8 @@ pub struct Cli {
     /// Block devices or image files.
     #[arg(required = true, value_name = "PV")]
     pvs: Vec<PathBuf>,
-    /// Overwrite an existing signature.
-    #[arg(short, long)]
-    force: bool,
-    /// Answer yes to every prompt (rlvm does not prompt; accepted for lvm2 compatibility).
-    #[arg(short, long)]
-    yes: bool,
-    /// Align the start of the data area to this size (default 1 MiB).
-    #[arg(long, value_name = "SIZE")]
-    dataalignment: Option<String>,
-    /// Size of the metadata area.
-    #[arg(long, value_name = "SIZE")]
-    metadatasize: Option<String>,
+    #[command(flatten)]
+    init: PvInitArgs,
 }
 
 /// The clap definition.
@@ -39,18 +28,7 @@ pub fn command() -> clap::Command {
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run("rpvcreate", args, |cli: Cli| {
-        let options = PvCreateOptions {
-            data_alignment: match &cli.dataalignment {
-                Some(s) => parse_size(s, 'k')?,
-                None => DEFAULT_DATA_ALIGNMENT,
-            },
-            metadata_size: cli
-                .metadatasize
-                .as_deref()
-                .map(|s| parse_size(s, 'k'))
-                .transpose()?,
-            force: cli.force,
-        };
+        let options = cli.init.options()?;
         for path in &cli.pvs {
             pv_create(path, &options)?;
             if std::fs::metadata(path)?.is_file() {

@@ -240,21 +240,26 @@ impl SnapshotCore {
             return Ok(());
         }
         let _copy = self.group.read_lock();
-        let mapping: Vec<Option<u64>> = {
-            let state = lock(&self.state);
-            if !state.store.is_valid() {
-                return Err(eio());
-            }
-            self.chunks(pos, buf.len() as u64)
-                .map(|chunk| {
-                    state
-                        .store
-                        .lookup(chunk)
-                        .and_then(|new| state.store.chunk_offset(new))
-                })
-                .collect()
-        };
+        let mapping = self.mapping(pos, buf.len() as u64, true)?;
         self.read_mapped(buf, pos, &mapping)
+    }
+
+    /// Where each chunk of bytes `pos..pos+len` is: `Some(COW offset)` or the
+    /// origin. `require_valid` fails it for an invalid store, as snapshot I/O does.
+    fn mapping(&self, pos: u64, len: u64, require_valid: bool) -> io::Result<Vec<Option<u64>>> {
+        let state = lock(&self.state);
+        if require_valid && !state.store.is_valid() {
+            return Err(eio());
+        }
+        Ok(self
+            .chunks(pos, len)
+            .map(|chunk| {
+                state
+                    .store
+                    .lookup(chunk)
+                    .and_then(|new| state.store.chunk_offset(new))
+            })
+            .collect())
     }
 
     /// Read pieces chunk by chunk from the COW (`Some(offset)`) or the origin;
@@ -584,17 +589,7 @@ impl MergeTarget {
         }
         let core = &self.core;
         let _copy = core.group.read_lock();
-        let mapping: Vec<Option<u64>> = {
-            let state = lock(&core.state);
-            core.chunks(pos, buf.len() as u64)
-                .map(|c| {
-                    state
-                        .store
-                        .lookup(c)
-                        .and_then(|n| state.store.chunk_offset(n))
-                })
-                .collect()
-        };
+        let mapping = core.mapping(pos, buf.len() as u64, false)?;
         core.read_mapped(buf, pos, &mapping)
     }
 
