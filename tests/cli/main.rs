@@ -1,5 +1,7 @@
 //! Command-line tests of rlvm's programs, run against the built binaries.
 
+mod crash_loop;
+mod device_suite;
 mod docs;
 mod golden_cow;
 mod lvm2_commands;

@@ -78,8 +78,17 @@ if [ -x "$bin_dir/rlvm" ]; then
     # The registry behind `rlvm help` names every program.
     programs="$programs $("$bin_dir/rlvm" help | awk '/^  r/ {print $1}')"
 fi
+# The guest's root lives in RAM: every program is a symlink to the one
+# multicall binary (rlvm dispatches on argv[0], and each program's own binary
+# is the same code behind a three-line shim), not twenty 30 MB copies.
 for binary in $programs; do
-    if [ -x "$bin_dir/$binary" ]; then
+    if [ "$binary" = rlvm ] && [ -x "$bin_dir/rlvm" ]; then
+        copy_with_libs "$bin_dir/rlvm" "$tree" /bin
+        found_bins+=(rlvm)
+    elif [ -x "$bin_dir/$binary" ] && [ -x "$bin_dir/rlvm" ]; then
+        ln -sf rlvm "$tree/bin/$binary"
+        found_bins+=("$binary")
+    elif [ -x "$bin_dir/$binary" ]; then
         copy_with_libs "$bin_dir/$binary" "$tree" /bin
         found_bins+=("$binary")
     fi

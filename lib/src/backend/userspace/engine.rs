@@ -476,6 +476,8 @@ impl Backend for Engine {
         let (live, old) = {
             let mut state = lock(&device.state);
             if !state.suspended {
+                // info() takes the state lock itself.
+                drop(state);
                 return Ok(device.info());
             }
             let old = match state.inactive.take() {
@@ -505,9 +507,10 @@ impl Backend for Engine {
                     name: name.to_string(),
                 })?;
             if device.open_count() > 0 {
+                // The kernel backend's words for EBUSY on remove.
                 return Err(BackendError::DeviceBusy {
                     name: name.to_string(),
-                    reason: String::new(),
+                    reason: "it is open or in use by another device".to_string(),
                 });
             }
             devices.remove(name);

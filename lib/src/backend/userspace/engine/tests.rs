@@ -485,6 +485,21 @@ fn suspended_devices_hold_io_until_resume() {
 }
 
 #[test]
+fn resuming_a_live_device_returns_its_info() {
+    // lvm2's order resumes a snapshot that create already resumed.
+    let bed = Bed::new();
+    let img = bed.image("a.img", MIB, 0);
+    bed.dm("d", &format!("0 2048 linear {} 0", img.display()));
+    let engine = bed.engine.clone();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(engine.resume("d").map(|i| i.suspended)));
+    let resumed = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("resume of a live device returns");
+    assert!(!resumed.unwrap());
+}
+
+#[test]
 fn a_snapshot_is_one_point_in_time_under_a_write_load() {
     let bed = Bed::new();
     let base = bed.image("base.img", 4 * MIB, 0);
