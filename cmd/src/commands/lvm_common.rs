@@ -1,12 +1,13 @@
 //! What the LVM commands share: where PVs are looked for, report options,
 //! and rendering the report rows from the VG model and device state.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 use rlvm::backend::{Backend, DeviceInfo, TableSlot};
-use rlvm::lvm2::model::{SegmentKind, Vg};
+use rlvm::lvm2::model::{Lv, SegmentKind, Vg};
 use rlvm::names::{dm_name, DmLayer};
 use rlvm::ops::volumes::{free_extents, free_runs};
 use rlvm::report::attr::{lv_attr, ActiveState, AttrInput, VolumeRole};
@@ -144,35 +145,53 @@ pub fn try_backend() -> Option<Box<dyn Backend>> {
     rlvm::backend::open_backend().ok()
 }
 
-fn active_state(
-    backend: Option<&dyn Backend>,
-    name: &str,
-) -> Option<Option<(ActiveState, DeviceInfo, String)>> {
-    let backend = backend?;
-    match backend.info(name) {
-        Ok(info) => {
-            let status = backend
-                .status(name)
-                .ok()
-                .and_then(|s| s.first().map(|l| l.params.clone()))
-                .unwrap_or_default();
-            let target = backend
-                .table(name, TableSlot::Live)
-                .ok()
-                .and_then(|t| t.first().map(|l| l.target_type.clone()))
-                .unwrap_or_default();
-            let state = ActiveState {
-                suspended: info.suspended,
-                live_table: info.live_table,
-                inactive_table: info.inactive_table,
-                open: info.open_count > 0,
-                read_only: info.read_only,
-                snapshot_invalid: target == "snapshot" && status == "Invalid",
-                merge_failed: status == "Merge failed",
-            };
-            Some(Some((state, info, status)))
+/// What the backend is asked about each LV: nothing without a backend; with
+/// one, the devices it lists, so only those are queried one by one (a VG of
+/// a thousand inactive LVs costs one request, not a thousand).
+struct Devices<'a> {
+    backend: Option<&'a dyn Backend>,
+    listed: Option<HashSet<String>>,
+}
+
+impl<'a> Devices<'a> {
+    fn new(backend: Option<&'a dyn Backend>) -> Self {
+        let listed = backend
+            .and_then(|b| b.list().ok())
+            .map(|list| list.into_iter().map(|d| d.name).collect());
+        Self { backend, listed }
+    }
+
+    /// `None` without a backend (state unknown), `Some(None)` when the device does not exist.
+    fn active_state(&self, name: &str) -> Option<Option<(ActiveState, DeviceInfo, String)>> {
+        let backend = self.backend?;
+        if self.listed.as_ref().is_some_and(|l| !l.contains(name)) {
+            return Some(None);
         }
-        Err(_) => Some(None),
+        match backend.info(name) {
+            Ok(info) => {
+                let status = backend
+                    .status(name)
+                    .ok()
+                    .and_then(|s| s.first().map(|l| l.params.clone()))
+                    .unwrap_or_default();
+                let target = backend
+                    .table(name, TableSlot::Live)
+                    .ok()
+                    .and_then(|t| t.first().map(|l| l.target_type.clone()))
+                    .unwrap_or_default();
+                let state = ActiveState {
+                    suspended: info.suspended,
+                    live_table: info.live_table,
+                    inactive_table: info.inactive_table,
+                    open: info.open_count > 0,
+                    read_only: info.read_only,
+                    snapshot_invalid: target == "snapshot" && status == "Invalid",
+                    merge_failed: status == "Merge failed",
+                };
+                Some(Some((state, info, status)))
+            }
+            Err(_) => Some(None),
+        }
     }
 }
 
@@ -193,22 +212,27 @@ pub fn vg_attr(vg: &Vg) -> String {
 
 /// The report row of every LV of `vg` (hidden ones only with `all`).
 pub fn lv_rows(vg: &Vg, backend: Option<&dyn Backend>, all: bool) -> Vec<LvRow> {
-    // The snapshot records, gathered once: (origin, cow, chunk size, merging).
-    let records: Vec<(&str, &str, u64, bool)> = vg
-        .lvs
-        .iter()
-        .flat_map(|l| &l.segments)
-        .filter_map(|s| match &s.kind {
-            SegmentKind::Snapshot {
-                origin,
-                cow,
-                chunk_size,
-                merging,
-            } => Some((origin.as_str(), cow.as_str(), *chunk_size, *merging)),
-            _ => None,
-        })
-        .collect();
-    let mut rows = Vec::new();
+    let by_name: HashMap<&str, &Lv> = vg.lvs.iter().map(|l| (l.name.as_str(), l)).collect();
+    // The snapshot records, gathered once: per COW its (origin, chunk size,
+    // merging), the first record naming it; per origin whether one merges.
+    let mut snapshot_of: HashMap<&str, (&str, u64, bool)> = HashMap::new();
+    let mut origins: HashMap<&str, bool> = HashMap::new();
+    for segment in vg.lvs.iter().flat_map(|l| &l.segments) {
+        if let SegmentKind::Snapshot {
+            origin,
+            cow,
+            chunk_size,
+            merging,
+        } = &segment.kind
+        {
+            snapshot_of
+                .entry(cow.as_str())
+                .or_insert((origin.as_str(), *chunk_size, *merging));
+            *origins.entry(origin.as_str()).or_default() |= *merging;
+        }
+    }
+    let devices = Devices::new(backend);
+    let mut rows = Vec::with_capacity(vg.lvs.len());
     for lv in &vg.lvs {
         // lvm2 never lists a snapshot's hidden record, even with -a.
         if lv
@@ -218,13 +242,13 @@ pub fn lv_rows(vg: &Vg, backend: Option<&dyn Backend>, all: bool) -> Vec<LvRow> 
         {
             continue;
         }
-        let snapshot_of = records
-            .iter()
-            .find(|r| r.1 == lv.name)
-            .map(|r| (r.0.to_string(), r.2, r.3));
+        let snapshot_of = snapshot_of
+            .get(lv.name.as_str())
+            .map(|&(origin, chunk, merging)| (origin.to_string(), chunk, merging));
         // lvm2's lv_is_visible: a COW through its origin unless merging, else the VISIBLE flag.
         let flagged = |name: &str| {
-            vg.lv(name)
+            by_name
+                .get(name)
                 .is_some_and(|l| l.status.iter().any(|s| s == "VISIBLE"))
         };
         let visible = match &snapshot_of {
@@ -234,21 +258,18 @@ pub fn lv_rows(vg: &Vg, backend: Option<&dyn Backend>, all: bool) -> Vec<LvRow> 
         if !visible && !all {
             continue;
         }
-        let is_origin = records.iter().any(|r| r.0 == lv.name);
-        let merging_origin = records.iter().any(|r| r.0 == lv.name && r.3);
-        let role = match (&snapshot_of, is_origin) {
+        let merging_origin = origins.get(lv.name.as_str()).copied();
+        let role = match (&snapshot_of, merging_origin) {
             (Some((_, _, merging)), _) => VolumeRole::Snapshot { merging: *merging },
-            (None, true) => VolumeRole::Origin {
-                merging: merging_origin,
-            },
-            (None, false) => VolumeRole::Plain,
+            (None, Some(merging)) => VolumeRole::Origin { merging },
+            (None, None) => VolumeRole::Plain,
         };
         let dm = dm_name(&vg.name, &lv.name, DmLayer::Top).unwrap_or_default();
-        let state = active_state(backend, &dm);
+        let state = devices.active_state(&dm);
         let extents: u64 = lv.segments.iter().map(|s| s.extent_count).sum();
         let origin_extents = snapshot_of
             .as_ref()
-            .and_then(|(origin, _, _)| vg.lv(origin))
+            .and_then(|(origin, _, _)| by_name.get(origin.as_str()))
             .map(|o| o.segments.iter().map(|s| s.extent_count).sum::<u64>());
         let data_percent = match (&snapshot_of, &state) {
             (Some(_), Some(Some((_, _, status)))) => status
@@ -315,24 +336,28 @@ pub fn lv_rows(vg: &Vg, backend: Option<&dyn Backend>, all: bool) -> Vec<LvRow> 
                 role,
                 VolumeRole::Snapshot { merging: true } | VolumeRole::Origin { merging: true }
             ),
-            devices: lv
-                .segments
-                .iter()
-                .flat_map(|s| match &s.kind {
-                    SegmentKind::Striped { stripes, .. } => stripes
-                        .iter()
-                        .map(|(pv, pe)| {
-                            let device = vg.pv(pv).map(|p| p.device.clone()).unwrap_or_default();
-                            format!("{device}({pe})")
-                        })
-                        .collect(),
-                    _ => vec![],
-                })
-                .collect::<Vec<_>>()
-                .join(","),
+            devices: devices_field(vg, lv),
         });
     }
     rows
+}
+
+/// lvm2's `devices` field: `PV(first extent)` per stripe, comma-separated.
+fn devices_field(vg: &Vg, lv: &Lv) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let stripes = lv.segments.iter().flat_map(|s| match &s.kind {
+        SegmentKind::Striped { stripes, .. } => stripes.as_slice(),
+        _ => &[],
+    });
+    for (index, (pv, pe)) in stripes.enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        let device = vg.pv(pv).map_or("", |p| p.device.as_str());
+        let _ = write!(out, "{device}({pe})");
+    }
+    out
 }
 
 /// Data% of a snapshot as lvm2's lvs computes it.
@@ -478,7 +503,7 @@ pub fn print_report<R>(
     args: &ReportArgs,
     rows: &[R],
 ) -> anyhow::Result<()> {
-    use rlvm::report::fields::{cells, help, select};
+    use rlvm::report::fields::{help, select};
     use std::io::Write;
     if args.options.iter().any(|o| o == "help") {
         print!("{}", help(defs));
@@ -486,25 +511,18 @@ pub fn print_report<R>(
     }
     let fields = select(defs, defaults, &args.options, prefixes)?;
     let columns: Vec<_> = fields.iter().map(|f| f.column()).collect();
-    let text =
-        rlvm::report::render::render(name, &columns, &cells(&fields, rows), &args.options()?);
+    // Cells are made as the renderer takes them, never all held at once.
+    let cells = rows
+        .iter()
+        .map(|row| fields.iter().map(move |field| (field.get)(row)));
+    let text = rlvm::report::render::render_rows(name, &columns, cells, &args.options()?);
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(())
 }
 
 /// Every VG found among the candidate devices, by name, with its PV paths.
 pub fn all_vgs() -> Vec<rlvm::ops::volumes::OpenVg> {
-    let devices = candidate_devices();
-    let mut names: Vec<String> = rlvm::ops::volumes::scan(&devices)
-        .into_iter()
-        .filter_map(|(_, _, vg)| vg.map(|vg| vg.name))
-        .collect();
-    names.sort();
-    names.dedup();
-    names
-        .iter()
-        .filter_map(|name| rlvm::ops::volumes::OpenVg::open_read(name, &devices).ok())
-        .collect()
+    rlvm::ops::volumes::OpenVg::open_all_read(&candidate_devices())
 }
 
 /// After activating `origin`: finish the merge of its snapshot recorded as

@@ -66,12 +66,18 @@ fn report(cli: &Cli) -> anyhow::Result<()> {
         if !whole && wanted_lvs.is_empty() {
             continue;
         }
-        for row in lv_rows(&open.vg, backend.as_deref(), cli.all) {
-            if whole || wanted_lvs.contains(&row.name) {
-                rows.push(row);
-            }
+        let mut vg_rows = lv_rows(&open.vg, backend.as_deref(), cli.all);
+        if !whole {
+            vg_rows.retain(|row| wanted_lvs.contains(&row.name));
+        }
+        if rows.is_empty() {
+            rows = vg_rows;
+        } else {
+            rows.append(&mut vg_rows);
         }
     }
+    // The rows are a snapshot: release the VGs (their locks and memory) before rendering.
+    drop(vgs);
     print_report("lv", LV_FIELDS, LV_DEFAULT, &["lv_"], &cli.report, &rows)
 }
 

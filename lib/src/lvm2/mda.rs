@@ -172,12 +172,14 @@ impl MdaHeader {
     /// Read the text at `locn`, checking its checksum; the trailing NUL is dropped.
     pub fn read_text(&self, disk: &dyn BlockIo, locn: &RawLocn) -> Result<String, Lvm2Error> {
         self.check_bounds(locn)?;
-        let mut text = Vec::with_capacity(locn.size as usize);
+        // Read straight into the text: no copy of a piece per read.
+        let mut text = vec![0u8; locn.size as usize];
+        let mut filled = 0usize;
         for (at, len) in self.pieces(locn) {
-            let mut piece = vec![0u8; len as usize];
-            disk.read_exact_at(&mut piece, at)
+            let piece = &mut text[filled..filled + len as usize];
+            disk.read_exact_at(piece, at)
                 .map_err(|e| Lvm2Error::io(format!("reading metadata text at byte {at}"), e))?;
-            text.extend_from_slice(&piece);
+            filled += len as usize;
         }
         let computed = lvm2_crc(&text);
         if computed != locn.checksum {

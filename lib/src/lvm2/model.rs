@@ -4,7 +4,7 @@
 
 use thiserror::Error;
 
-use super::text::{self, Item, SyntaxError, Value};
+use super::text::{self, Event, Item, RawItem, RawValue, Reader, SyntaxError, Value};
 
 /// Why a metadata text is not a usable VG.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -136,153 +136,149 @@ pub struct Vg {
     pub header: Vec<Item>,
 }
 
-fn path_join(a: &str, b: &str) -> String {
-    format!("{a}/{b}")
+/// Where in the text an object is (`vg1/logical_volumes/lv0`), spelled
+/// out only for an error message.
+#[derive(Clone, Copy)]
+struct At<'p>(&'p [&'p str]);
+
+impl At<'_> {
+    fn path(&self) -> String {
+        self.0.join("/")
+    }
+}
+
+fn invalid(at: At<'_>, key: &str, why: impl Into<String>) -> MetadataError {
+    MetadataError::Invalid {
+        path: at.path(),
+        key: key.into(),
+        why: why.into(),
+    }
 }
 
 fn take_str(
-    items: &mut Vec<Item>,
-    path: &str,
+    items: &mut Vec<RawItem<'_>>,
+    at: At<'_>,
     key: &'static str,
 ) -> Result<Option<String>, MetadataError> {
     match take(items, key) {
         None => Ok(None),
-        Some(Value::Str(s)) => Ok(Some(s)),
-        Some(_) => Err(MetadataError::Invalid {
-            path: path.into(),
-            key: key.into(),
-            why: "is not a string".into(),
-        }),
+        Some(RawValue::Str(s)) => Ok(Some(s.into_owned())),
+        Some(_) => Err(invalid(at, key, "is not a string")),
     }
 }
 
 fn take_u64(
-    items: &mut Vec<Item>,
-    path: &str,
+    items: &mut Vec<RawItem<'_>>,
+    at: At<'_>,
     key: &'static str,
 ) -> Result<Option<u64>, MetadataError> {
     match take(items, key) {
         None => Ok(None),
-        Some(Value::Int(n)) if n >= 0 => Ok(Some(n as u64)),
-        Some(_) => Err(MetadataError::Invalid {
-            path: path.into(),
-            key: key.into(),
-            why: "is not a non-negative integer".into(),
-        }),
+        Some(RawValue::Int(n)) if n >= 0 => Ok(Some(n as u64)),
+        Some(_) => Err(invalid(at, key, "is not a non-negative integer")),
     }
 }
 
 fn take_words(
-    items: &mut Vec<Item>,
-    path: &str,
+    items: &mut Vec<RawItem<'_>>,
+    at: At<'_>,
     key: &'static str,
 ) -> Result<Vec<String>, MetadataError> {
     match take(items, key) {
         None => Ok(Vec::new()),
-        Some(Value::Array(values)) => values
+        Some(RawValue::Array(values)) => values
             .into_iter()
             .map(|v| match v {
-                Value::Str(s) => Ok(s),
-                _ => Err(MetadataError::Invalid {
-                    path: path.into(),
-                    key: key.into(),
-                    why: "has a non-string entry".into(),
-                }),
+                RawValue::Str(s) => Ok(s.into_owned()),
+                _ => Err(invalid(at, key, "has a non-string entry")),
             })
             .collect(),
-        Some(_) => Err(MetadataError::Invalid {
-            path: path.into(),
-            key: key.into(),
-            why: "is not a list".into(),
-        }),
+        Some(_) => Err(invalid(at, key, "is not a list")),
     }
 }
 
-fn required<T>(value: Option<T>, path: &str, key: &'static str) -> Result<T, MetadataError> {
+fn required<T>(value: Option<T>, at: At<'_>, key: &'static str) -> Result<T, MetadataError> {
     value.ok_or_else(|| MetadataError::Missing {
-        path: path.into(),
+        path: at.path(),
         key,
     })
 }
 
-fn take(items: &mut Vec<Item>, key: &str) -> Option<Value> {
+/// The first setting `key` among `items`, taken out of them.
+fn take<'a>(items: &mut Vec<RawItem<'a>>, key: &str) -> Option<RawValue<'a>> {
     let index = items
         .iter()
-        .position(|i| matches!(i, Item::Setting(k, _) if k == key))?;
+        .position(|i| matches!(i, RawItem::Setting(k, _) if *k == key))?;
     match items.remove(index) {
-        Item::Setting(_, value) => Some(value),
-        Item::Section(..) => None,
+        RawItem::Setting(_, value) => Some(value),
+        RawItem::Section(..) => None,
     }
 }
 
-fn take_section(items: &mut Vec<Item>, name: &str) -> Option<Vec<Item>> {
-    let index = items
-        .iter()
-        .position(|i| matches!(i, Item::Section(n, _) if n == name))?;
-    match items.remove(index) {
-        Item::Section(_, inner) => Some(inner),
-        Item::Setting(..) => None,
-    }
-}
+type Sections<'a> = Vec<(&'a str, Vec<RawItem<'a>>)>;
 
-fn sections(items: Vec<Item>) -> (Vec<(String, Vec<Item>)>, Vec<Item>) {
+fn sections(items: Vec<RawItem<'_>>) -> (Sections<'_>, Vec<RawItem<'_>>) {
     let mut found = Vec::new();
     let mut rest = Vec::new();
     for item in items {
         match item {
-            Item::Section(name, inner) => found.push((name, inner)),
+            RawItem::Section(name, inner) => found.push((name, inner)),
             other => rest.push(other),
         }
     }
     (found, rest)
 }
 
-fn parse_segment(path: &str, mut items: Vec<Item>) -> Result<Segment, MetadataError> {
+fn owned(items: Vec<RawItem<'_>>) -> Vec<Item> {
+    items.into_iter().map(RawItem::into_owned).collect()
+}
+
+fn parse_segment(at: At<'_>, mut items: Vec<RawItem<'_>>) -> Result<Segment, MetadataError> {
     let start_extent = required(
-        take_u64(&mut items, path, "start_extent")?,
-        path,
+        take_u64(&mut items, at, "start_extent")?,
+        at,
         "start_extent",
     )?;
     let extent_count = required(
-        take_u64(&mut items, path, "extent_count")?,
-        path,
+        take_u64(&mut items, at, "extent_count")?,
+        at,
         "extent_count",
     )?;
-    let kind_name = required(take_str(&mut items, path, "type")?, path, "type")?;
+    let kind_name = required(take_str(&mut items, at, "type")?, at, "type")?;
     let kind = match kind_name.as_str() {
         "striped" => {
-            let stripe_count = take_u64(&mut items, path, "stripe_count")?;
-            let stripe_size = take_u64(&mut items, path, "stripe_size")?;
+            let stripe_count = take_u64(&mut items, at, "stripe_count")?;
+            let stripe_size = take_u64(&mut items, at, "stripe_size")?;
             let list = match take(&mut items, "stripes") {
-                Some(Value::Array(values)) => values,
+                Some(RawValue::Array(values)) => values,
                 _ => {
                     return Err(MetadataError::Missing {
-                        path: path.into(),
+                        path: at.path(),
                         key: "stripes",
                     })
                 }
             };
-            let mut stripes = Vec::new();
+            let mut stripes = Vec::with_capacity(list.len() / 2);
             for pair in list.chunks(2) {
                 match pair {
-                    [Value::Str(pv), Value::Int(extent)] if *extent >= 0 => {
-                        stripes.push((pv.clone(), *extent as u64))
+                    [RawValue::Str(pv), RawValue::Int(extent)] if *extent >= 0 => {
+                        stripes.push((pv.to_string(), *extent as u64))
                     }
                     _ => {
-                        return Err(MetadataError::Invalid {
-                            path: path.into(),
-                            key: "stripes".into(),
-                            why: "is not a list of \"pv\", extent pairs".into(),
-                        })
+                        return Err(invalid(
+                            at,
+                            "stripes",
+                            "is not a list of \"pv\", extent pairs",
+                        ))
                     }
                 }
             }
             if stripe_count.is_some_and(|n| n != stripes.len() as u64) || stripes.is_empty() {
-                return Err(MetadataError::Invalid {
-                    path: path.into(),
-                    key: "stripe_count".into(),
-                    why: format!("does not match the {} stripes listed", stripes.len()),
-                });
+                return Err(invalid(
+                    at,
+                    "stripe_count",
+                    format!("does not match the {} stripes listed", stripes.len()),
+                ));
             }
             SegmentKind::Striped {
                 stripe_size,
@@ -290,27 +286,19 @@ fn parse_segment(path: &str, mut items: Vec<Item>) -> Result<Segment, MetadataEr
             }
         }
         "snapshot" => {
-            let chunk_size = required(
-                take_u64(&mut items, path, "chunk_size")?,
-                path,
-                "chunk_size",
-            )?;
-            let origin = required(take_str(&mut items, path, "origin")?, path, "origin")?;
-            let merging_store = take_str(&mut items, path, "merging_store")?;
-            let cow_store = take_str(&mut items, path, "cow_store")?;
+            let chunk_size = required(take_u64(&mut items, at, "chunk_size")?, at, "chunk_size")?;
+            let origin = required(take_str(&mut items, at, "origin")?, at, "origin")?;
+            let merging_store = take_str(&mut items, at, "merging_store")?;
+            let cow_store = take_str(&mut items, at, "cow_store")?;
             let (cow, merging) = match (cow_store, merging_store) {
                 (Some(cow), None) => (cow, false),
                 (None, Some(cow)) => (cow, true),
                 (Some(_), Some(_)) => {
-                    return Err(MetadataError::Invalid {
-                        path: path.into(),
-                        key: "cow_store".into(),
-                        why: "and merging_store are both set".into(),
-                    })
+                    return Err(invalid(at, "cow_store", "and merging_store are both set"))
                 }
                 (None, None) => {
                     return Err(MetadataError::Missing {
-                        path: path.into(),
+                        path: at.path(),
                         key: "cow_store",
                     })
                 }
@@ -322,124 +310,194 @@ fn parse_segment(path: &str, mut items: Vec<Item>) -> Result<Segment, MetadataEr
                 merging,
             }
         }
-        other => SegmentKind::Other(other.to_string()),
+        _ => SegmentKind::Other(kind_name),
     };
     Ok(Segment {
         start_extent,
         extent_count,
         kind,
-        extra: items,
+        extra: owned(items),
     })
+}
+
+/// An LV from its section's items.
+fn parse_lv(vg: &str, lv_name: &str, mut inner: Vec<RawItem<'_>>) -> Result<Lv, MetadataError> {
+    let p = At(&[vg, "logical_volumes", lv_name]);
+    let id = required(take_str(&mut inner, p, "id")?, p, "id")?;
+    let status = take_words(&mut inner, p, "status")?;
+    let creation_time = take_u64(&mut inner, p, "creation_time")?.map(|t| t as i64);
+    let creation_host = take_str(&mut inner, p, "creation_host")?;
+    let segment_count = take_u64(&mut inner, p, "segment_count")?;
+    // What is left: segments in order; settings, then other sections, kept as they were.
+    let mut segments = Vec::with_capacity(1);
+    let mut extra = Vec::new();
+    let mut others = Vec::new();
+    for item in inner {
+        match item {
+            RawItem::Section(seg_name, seg_items) if seg_name.starts_with("segment") => {
+                let at = At(&[vg, "logical_volumes", lv_name, seg_name]);
+                segments.push(parse_segment(at, seg_items)?);
+            }
+            section @ RawItem::Section(..) => others.push(section.into_owned()),
+            setting => extra.push(setting.into_owned()),
+        }
+    }
+    if segment_count.is_some_and(|n| n != segments.len() as u64) {
+        return Err(invalid(
+            p,
+            "segment_count",
+            format!(
+                "says {} but {} segments are listed",
+                segment_count.unwrap_or(0),
+                segments.len()
+            ),
+        ));
+    }
+    extra.append(&mut others);
+    Ok(Lv {
+        name: lv_name.to_string(),
+        id,
+        status,
+        creation_time,
+        creation_host,
+        segments,
+        extra,
+    })
+}
+
+/// The VG section, read as it streams by: the LVs are built one by one
+/// (a VG of a thousand LVs is never held as a whole tree), the rest kept
+/// as items. Syntax errors end the read; the first LV that is not usable is
+/// kept to report after the VG's own settings, as a whole-tree read would.
+struct VgSection<'a> {
+    items: Vec<RawItem<'a>>,
+    physical_volumes: Option<Vec<RawItem<'a>>>,
+    lvs: Result<Vec<Lv>, MetadataError>,
+}
+
+impl<'a> VgSection<'a> {
+    fn read(reader: &mut Reader<'a>, name: &'a str) -> Result<Self, SyntaxError> {
+        let mut section = Self {
+            items: Vec::new(),
+            physical_volumes: None,
+            lvs: Ok(Vec::new()),
+        };
+        let mut lvs_seen = false;
+        while let Some(event) = reader.next_event()? {
+            match event {
+                Event::Close => break,
+                Event::Setting(key, value) => section.items.push(RawItem::Setting(key, value)),
+                Event::Open("physical_volumes") if section.physical_volumes.is_none() => {
+                    section.physical_volumes = Some(reader.rest_of_section()?);
+                }
+                Event::Open("logical_volumes") if !lvs_seen => {
+                    lvs_seen = true;
+                    section.read_lvs(reader, name)?;
+                }
+                Event::Open(inner) => {
+                    let items = reader.rest_of_section()?;
+                    section.items.push(RawItem::Section(inner, items));
+                }
+            }
+        }
+        Ok(section)
+    }
+
+    /// The LV sections of `logical_volumes` (settings there are not LVs).
+    fn read_lvs(&mut self, reader: &mut Reader<'a>, vg: &str) -> Result<(), SyntaxError> {
+        while let Some(event) = reader.next_event()? {
+            match event {
+                Event::Close => break,
+                Event::Setting(..) => {}
+                Event::Open(lv_name) => {
+                    let inner = reader.rest_of_section()?;
+                    if let Ok(lvs) = &mut self.lvs {
+                        match parse_lv(vg, lv_name, inner) {
+                            Ok(lv) => lvs.push(lv),
+                            Err(e) => self.lvs = Err(e),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Vg {
     /// Parse a metadata text.
     pub fn parse(text: &str) -> Result<Self, MetadataError> {
-        let items = text::parse(text)?;
-        let (mut vgs, header) = sections(items);
-        if vgs.is_empty() {
-            return Err(MetadataError::NoVolumeGroup);
+        let mut reader = Reader::new(text);
+        let mut header = Vec::new();
+        let mut section = None;
+        while let Some(event) = reader.next_event()? {
+            match event {
+                Event::Setting(key, value) => {
+                    header.push(Item::Setting(key.to_string(), value.into_owned()))
+                }
+                // Only the first top-level section is the VG; others are skipped.
+                Event::Open(name) if section.is_none() => {
+                    section = Some((name, VgSection::read(&mut reader, name)?));
+                }
+                Event::Open(_) => drop(reader.rest_of_section()?),
+                Event::Close => {}
+            }
         }
-        let (name, mut items) = vgs.remove(0);
-        let path = name.clone();
-        let id = required(take_str(&mut items, &path, "id")?, &path, "id")?;
-        let seqno = required(take_u64(&mut items, &path, "seqno")?, &path, "seqno")?;
-        let status = take_words(&mut items, &path, "status")?;
-        let extent_size = required(
-            take_u64(&mut items, &path, "extent_size")?,
-            &path,
-            "extent_size",
-        )?;
+        let Some((name, section)) = section else {
+            return Err(MetadataError::NoVolumeGroup);
+        };
+        let VgSection {
+            mut items,
+            physical_volumes,
+            lvs,
+        } = section;
+        let at = At(&[name]);
+        let id = required(take_str(&mut items, at, "id")?, at, "id")?;
+        let seqno = required(take_u64(&mut items, at, "seqno")?, at, "seqno")?;
+        let status = take_words(&mut items, at, "status")?;
+        let extent_size = required(take_u64(&mut items, at, "extent_size")?, at, "extent_size")?;
         if extent_size == 0 {
-            return Err(MetadataError::Invalid {
-                path,
-                key: "extent_size".into(),
-                why: "is zero".into(),
-            });
+            return Err(invalid(at, "extent_size", "is zero"));
         }
         let mut pvs = Vec::new();
-        for (key, mut inner) in
-            sections(take_section(&mut items, "physical_volumes").unwrap_or_default()).0
-        {
-            let p = path_join(&path_join(&path, "physical_volumes"), &key);
+        for (key, mut inner) in sections(physical_volumes.unwrap_or_default()).0 {
+            let p = At(&[name, "physical_volumes", key]);
             pvs.push(Pv {
-                id: required(take_str(&mut inner, &p, "id")?, &p, "id")?,
-                device: take_str(&mut inner, &p, "device")?.unwrap_or_default(),
-                status: take_words(&mut inner, &p, "status")?,
-                dev_size: take_u64(&mut inner, &p, "dev_size")?.unwrap_or(0),
-                pe_start: required(take_u64(&mut inner, &p, "pe_start")?, &p, "pe_start")?,
-                pe_count: required(take_u64(&mut inner, &p, "pe_count")?, &p, "pe_count")?,
-                key,
-                extra: inner,
+                id: required(take_str(&mut inner, p, "id")?, p, "id")?,
+                device: take_str(&mut inner, p, "device")?.unwrap_or_default(),
+                status: take_words(&mut inner, p, "status")?,
+                dev_size: take_u64(&mut inner, p, "dev_size")?.unwrap_or(0),
+                pe_start: required(take_u64(&mut inner, p, "pe_start")?, p, "pe_start")?,
+                pe_count: required(take_u64(&mut inner, p, "pe_count")?, p, "pe_count")?,
+                key: key.to_string(),
+                extra: owned(inner),
             });
         }
-        let mut lvs = Vec::new();
-        for (lv_name, mut inner) in
-            sections(take_section(&mut items, "logical_volumes").unwrap_or_default()).0
-        {
-            let p = path_join(&path_join(&path, "logical_volumes"), &lv_name);
-            let id = required(take_str(&mut inner, &p, "id")?, &p, "id")?;
-            let status = take_words(&mut inner, &p, "status")?;
-            let creation_time = take_u64(&mut inner, &p, "creation_time")?.map(|t| t as i64);
-            let creation_host = take_str(&mut inner, &p, "creation_host")?;
-            let segment_count = take_u64(&mut inner, &p, "segment_count")?;
-            let (segment_sections, extra) = sections(inner);
-            let mut segments = Vec::new();
-            let mut others = Vec::new();
-            for (seg_name, seg_items) in segment_sections {
-                if seg_name.starts_with("segment") {
-                    segments.push(parse_segment(&path_join(&p, &seg_name), seg_items)?);
-                } else {
-                    others.push(Item::Section(seg_name, seg_items));
-                }
-            }
-            if segment_count.is_some_and(|n| n != segments.len() as u64) {
-                return Err(MetadataError::Invalid {
-                    path: p,
-                    key: "segment_count".into(),
-                    why: format!(
-                        "says {} but {} segments are listed",
-                        segment_count.unwrap_or(0),
-                        segments.len()
-                    ),
-                });
-            }
-            let mut extra = extra;
-            extra.extend(others);
-            lvs.push(Lv {
-                name: lv_name,
-                id,
-                status,
-                creation_time,
-                creation_host,
-                segments,
-                extra,
-            });
-        }
+        let lvs = lvs?;
         for lv in &lvs {
             for segment in &lv.segments {
                 if let SegmentKind::Striped { stripes, .. } = &segment.kind {
                     for (pv, _) in stripes {
                         if !pvs.iter().any(|p| &p.key == pv) {
-                            return Err(MetadataError::Invalid {
-                                path: path_join(&path, &lv.name),
-                                key: "stripes".into(),
-                                why: format!("names unknown PV {pv}"),
-                            });
+                            return Err(invalid(
+                                At(&[name, &lv.name]),
+                                "stripes",
+                                format!("names unknown PV {pv}"),
+                            ));
                         }
                     }
                 }
             }
         }
         Ok(Vg {
-            name,
+            name: name.to_string(),
             id,
             seqno,
             status,
             extent_size,
             pvs,
             lvs,
-            extra: items,
+            extra: owned(items),
             header,
         })
     }

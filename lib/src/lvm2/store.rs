@@ -55,51 +55,89 @@ impl<'a> PvDevice<'a> {
     }
 }
 
-/// The newest VG found in the metadata areas of `pvs`, and the areas holding
-/// an older or unreadable copy (to repair on the next commit).
-pub fn read_vg(pvs: &[PvDevice<'_>]) -> Result<Option<(Vg, Vec<StaleCopy>)>, VgError> {
-    let mut copies = Vec::new();
-    let mut last_error = None;
-    for pv in pvs {
-        for mda in &pv.mdas {
-            let copy = mda
+/// One metadata area's committed copy, parsed: a VG, none (an empty area),
+/// or why it could not be used.
+#[derive(Debug)]
+pub struct MdaCopy {
+    /// PV UUID of the area.
+    pub pv_uuid: String,
+    /// Byte offset of the area.
+    pub mda_start: u64,
+    /// What the area holds.
+    pub vg: Result<Option<Vg>, VgError>,
+}
+
+impl MdaCopy {
+    /// The VG this copy holds, when it was readable.
+    pub fn vg(&self) -> Option<&Vg> {
+        self.vg.as_ref().ok().and_then(Option::as_ref)
+    }
+}
+
+/// The committed copy of every metadata area of `pv`, each read and parsed once.
+pub fn read_copies(pv: &PvDevice<'_>) -> Vec<MdaCopy> {
+    pv.mdas
+        .iter()
+        .map(|mda| MdaCopy {
+            pv_uuid: pv.label.pv_uuid.clone(),
+            mda_start: mda.start,
+            vg: mda
                 .read_committed(pv.disk)
                 .map_err(VgError::from)
                 .and_then(|text| {
                     text.map(|t| Vg::parse(&t))
                         .transpose()
                         .map_err(VgError::from)
-                });
-            match copy {
-                Ok(vg) => copies.push((pv.label.pv_uuid.clone(), mda.start, vg)),
-                Err(e) => {
-                    copies.push((pv.label.pv_uuid.clone(), mda.start, None));
-                    last_error = Some(e);
-                }
-            }
-        }
-    }
-    let newest = copies
+                }),
+        })
+        .collect()
+}
+
+/// The index of the newest readable copy among `copies` (the last of equal seqnos).
+pub fn newest_index(copies: &[MdaCopy]) -> Option<usize> {
+    copies
         .iter()
-        .filter_map(|(_, _, vg)| vg.as_ref())
-        .max_by_key(|vg| vg.seqno)
-        .cloned();
-    let Some(vg) = newest else {
-        return match last_error {
+        .enumerate()
+        .filter_map(|(index, copy)| copy.vg().map(|vg| (index, vg.seqno)))
+        .max_by_key(|&(_, seqno)| seqno)
+        .map(|(index, _)| index)
+}
+
+/// The newest VG among `copies`, and the areas holding an older, different
+/// or unreadable copy (to repair on the next commit); the error of the last
+/// unreadable copy when none is readable.
+pub fn newest_vg(copies: Vec<MdaCopy>) -> Result<Option<(Vg, Vec<StaleCopy>)>, VgError> {
+    let Some(chosen) = newest_index(&copies) else {
+        return match copies.into_iter().rev().find_map(|c| c.vg.err()) {
             Some(e) => Err(e),
             None => Ok(None),
         };
     };
-    let stale = copies
-        .into_iter()
-        .filter(|(_, _, copy)| copy.as_ref() != Some(&vg))
-        .map(|(pv_uuid, mda_start, copy)| StaleCopy {
-            pv_uuid,
-            mda_start,
-            seqno: copy.map(|c| c.seqno),
-        })
+    let stale: Vec<bool> = copies
+        .iter()
+        .enumerate()
+        .map(|(index, copy)| index != chosen && copy.vg() != copies[chosen].vg())
         .collect();
-    Ok(Some((vg, stale)))
+    let mut newest = None;
+    let mut stale_copies = Vec::new();
+    for ((index, copy), stale) in copies.into_iter().enumerate().zip(stale) {
+        if index == chosen {
+            newest = copy.vg.ok().flatten();
+        } else if stale {
+            stale_copies.push(StaleCopy {
+                seqno: copy.vg().map(|c| c.seqno),
+                pv_uuid: copy.pv_uuid,
+                mda_start: copy.mda_start,
+            });
+        }
+    }
+    Ok(newest.map(|vg| (vg, stale_copies)))
+}
+
+/// The newest VG found in the metadata areas of `pvs`, and the areas holding
+/// an older or unreadable copy (to repair on the next commit).
+pub fn read_vg(pvs: &[PvDevice<'_>]) -> Result<Option<(Vg, Vec<StaleCopy>)>, VgError> {
+    newest_vg(pvs.iter().flat_map(read_copies).collect())
 }
 
 /// Commit `vg` as its next version (seqno + 1) to every metadata area of `pvs`.

@@ -5,6 +5,7 @@
 //! what rlvm does not model; emitted in the layout lvm2 writes to a
 //! metadata area.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use thiserror::Error;
@@ -43,13 +44,77 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// A value as parsed, borrowing from the text: only strings with escapes
+/// are copied. Metadata of a thousand LVs has tens of thousands of values,
+/// and a VG model keeps few of them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawValue<'a> {
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// A string, unescaped.
+    Str(Cow<'a, str>),
+    /// An array of values.
+    Array(Vec<RawValue<'a>>),
+}
+
+/// An item as parsed, borrowing from the text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawItem<'a> {
+    /// `key = value`.
+    Setting(&'a str, RawValue<'a>),
+    /// `name { items }`.
+    Section(&'a str, Vec<RawItem<'a>>),
+}
+
+impl RawValue<'_> {
+    /// The owned value.
+    pub fn into_owned(self) -> Value {
+        match self {
+            RawValue::Int(n) => Value::Int(n),
+            RawValue::Float(f) => Value::Float(f),
+            RawValue::Str(s) => Value::Str(s.into_owned()),
+            RawValue::Array(values) => {
+                Value::Array(values.into_iter().map(RawValue::into_owned).collect())
+            }
+        }
+    }
+}
+
+impl RawItem<'_> {
+    /// The owned item.
+    pub fn into_owned(self) -> Item {
+        match self {
+            RawItem::Setting(key, value) => Item::Setting(key.to_string(), value.into_owned()),
+            RawItem::Section(name, items) => Item::Section(
+                name.to_string(),
+                items.into_iter().map(RawItem::into_owned).collect(),
+            ),
+        }
+    }
+}
+
 struct Parser<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     at: usize,
     line: usize,
     line_start: usize,
     depth: usize,
 }
+
+/// The bytes of a name: ASCII letters, digits and `_-.+/`.
+const IDENTIFIER: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'+' | b'/');
+        b += 1;
+    }
+    table
+};
 
 /// Sections deeper than this are refused rather than risking the stack.
 const MAX_DEPTH: usize = 64;
@@ -73,9 +138,10 @@ impl<'a> Parser<'a> {
                 }
                 b' ' | b'\t' | b'\r' => self.at += 1,
                 b'#' => {
-                    while self.bytes.get(self.at).is_some_and(|&b| b != b'\n') {
-                        self.at += 1;
-                    }
+                    self.at = self.bytes[self.at..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(self.bytes.len(), |n| self.at + n);
                 }
                 _ => break,
             }
@@ -87,66 +153,81 @@ impl<'a> Parser<'a> {
         self.bytes.get(self.at).copied()
     }
 
-    fn identifier(&mut self) -> Result<String, SyntaxError> {
+    fn identifier(&mut self) -> Result<&'a str, SyntaxError> {
         let start = self.at;
-        while self.bytes.get(self.at).is_some_and(|&b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+' | b'/')
-        }) {
-            self.at += 1;
-        }
-        if start == self.at {
+        let rest = &self.bytes[start..];
+        let len = rest
+            .iter()
+            .position(|&b| !IDENTIFIER[usize::from(b)])
+            .unwrap_or(rest.len());
+        if len == 0 {
             return Err(self.error("expected a name"));
         }
-        Ok(String::from_utf8_lossy(&self.bytes[start..self.at]).into_owned())
+        self.at += len;
+        // Only ASCII bytes were taken, so both ends are character boundaries.
+        Ok(&self.text[start..self.at])
     }
 
-    fn items(&mut self, closing: bool) -> Result<Vec<Item>, SyntaxError> {
-        let mut items = Vec::new();
-        loop {
-            match self.peek() {
-                None if closing => return Err(self.error("section is not closed with '}'")),
-                None => return Ok(items),
-                Some(b'}') if closing => {
-                    self.at += 1;
-                    return Ok(items);
-                }
-                Some(b'}') => return Err(self.error("unexpected '}'")),
-                Some(_) => {
-                    let name = self.identifier()?;
-                    match self.peek() {
-                        Some(b'{') => {
-                            self.at += 1;
-                            self.depth += 1;
-                            if self.depth > MAX_DEPTH {
-                                return Err(self.error("sections nested too deeply"));
-                            }
-                            let inner = self.items(true)?;
-                            self.depth -= 1;
-                            items.push(Item::Section(name, inner));
+    /// The next event of the text: a setting, a section opening or closing,
+    /// or `None` at the end of the text (outside every section).
+    fn next(&mut self) -> Result<Option<Event<'a>>, SyntaxError> {
+        match self.peek() {
+            None if self.depth > 0 => Err(self.error("section is not closed with '}'")),
+            None => Ok(None),
+            Some(b'}') if self.depth > 0 => {
+                self.at += 1;
+                self.depth -= 1;
+                Ok(Some(Event::Close))
+            }
+            Some(b'}') => Err(self.error("unexpected '}'")),
+            Some(_) => {
+                let name = self.identifier()?;
+                match self.peek() {
+                    Some(b'{') => {
+                        self.at += 1;
+                        self.depth += 1;
+                        if self.depth > MAX_DEPTH {
+                            return Err(self.error("sections nested too deeply"));
                         }
-                        Some(b'=') => {
-                            self.at += 1;
-                            let value = self.value(true)?;
-                            items.push(Item::Setting(name, value));
-                        }
-                        _ => {
-                            return Err(self.error(format!("expected '=' or '{{' after \"{name}\"")))
-                        }
+                        Ok(Some(Event::Open(name)))
                     }
+                    Some(b'=') => {
+                        self.at += 1;
+                        let value = self.value(true)?;
+                        Ok(Some(Event::Setting(name, value)))
+                    }
+                    _ => Err(self.error(format!("expected '=' or '{{' after \"{name}\""))),
                 }
             }
         }
     }
 
-    fn value(&mut self, array_allowed: bool) -> Result<Value, SyntaxError> {
+    /// The items up to the end of the current section (its `}` consumed) or
+    /// of the text.
+    fn tree(&mut self) -> Result<Vec<RawItem<'a>>, SyntaxError> {
+        // An LV or segment section holds some eight items: one allocation, not three.
+        let mut items = Vec::with_capacity(8);
+        loop {
+            match self.next()? {
+                Some(Event::Setting(key, value)) => items.push(RawItem::Setting(key, value)),
+                Some(Event::Open(name)) => {
+                    let inner = self.tree()?;
+                    items.push(RawItem::Section(name, inner));
+                }
+                Some(Event::Close) | None => return Ok(items),
+            }
+        }
+    }
+
+    fn value(&mut self, array_allowed: bool) -> Result<RawValue<'a>, SyntaxError> {
         match self.peek() {
-            Some(b'"') => self.string().map(Value::Str),
+            Some(b'"') => self.string().map(RawValue::Str),
             Some(b'[') if array_allowed => {
                 self.at += 1;
                 let mut values = Vec::new();
                 if self.peek() == Some(b']') {
                     self.at += 1;
-                    return Ok(Value::Array(values));
+                    return Ok(RawValue::Array(values));
                 }
                 loop {
                     values.push(self.value(false)?);
@@ -154,7 +235,7 @@ impl<'a> Parser<'a> {
                         Some(b',') => self.at += 1,
                         Some(b']') => {
                             self.at += 1;
-                            return Ok(Value::Array(values));
+                            return Ok(RawValue::Array(values));
                         }
                         _ => return Err(self.error("expected ',' or ']' in array")),
                     }
@@ -165,7 +246,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn number(&mut self) -> Result<Value, SyntaxError> {
+    fn number(&mut self) -> Result<RawValue<'a>, SyntaxError> {
         let start = self.at;
         while self
             .bytes
@@ -174,57 +255,117 @@ impl<'a> Parser<'a> {
         {
             self.at += 1;
         }
-        let text = std::str::from_utf8(&self.bytes[start..self.at]).unwrap_or("");
+        let text = &self.text[start..self.at];
         if let Ok(n) = text.parse::<i64>() {
-            return Ok(Value::Int(n));
+            return Ok(RawValue::Int(n));
         }
         text.parse::<f64>()
-            .map(Value::Float)
+            .map(RawValue::Float)
             .map_err(|_| self.error(format!("\"{text}\" is not a number")))
     }
 
-    fn string(&mut self) -> Result<String, SyntaxError> {
+    /// A string: borrowed from the text unless it holds an escape.
+    fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
         self.at += 1;
-        let mut out = Vec::new();
+        let start = self.at;
+        let rest = &self.bytes[start..];
+        // Most strings (names, UUIDs, flags) hold no escape and no line break.
+        if let Some(len) = rest.iter().position(|&b| matches!(b, b'"' | b'\\' | b'\n')) {
+            if rest[len] == b'"' {
+                self.at += len + 1;
+                // Between two ASCII quotes: character boundaries.
+                return Ok(Cow::Borrowed(&self.text[start..start + len]));
+            }
+        }
+        let mut owned: Option<Vec<u8>> = None;
         loop {
             match self.bytes.get(self.at) {
                 None => return Err(self.error("string is not closed")),
                 Some(b'"') => {
+                    let end = self.at;
                     self.at += 1;
-                    return String::from_utf8(out).map_err(|_| self.error("string is not UTF-8"));
+                    return match owned {
+                        None => Ok(Cow::Borrowed(&self.text[start..end])),
+                        Some(bytes) => String::from_utf8(bytes)
+                            .map(Cow::Owned)
+                            .map_err(|_| self.error("string is not UTF-8")),
+                    };
                 }
                 Some(b'\\') => {
+                    let out = owned.get_or_insert_with(|| self.bytes[start..self.at].to_vec());
                     match self.bytes.get(self.at + 1) {
                         Some(&escaped) => out.push(escaped),
                         None => return Err(self.error("string is not closed")),
                     }
                     self.at += 2;
                 }
-                Some(b'\n') => {
-                    out.push(b'\n');
-                    self.at += 1;
-                    self.line += 1;
-                    self.line_start = self.at;
-                }
                 Some(&b) => {
-                    out.push(b);
+                    if let Some(out) = owned.as_mut() {
+                        out.push(b);
+                    }
                     self.at += 1;
+                    if b == b'\n' {
+                        self.line += 1;
+                        self.line_start = self.at;
+                    }
                 }
             }
         }
     }
 }
 
+/// One step through a text, for readers that build their own structures
+/// as they go instead of holding the whole tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event<'a> {
+    /// `key = value`.
+    Setting(&'a str, RawValue<'a>),
+    /// `name {`.
+    Open(&'a str),
+    /// The `}` of the innermost open section.
+    Close,
+}
+
+/// A pull reader over a text: events one by one, or the rest of a section as a tree.
+pub struct Reader<'a> {
+    parser: Parser<'a>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at the start of `text`.
+    pub fn new(text: &'a str) -> Self {
+        Self {
+            parser: Parser {
+                text,
+                bytes: text.as_bytes(),
+                at: 0,
+                line: 1,
+                line_start: 0,
+                depth: 0,
+            },
+        }
+    }
+
+    /// The next event; `None` at the end of the text.
+    pub fn next_event(&mut self) -> Result<Option<Event<'a>>, SyntaxError> {
+        self.parser.next()
+    }
+
+    /// The rest of the section just opened (through its `}`), as a tree;
+    /// at the top level, the rest of the text.
+    pub fn rest_of_section(&mut self) -> Result<Vec<RawItem<'a>>, SyntaxError> {
+        self.parser.tree()
+    }
+}
+
+/// Parse a metadata text (or any lvm2 config text), borrowing from it.
+pub fn parse_borrowed(text: &str) -> Result<Vec<RawItem<'_>>, SyntaxError> {
+    Reader::new(text).rest_of_section()
+}
+
 /// Parse a metadata text (or any lvm2 config text).
 pub fn parse(text: &str) -> Result<Vec<Item>, SyntaxError> {
-    Parser {
-        bytes: text.as_bytes(),
-        at: 0,
-        line: 1,
-        line_start: 0,
-        depth: 0,
-    }
-    .items(false)
+    parse_borrowed(text).map(|items| items.into_iter().map(RawItem::into_owned).collect())
 }
 
 fn escape(s: &str) -> String {

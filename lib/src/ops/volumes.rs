@@ -14,7 +14,9 @@ use crate::lvm2::label::{
 use crate::lvm2::lock::{lock, lock_dir, Lock, Resource};
 use crate::lvm2::mda::MdaHeader;
 use crate::lvm2::model::{Lv, Pv, Segment, SegmentKind, Vg};
-use crate::lvm2::store::{commit_vg, read_vg, PvDevice, VgError};
+use crate::lvm2::store::{
+    commit_vg, newest_index, newest_vg, read_copies, read_vg, MdaCopy, PvDevice, VgError,
+};
 use crate::lvm2::text::{Item, Value};
 use crate::lvm2::Lvm2Error;
 use crate::names::{validate_lv_name, validate_vg_name, NameError};
@@ -305,11 +307,39 @@ pub struct OpenVg {
     /// Its PVs' paths, by PV key (`pv0` ...).
     pub paths: Vec<(String, PathBuf)>,
     disks: Vec<FileDisk>,
+    writable: bool,
     _lock: Option<Lock>,
 }
 
-/// Every (path, label, VG name) among `candidates` that carries an LVM2 label.
-pub fn scan(candidates: &[PathBuf]) -> Vec<(PathBuf, Label, Option<Vg>)> {
+/// A device found carrying an LVM2 label, read once: its label, metadata
+/// area headers and each area's committed copy, parsed.
+struct Scanned {
+    path: PathBuf,
+    disk: FileDisk,
+    label: Label,
+    mdas: Vec<MdaHeader>,
+    copies: Vec<MdaCopy>,
+}
+
+impl Scanned {
+    /// The newest VG this device's own areas hold (what it says it belongs to).
+    fn vg(&self) -> Option<&Vg> {
+        newest_index(&self.copies).and_then(|index| self.copies[index].vg())
+    }
+
+    /// Whether the label and area headers on disk are still the ones read,
+    /// so the copies parsed then are the committed ones now (lvm2's check
+    /// before it reuses a scan under the VG lock).
+    fn unchanged(&self) -> bool {
+        matches!(
+            PvDevice::open(&self.disk),
+            Ok(Some(pv)) if pv.label == self.label && pv.mdas == self.mdas
+        )
+    }
+}
+
+/// Read every candidate that carries an LVM2 label, each read and parsed once.
+fn scan_devices(candidates: &[PathBuf]) -> Vec<Scanned> {
     let mut found = Vec::new();
     for path in candidates {
         let Ok(disk) = FileDisk::open_read_only(path) else {
@@ -318,13 +348,38 @@ pub fn scan(candidates: &[PathBuf]) -> Vec<(PathBuf, Label, Option<Vg>)> {
         let Ok(Some(pv)) = PvDevice::open(&disk) else {
             continue;
         };
-        let vg = read_vg(std::slice::from_ref(&pv))
-            .ok()
-            .flatten()
-            .map(|(vg, _)| vg);
-        found.push((path.clone(), pv.label.clone(), vg));
+        let copies = read_copies(&pv);
+        let (label, mdas) = (pv.label, pv.mdas);
+        found.push(Scanned {
+            path: path.clone(),
+            disk,
+            label,
+            mdas,
+            copies,
+        });
     }
     found
+}
+
+/// Every (path, label, VG name) among `candidates` that carries an LVM2 label.
+pub fn scan(candidates: &[PathBuf]) -> Vec<(PathBuf, Label, Option<Vg>)> {
+    scan_devices(candidates)
+        .into_iter()
+        .map(|mut found| {
+            let vg = newest_index(&found.copies)
+                .and_then(|index| std::mem::replace(&mut found.copies[index].vg, Ok(None)).ok())
+                .flatten();
+            (found.path, found.label, vg)
+        })
+        .collect()
+}
+
+/// The devices among `candidates` whose own areas say they belong to VG `name`.
+fn rescan_members(name: &str, candidates: &[PathBuf]) -> Vec<Scanned> {
+    scan_devices(candidates)
+        .into_iter()
+        .filter(|f| f.vg().is_some_and(|vg| vg.name == name))
+        .collect()
 }
 
 impl OpenVg {
@@ -338,43 +393,78 @@ impl OpenVg {
         Self::open_locked(name, candidates, false)
     }
 
+    /// Open every VG found among `candidates` to read it, in name order, each
+    /// under its shared lock. The devices are read once: a VG whose areas
+    /// changed between that read and its lock is read again.
+    pub fn open_all_read(candidates: &[PathBuf]) -> Vec<Self> {
+        let mut found = scan_devices(candidates);
+        let mut names: Vec<String> = found
+            .iter()
+            .filter_map(|f| f.vg().map(|vg| vg.name.clone()))
+            .collect();
+        names.sort();
+        names.dedup();
+        let mut opened = Vec::new();
+        for name in &names {
+            let Ok(lock) = lock(Resource::Vg(name), false) else {
+                continue;
+            };
+            let (members, rest): (Vec<Scanned>, Vec<Scanned>) = std::mem::take(&mut found)
+                .into_iter()
+                .partition(|f| f.vg().is_some_and(|vg| &vg.name == name));
+            found = rest;
+            let open = if members.iter().all(Scanned::unchanged) {
+                Self::from_members(name, members, lock, false)
+            } else {
+                drop(members);
+                Self::from_members(name, rescan_members(name, candidates), lock, false)
+            };
+            if let Ok(open) = open {
+                opened.push(open);
+            }
+        }
+        opened
+    }
+
     fn open_locked(
         name: &str,
         candidates: &[PathBuf],
         exclusive: bool,
     ) -> Result<Self, VolumeError> {
         let lock = lock(Resource::Vg(name), exclusive).map_err(device_error(&lock_dir()))?;
-        let mut members = Vec::new();
-        for (path, label, vg) in scan(candidates) {
-            if vg.as_ref().is_some_and(|vg| vg.name == name) {
-                members.push((path, label));
-            }
-        }
+        Self::from_members(name, rescan_members(name, candidates), lock, exclusive)
+    }
+
+    /// The VG `name` from its member devices' parsed copies, under `lock`;
+    /// `writable` reopens the devices for writing.
+    fn from_members(
+        name: &str,
+        members: Vec<Scanned>,
+        lock: Lock,
+        writable: bool,
+    ) -> Result<Self, VolumeError> {
         if members.is_empty() {
             return Err(VolumeError::NotFound(format!("volume group \"{name}\"")));
         }
-        let disks = members
-            .iter()
-            .map(|(path, _)| FileDisk::open(path).map_err(device_error(path)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let pvs = disks
-            .iter()
-            .zip(&members)
-            .map(|(disk, (path, _))| {
-                PvDevice::open(disk)
-                    .map_err(|source| VolumeError::Format {
-                        path: path.clone(),
-                        source,
-                    })?
-                    .ok_or_else(|| VolumeError::NotAPv(path.clone()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let (vg, _stale) = read_vg(&pvs)?
+        let mut labels = Vec::with_capacity(members.len());
+        let mut disks = Vec::with_capacity(members.len());
+        let mut copies = Vec::new();
+        for member in members {
+            let disk = if writable {
+                FileDisk::open(&member.path).map_err(device_error(&member.path))?
+            } else {
+                member.disk
+            };
+            disks.push(disk);
+            copies.extend(member.copies);
+            labels.push((member.path, member.label));
+        }
+        let (vg, _stale) = newest_vg(copies)?
             .ok_or_else(|| VolumeError::NotFound(format!("volume group \"{name}\"")))?;
         let mut paths = Vec::new();
         for pv in &vg.pvs {
             let compact: String = pv.id.chars().filter(|&c| c != '-').collect();
-            let path = members
+            let path = labels
                 .iter()
                 .find(|(_, label)| label.pv_uuid == compact)
                 .map(|(path, _)| path.clone())
@@ -383,17 +473,18 @@ impl OpenVg {
                 })?;
             paths.push((pv.key.clone(), path));
         }
-        drop(pvs);
         Ok(Self {
             vg,
             paths,
             disks,
+            writable,
             _lock: Some(lock),
         })
     }
 
     /// Commit `vg` as the next version on every PV.
     pub fn commit(&mut self, mut vg: Vg) -> Result<(), VolumeError> {
+        self.check_writable()?;
         let mut pvs = Vec::new();
         for (disk, (_, path)) in self.disks.iter().zip(&self.paths) {
             pvs.push(
@@ -408,6 +499,17 @@ impl OpenVg {
         commit_vg(&mut pvs, &mut vg)?;
         self.vg = vg;
         Ok(())
+    }
+
+    /// Refuse a change to a VG opened for reading (its lock is shared).
+    fn check_writable(&self) -> Result<(), VolumeError> {
+        if self.writable {
+            return Ok(());
+        }
+        Err(VolumeError::Invalid(format!(
+            "volume group \"{}\" was opened for reading, not for a change",
+            self.vg.name
+        )))
     }
 
     /// Path of the PV with key `key`.
@@ -553,6 +655,7 @@ pub fn vg_create(
             .map(|(i, (p, _))| (format!("pv{i}"), p.clone()))
             .collect(),
         disks: disks.into_iter().map(|(_, d)| d).collect(),
+        writable: true,
         _lock: Some(vg_lock),
     };
     open.commit(vg)?;
@@ -888,6 +991,7 @@ pub fn vg_remove(open: OpenVg) -> Result<(), VolumeError> {
             open.vg.lvs.len()
         )));
     }
+    open.check_writable()?;
     for (disk, (_, path)) in open.disks.iter().zip(&open.paths) {
         let pv = PvDevice::open(disk)
             .map_err(|source| VolumeError::Format {

@@ -2,6 +2,9 @@
 //! comfy-table, laid out as lvm2 lays them out), `--separator` lines, and
 //! lvm2's JSON (every value a string, lvm2's indentation).
 
+use std::borrow::Borrow;
+use std::fmt::Write as _;
+
 use comfy_table::{presets, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
 use serde_json::Value;
 
@@ -95,10 +98,27 @@ pub fn render(
     rows: &[Vec<Cell>],
     options: &ReportOptions,
 ) -> String {
-    let texts: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| row.iter().map(|c| cell_text(c, options)).collect())
-        .collect();
+    render_rows(name, columns, rows.iter().map(|row| row.iter()), options)
+}
+
+/// As [`render`], for rows produced one by one: each cell is turned into
+/// text as it comes and never held, so a large report holds one buffer of
+/// text rather than a dozen small allocations per row.
+pub fn render_rows<I, R, C>(
+    name: &str,
+    columns: &[Column],
+    rows: I,
+    options: &ReportOptions,
+) -> String
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator<Item = C>,
+    C: Borrow<Cell>,
+{
+    let mut texts = Texts::new(columns.len());
+    for row in rows {
+        texts.push_row(row, options);
+    }
     if options.json {
         return render_json(name, columns, &texts);
     }
@@ -108,15 +128,144 @@ pub fn render(
             let headings: Vec<&str> = columns.iter().map(|c| c.heading).collect();
             out.push_str(&format!("  {}\n", headings.join(separator)));
         }
-        for row in &texts {
-            out.push_str(&format!("  {}\n", row.join(separator)));
+        for row in 0..texts.rows() {
+            out.push_str("  ");
+            for (index, text) in texts.row(row).enumerate() {
+                if index > 0 {
+                    out.push_str(separator);
+                }
+                out.push_str(text);
+            }
+            out.push('\n');
         }
         return out;
     }
     render_aligned(columns, &texts, options.headings)
 }
 
-fn render_aligned(columns: &[Column], texts: &[Vec<String>], headings: bool) -> String {
+/// The text of every cell of a report, row by row, in one buffer.
+struct Texts {
+    buffer: String,
+    /// Where each cell's text ends in `buffer` (it starts where the previous one ends).
+    ends: Vec<usize>,
+    columns: usize,
+}
+
+impl Texts {
+    fn new(columns: usize) -> Self {
+        Self {
+            buffer: String::new(),
+            ends: Vec::new(),
+            columns,
+        }
+    }
+
+    /// Append a row's cells, as many as there are columns (missing ones empty).
+    fn push_row<C: Borrow<Cell>>(
+        &mut self,
+        row: impl IntoIterator<Item = C>,
+        options: &ReportOptions,
+    ) {
+        let mut cells = row.into_iter();
+        for _ in 0..self.columns {
+            if let Some(cell) = cells.next() {
+                match cell.borrow() {
+                    Cell::Text(text) => self.buffer.push_str(text),
+                    Cell::Number(n) => {
+                        let _ = write!(self.buffer, "{n}");
+                    }
+                    Cell::Empty => {}
+                    other => self.buffer.push_str(&cell_text(other, options)),
+                }
+            }
+            self.ends.push(self.buffer.len());
+        }
+    }
+
+    fn rows(&self) -> usize {
+        self.ends.len().checked_div(self.columns).unwrap_or(0)
+    }
+
+    fn get(&self, row: usize, column: usize) -> &str {
+        let index = row * self.columns + column;
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        &self.buffer[start..self.ends[index]]
+    }
+
+    fn row(&self, row: usize) -> impl Iterator<Item = &str> {
+        (0..self.columns).map(move |column| self.get(row, column))
+    }
+}
+
+/// The width of each column: its widest value, heading or lvm2 minimum.
+fn column_widths(columns: &[Column], texts: &Texts, headings: bool) -> Vec<usize> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(index, column)| {
+            (0..texts.rows())
+                .map(|row| texts.get(row, index).chars().count())
+                .chain([
+                    column.width,
+                    if headings { column.heading.len() } else { 0 },
+                ])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+fn render_aligned(columns: &[Column], texts: &Texts, headings: bool) -> String {
+    let widths = column_widths(columns, texts, headings);
+    // Printable ASCII is one column per byte and never wraps: lay it out
+    // here, as comfy-table would, without its per-cell cost (a thousand
+    // rows took it milliseconds). Anything else goes through comfy-table.
+    let plain = |text: &str| text.bytes().all(|b| (b' '..=b'~').contains(&b));
+    let simple = !columns.is_empty()
+        && widths.iter().all(|&w| w + 2 <= usize::from(u16::MAX))
+        && columns.iter().all(|c| plain(c.heading))
+        && plain(&texts.buffer);
+    if !simple {
+        return render_with_comfy(columns, texts, headings, &widths);
+    }
+    let line_len: usize = widths.iter().map(|w| w + 1).sum::<usize>() + 2;
+    let mut out = String::with_capacity(line_len * (texts.rows() + 1));
+    let mut line = |cells: &mut dyn Iterator<Item = (&str, bool)>| {
+        for (index, ((text, right), width)) in cells.zip(&widths).enumerate() {
+            out.push_str(if index == 0 { "  " } else { " " });
+            // comfy-table gives an empty column one blank character.
+            let pad = (*width).max(1) - text.len();
+            if right {
+                out.extend(std::iter::repeat_n(' ', pad));
+                out.push_str(text);
+            } else {
+                out.push_str(text);
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push('\n');
+    };
+    if headings {
+        // lvm2 left-aligns every heading, whatever the alignment of the values below.
+        line(&mut columns.iter().map(|c| (c.heading, false)));
+    }
+    for row in 0..texts.rows() {
+        line(
+            &mut texts
+                .row(row)
+                .zip(columns)
+                .map(|(text, c)| (text, c.kind != FieldKind::Text)),
+        );
+    }
+    out
+}
+
+fn render_with_comfy(
+    columns: &[Column],
+    texts: &Texts,
+    headings: bool,
+    widths: &[usize],
+) -> String {
     let mut table = Table::new();
     table
         .load_preset(presets::NOTHING)
@@ -129,19 +278,10 @@ fn render_aligned(columns: &[Column], texts: &[Vec<String>], headings: bool) -> 
                 .map(|c| comfy_table::Cell::new(c.heading).set_alignment(CellAlignment::Left)),
         );
     }
-    for row in texts {
-        table.add_row(row.iter().map(String::as_str));
+    for row in 0..texts.rows() {
+        table.add_row(texts.row(row));
     }
-    for (index, column) in columns.iter().enumerate() {
-        let widest = texts
-            .iter()
-            .map(|row| row[index].chars().count())
-            .chain([
-                column.width,
-                if headings { column.heading.len() } else { 0 },
-            ])
-            .max()
-            .unwrap_or(0);
+    for (index, (column, &widest)) in columns.iter().zip(widths).enumerate() {
         if let Some(table_column) = table.column_mut(index) {
             // lvm2 starts each line with two spaces and separates columns with one.
             table_column.set_padding((if index == 0 { 2 } else { 1 }, 0));
@@ -162,25 +302,25 @@ fn render_aligned(columns: &[Column], texts: &[Vec<String>], headings: bool) -> 
     out
 }
 
-fn render_json(name: &str, columns: &[Column], texts: &[Vec<String>]) -> String {
+fn render_json(name: &str, columns: &[Column], texts: &Texts) -> String {
     let mut out = String::from("  {\n      \"report\": [\n          {\n");
     out.push_str(&format!(
         "              {}: [\n",
         Value::String(name.into())
     ));
-    for (index, row) in texts.iter().enumerate() {
+    for index in 0..texts.rows() {
         let fields: Vec<String> = columns
             .iter()
-            .zip(row)
+            .zip(texts.row(index))
             .map(|(column, text)| {
                 format!(
                     "{}:{}",
                     Value::String(column.id.into()),
-                    Value::String(text.clone())
+                    Value::String(text.to_string())
                 )
             })
             .collect();
-        let comma = if index + 1 < texts.len() { "," } else { "" };
+        let comma = if index + 1 < texts.rows() { "," } else { "" };
         out.push_str(&format!(
             "                  {{{}}}{comma}\n",
             fields.join(", ")
@@ -281,5 +421,32 @@ mod tests {
             render("lv", &picked, &[row], &options),
             "  LV|Attr|LSize\n  lv0|-wi-XX----|8388608\n"
         );
+    }
+
+    proptest::proptest! {
+        /// The hand-laid columns are byte for byte what comfy-table lays out.
+        #[test]
+        fn aligned_layout_is_comfy_tables(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[ -~]{0,12}", 4), 0..6),
+            headings: bool,
+        ) {
+            let kinds = [FieldKind::Text, FieldKind::Size, FieldKind::Text, FieldKind::Percent];
+            let columns: Vec<Column> = ["LV", "LSize", "", "Data%"]
+                .iter()
+                .zip(kinds)
+                .enumerate()
+                .map(|(i, (heading, kind))| Column { id: "x", heading, width: i * 2, kind })
+                .collect();
+            let mut texts = Texts::new(columns.len());
+            for row in &rows {
+                texts.push_row(row.iter().map(|t| Cell::Text(t.clone())), &ReportOptions::default());
+            }
+            let widths = column_widths(&columns, &texts, headings);
+            proptest::prop_assert_eq!(
+                render_aligned(&columns, &texts, headings),
+                render_with_comfy(&columns, &texts, headings, &widths)
+            );
+        }
     }
 }
