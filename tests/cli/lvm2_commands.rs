@@ -581,3 +581,53 @@ fn rvgextend_and_rpvscan_add_image_files() {
         "{line}"
     );
 }
+
+#[test]
+fn rlvs_orders_rows_as_lvs_does() {
+    if !available() {
+        return;
+    }
+    let setup = setup(1, &["rlvmsort"]);
+    let dev = setup.devices[0].clone();
+    assert_exit(&rlvm(&setup, "rpvcreate", &[&dev]), 0);
+    assert_exit(&rlvm(&setup, "rvgcreate", &["rlvmsort", &dev]), 0);
+    // Created out of name order, so metadata order differs from lvm2's sort.
+    for name in ["zeta", "lv2", "lv10", "alpha", "lv1"] {
+        assert_exit(
+            &rlvm(
+                &setup,
+                "rlvcreate",
+                &["-an", "-L", "4M", "-n", name, "rlvmsort"],
+            ),
+            0,
+        );
+    }
+    assert_exit(
+        &rlvm(
+            &setup,
+            "rlvcreate",
+            &["-an", "-s", "-L", "4M", "-n", "beta", "rlvmsort/zeta"],
+        ),
+        0,
+    );
+    same_report_of(&setup, "rlvs", "lvs", "lv_name,origin", &["rlvmsort"]);
+    let ours = rlvm(
+        &setup,
+        "rlvs",
+        &["-a", "--noheadings", "-o", "lv_name", "rlvmsort"],
+    );
+    let theirs = lvm(&[
+        "lvs",
+        "--driverloaded",
+        "n",
+        "-a",
+        "--noheadings",
+        "-o",
+        "lv_name",
+        "rlvmsort",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stdout),
+        String::from_utf8_lossy(&theirs.stdout)
+    );
+}

@@ -78,6 +78,14 @@ fn report(cli: &Cli) -> anyhow::Result<()> {
     }
     // The rows are a snapshot: release the VGs (their locks and memory) before rendering.
     drop(vgs);
+    // lvm2's default order (lvm.conf report/lvs_sort = "vg_name,lv_name"),
+    // by the bare name: a hidden LV sorts where its name, not its bracket, puts it.
+    let bare = |name: &str| {
+        name.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string()
+    };
+    rows.sort_by_cached_key(|row| (row.vg_name.clone(), bare(&row.name)));
     print_report("lv", LV_FIELDS, LV_DEFAULT, &["lv_"], &cli.report, &rows)
 }
 
