@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::support::{assert_exit, StateDir};
+use crate::support::{assert_exit, Rng, StateDir};
 
 const CHUNK: usize = 4096;
 /// Origin chunks (16 MiB): enough that every iteration still makes new exceptions.
@@ -25,23 +25,6 @@ const COW_BYTES: u64 = 24 << 20;
 const WRITES: usize = 120;
 /// Each writer fsyncs after this many writes.
 const SYNC_EVERY: usize = 8;
-
-/// xorshift64*: reproducible from the printed seed, no dependency.
-#[derive(Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Who wrote a chunk's content: the initial fill, the origin writer or the snapshot writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

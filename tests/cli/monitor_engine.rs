@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{assert_exit, StateDir};
+use crate::support::{assert_exit, Rng, StateDir};
 
 /// The writer's unit: 4 KiB, as a file system writes.
 const CHUNK: usize = 4096;
@@ -51,34 +51,6 @@ fn original(i: u64) -> Vec<u8> {
     (0..CHUNK as u64 / 8)
         .flat_map(|j| ((i << 32) | j).to_le_bytes())
         .collect()
-}
-
-/// xorshift64*: the writer's random chunks and data, the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// The origin's chunks in a random order, so each write makes one exception.
-    fn permutation(&mut self, n: u64) -> Vec<u64> {
-        let mut order: Vec<u64> = (0..n).collect();
-        for i in (1..order.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
-        order
-    }
-
-    fn chunk(&mut self) -> Vec<u8> {
-        (0..CHUNK / 8)
-            .flat_map(|_| self.next().to_le_bytes())
-            .collect()
-    }
 }
 
 /// A VG on an image file with `base` (32 MiB, filled with [`original`]) and
@@ -322,7 +294,7 @@ impl Writer {
             let unit = self.order[self.next] * (SNAP_CHUNK / CHUNK as u64)
                 + self.rng.next() % (SNAP_CHUNK / CHUNK as u64);
             self.next += 1;
-            let data = self.rng.chunk();
+            let data = self.rng.bytes(CHUNK);
             self.origin
                 .write_all_at(&data, unit * CHUNK as u64)
                 .expect("writing the origin");

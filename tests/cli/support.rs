@@ -112,3 +112,39 @@ impl Drop for StateDir {
             .output();
     }
 }
+
+/// xorshift64*: test data and orders reproducible from a printed seed, no dependency.
+#[derive(Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// `len` random bytes (`len` a multiple of 8).
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len / 8)
+            .flat_map(|_| self.next().to_le_bytes())
+            .collect()
+    }
+
+    /// `0..n` in a random order.
+    pub fn permutation(&mut self, n: u64) -> Vec<u64> {
+        let mut order: Vec<u64> = (0..n).collect();
+        for i in (1..order.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            order.swap(i, j);
+        }
+        order
+    }
+}
