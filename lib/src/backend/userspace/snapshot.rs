@@ -234,6 +234,24 @@ impl SnapshotCore {
         pos / self.chunk_bytes..=(pos + len - 1) / self.chunk_bytes
     }
 
+    /// Each chunk that bytes `pos..pos+len` touch, with the part of the request inside it.
+    fn pieces(&self, pos: u64, len: usize) -> impl Iterator<Item = Piece> + '_ {
+        let mut done = 0usize;
+        self.chunks(pos, len as u64).map(move |chunk| {
+            let at = pos + done as u64;
+            let within = at % self.chunk_bytes;
+            let take = ((self.chunk_bytes - within) as usize).min(len - done);
+            let piece = Piece {
+                chunk,
+                at,
+                within,
+                range: done..done + take,
+            };
+            done += take;
+            piece
+        })
+    }
+
     /// Read `buf` at `pos` of the snapshot's view.
     pub(crate) fn read(&self, buf: &mut [u8], pos: u64) -> io::Result<()> {
         if buf.is_empty() {
@@ -268,14 +286,11 @@ impl SnapshotCore {
     fn read_mapped(&self, buf: &mut [u8], pos: u64, mapping: &[Option<u64>]) -> io::Result<()> {
         // (from the COW, device offset, start in `buf`, length)
         let mut run: Option<(bool, u64, usize, usize)> = None;
-        let mut done = 0usize;
-        for cow_chunk in mapping {
-            let at = pos + done as u64;
-            let within = at % self.chunk_bytes;
-            let take = ((self.chunk_bytes - within) as usize).min(buf.len() - done);
+        for (piece, cow_chunk) in self.pieces(pos, buf.len()).zip(mapping) {
+            let (done, take) = (piece.range.start, piece.range.len());
             let (from_cow, dev_at) = match cow_chunk {
-                Some(offset) => (true, offset + within),
-                None => (false, at),
+                Some(offset) => (true, offset + piece.within),
+                None => (false, piece.at),
             };
             match &mut run {
                 Some((cow, start, _, len))
@@ -290,7 +305,6 @@ impl SnapshotCore {
                     run = Some((from_cow, dev_at, done, take));
                 }
             }
-            done += take;
         }
         match run {
             Some(last) => self.read_run(buf, last),
@@ -323,13 +337,15 @@ impl SnapshotCore {
         }
         let origin_bytes = self.origin.size_bytes()?;
         let mut staged = Vec::new();
-        let mut done = 0usize;
-        for chunk in self.chunks(pos, data.len() as u64) {
-            let at = pos + done as u64;
-            let within = at % self.chunk_bytes;
-            let take = ((self.chunk_bytes - within) as usize).min(data.len() - done);
-            let piece = &data[done..done + take];
-            done += take;
+        for Piece {
+            chunk,
+            within,
+            range,
+            ..
+        } in self.pieces(pos, data.len())
+        {
+            let take = range.len();
+            let piece = &data[range];
             if let Some(offset) = state
                 .store
                 .lookup(chunk)
@@ -378,6 +394,18 @@ impl SnapshotCore {
         }
         Ok(())
     }
+}
+
+/// The part of a request that falls in one chunk.
+struct Piece {
+    /// The chunk.
+    chunk: u64,
+    /// Byte position of the part on the origin's scale.
+    at: u64,
+    /// Offset of the part inside the chunk.
+    within: u64,
+    /// Where the part lies in the request's buffer.
+    range: std::ops::Range<usize>,
 }
 
 /// Read `buf.len()` bytes at `pos` of `dev`, zeros past `dev_bytes`.
@@ -601,13 +629,15 @@ impl MergeTarget {
         }
         let core = &self.core;
         let _copy = core.group.write_lock();
-        let mut done = 0usize;
-        for chunk in core.chunks(pos, data.len() as u64) {
-            let at = pos + done as u64;
-            let within = at % core.chunk_bytes;
-            let take = ((core.chunk_bytes - within) as usize).min(data.len() - done);
-            let piece = &data[done..done + take];
-            done += take;
+        for Piece {
+            chunk,
+            at,
+            within,
+            range,
+        } in core.pieces(pos, data.len())
+        {
+            let take = range.len();
+            let piece = &data[range];
             let offset = {
                 let state = lock(&core.state);
                 state
