@@ -587,7 +587,7 @@ impl Backend for Engine {
         let target = lock(&device.state)
             .live
             .as_ref()
-            .and_then(|t| t.raw().first().map(|l| l.target_type.clone()));
+            .and_then(|t| t.lines.first().map(|l| l.target.target_type()));
         Err(BackendError::MessageRefused {
             name: name.to_string(),
             reason: match target {

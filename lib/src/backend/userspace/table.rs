@@ -172,44 +172,37 @@ impl Table {
 
     /// The lines as `table` prints them.
     pub(crate) fn raw(&self) -> Vec<RawLine> {
-        self.lines
-            .iter()
-            .map(|line| {
-                let (target_type, mut params) = line.target.describe();
-                if !line.features.is_empty() {
-                    params.push_str(&format!(
-                        " {} {}",
-                        line.features.len(),
-                        line.features.join(" ")
-                    ));
-                }
-                RawLine {
-                    start: line.start,
-                    length: line.len,
-                    target_type: target_type.to_string(),
-                    params,
-                }
-            })
-            .collect()
+        self.lines_with(|line| {
+            let mut params = line.target.params();
+            if !line.features.is_empty() {
+                params.push_str(&format!(
+                    " {} {}",
+                    line.features.len(),
+                    line.features.join(" ")
+                ));
+            }
+            params
+        })
     }
 
     /// The lines as `status` prints them.
     pub(crate) fn status(&self) -> Vec<RawLine> {
+        self.lines_with(|line| match &line.target {
+            Mapped::Snapshot(core) => core.status(),
+            Mapped::Merge(merge) => merge.core().status(),
+            _ => String::new(),
+        })
+    }
+
+    /// Each line with the parameter text `params` gives it.
+    fn lines_with(&self, params: impl Fn(&Line) -> String) -> Vec<RawLine> {
         self.lines
             .iter()
-            .map(|line| {
-                let (target_type, _) = line.target.describe();
-                let params = match &line.target {
-                    Mapped::Snapshot(core) => core.status(),
-                    Mapped::Merge(merge) => merge.core().status(),
-                    _ => String::new(),
-                };
-                RawLine {
-                    start: line.start,
-                    length: line.len,
-                    target_type: target_type.to_string(),
-                    params,
-                }
+            .map(|line| RawLine {
+                start: line.start,
+                length: line.len,
+                target_type: line.target.target_type().to_string(),
+                params: params(line),
             })
             .collect()
     }
@@ -254,8 +247,20 @@ impl Line {
 }
 
 impl Mapped {
-    /// Target type and parameters as the kernel prints a table back.
-    fn describe(&self) -> (&'static str, String) {
+    /// The target type name.
+    pub(crate) fn target_type(&self) -> &'static str {
+        match self {
+            Mapped::Linear { .. } => "linear",
+            Mapped::Zero => "zero",
+            Mapped::Error => "error",
+            Mapped::Origin(_) => "snapshot-origin",
+            Mapped::Snapshot(_) => "snapshot",
+            Mapped::Merge(_) => "snapshot-merge",
+        }
+    }
+
+    /// Parameters as the kernel prints a table back.
+    fn params(&self) -> String {
         let snapshot_params = |core: &SnapshotCore| {
             let store = match core.kind() {
                 StoreKind::Persistent => "P",
@@ -271,14 +276,11 @@ impl Mapped {
             )
         };
         match self {
-            Mapped::Linear { dev, offset } => {
-                ("linear", format!("{} {}", dev.display(), offset / 512))
-            }
-            Mapped::Zero => ("zero", String::new()),
-            Mapped::Error => ("error", String::new()),
-            Mapped::Origin(origin) => ("snapshot-origin", origin.origin().display()),
-            Mapped::Snapshot(core) => ("snapshot", snapshot_params(core)),
-            Mapped::Merge(merge) => ("snapshot-merge", snapshot_params(merge.core())),
+            Mapped::Linear { dev, offset } => format!("{} {}", dev.display(), offset / 512),
+            Mapped::Zero | Mapped::Error => String::new(),
+            Mapped::Origin(origin) => origin.origin().display(),
+            Mapped::Snapshot(core) => snapshot_params(core),
+            Mapped::Merge(merge) => snapshot_params(merge.core()),
         }
     }
 }
