@@ -59,3 +59,29 @@ pub fn run<P: clap::Parser>(
         Err(error) => report(program, &error, COMMAND_FAILED),
     }
 }
+
+/// [`run`] for the LVM commands: `--version` first, in lvm2's layout,
+/// whatever else the command line holds, as lvm2 answers it.
+///
+/// The common options are applied before the body runs, and a result line
+/// that could not be written (closed stdout) fails the command once its
+/// work is done.
+pub fn run_lvm<P: clap::Parser + crate::commands::lvm_options::HasCommon>(
+    program: &str,
+    args: Vec<std::ffi::OsString>,
+    body: impl FnOnce(P) -> anyhow::Result<()>,
+) -> ExitCode {
+    use crate::commands::lvm_options::{asks_for_version, version_text};
+    if asks_for_version(&args) {
+        print!("{}", version_text());
+        return ExitCode::SUCCESS;
+    }
+    let code = run(program, args, |cli: P| {
+        cli.common().apply();
+        body(cli)
+    });
+    if code == ExitCode::SUCCESS && rlvm::log::output_failed() {
+        return ExitCode::from(COMMAND_FAILED);
+    }
+    code
+}

@@ -1,5 +1,25 @@
 complete -c rlvconvert -s i -l interval -d 'Seconds between progress reports' -r
+complete -c rlvconvert -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
+complete -c rlvconvert -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvconvert -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvconvert -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rlvconvert -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses local file locks)' -r
+complete -c rlvconvert -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
+complete -c rlvconvert -l devicesfile -d 'A devices file other than the default' -r
+complete -c rlvconvert -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
+complete -c rlvconvert -s A -l autobackup -d 'Back up the metadata after a change (y, the default) or not (n)' -r -f -a "y\t'Yes'
+n\t'No'"
 complete -c rlvconvert -l merge -d 'Merge the snapshot into its origin (the only conversion rlvm does)'
 complete -c rlvconvert -s b -l background -d 'Start the merge and return without waiting for it'
-complete -c rlvconvert -s h -l help -d 'Print help'
-complete -c rlvconvert -s V -l version -d 'Print version'
+complete -c rlvconvert -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
+complete -c rlvconvert -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
+complete -c rlvconvert -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'
+complete -c rlvconvert -s t -l test -d 'Run in test mode: no metadata is written and no device is (de)activated'
+complete -c rlvconvert -s y -l yes -d 'Answer yes to every prompt'
+complete -c rlvconvert -l nolocking -d 'Take no locks (lvm2: only for emergencies)'
+complete -c rlvconvert -l nohints -d 'Do not use the hints file to limit the devices scanned'
+complete -c rlvconvert -l version -d 'Display version information (lvm2\'s layout)'
+complete -c rlvconvert -l longhelp -d 'Display long help text'
+complete -c rlvconvert -s f -l force -d 'Override various checks and confirmations; repeat (-ff) to force more'
+complete -c rlvconvert -s h -l help -d 'Print help (see more with \'--help\')'

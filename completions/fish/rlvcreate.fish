@@ -8,7 +8,26 @@ complete -c rlvcreate -s a -l activate -d 'Activate the new LV (y, the default) 
 n\t''"
 complete -c rlvcreate -s Z -l zero -d 'Zero the start of the new LV (accepted for lvm2 compatibility; rlvm does not zero linear LVs)' -r -f -a "y\t''
 n\t''"
+complete -c rlvcreate -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
+complete -c rlvcreate -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvcreate -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvcreate -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rlvcreate -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses local file locks)' -r
+complete -c rlvcreate -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
+complete -c rlvcreate -l devicesfile -d 'A devices file other than the default' -r
+complete -c rlvcreate -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
+complete -c rlvcreate -s A -l autobackup -d 'Back up the metadata after a change (y, the default) or not (n)' -r -f -a "y\t'Yes'
+n\t'No'"
 complete -c rlvcreate -s s -l snapshot -d 'Create a snapshot of VG/ORIGIN (its COW gets the size given)'
+complete -c rlvcreate -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
+complete -c rlvcreate -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
+complete -c rlvcreate -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'
+complete -c rlvcreate -s t -l test -d 'Run in test mode: no metadata is written and no device is (de)activated'
 complete -c rlvcreate -s y -l yes -d 'Answer yes to every prompt'
-complete -c rlvcreate -s h -l help -d 'Print help'
-complete -c rlvcreate -s V -l version -d 'Print version'
+complete -c rlvcreate -l nolocking -d 'Take no locks (lvm2: only for emergencies)'
+complete -c rlvcreate -l nohints -d 'Do not use the hints file to limit the devices scanned'
+complete -c rlvcreate -l version -d 'Display version information (lvm2\'s layout)'
+complete -c rlvcreate -l longhelp -d 'Display long help text'
+complete -c rlvcreate -s f -l force -d 'Override various checks and confirmations; repeat (-ff) to force more'
+complete -c rlvcreate -s h -l help -d 'Print help (see more with \'--help\')'

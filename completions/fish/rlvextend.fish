@@ -1,6 +1,25 @@
 complete -c rlvextend -s L -l size -d 'New size, or +SIZE to add' -r
 complete -c rlvextend -s l -l extents -d 'New size in extents, or +N to add' -r
-complete -c rlvextend -l config -d 'lvm.conf-style settings on top of the configuration file' -r
+complete -c rlvextend -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
+complete -c rlvextend -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvextend -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvextend -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rlvextend -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses local file locks)' -r
+complete -c rlvextend -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
+complete -c rlvextend -l devicesfile -d 'A devices file other than the default' -r
+complete -c rlvextend -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
+complete -c rlvextend -s A -l autobackup -d 'Back up the metadata after a change (y, the default) or not (n)' -r -f -a "y\t'Yes'
+n\t'No'"
 complete -c rlvextend -l use-policies -d 'Apply the snapshot autoextend policy (activation/snapshot_autoextend_*)'
-complete -c rlvextend -s h -l help -d 'Print help'
-complete -c rlvextend -s V -l version -d 'Print version'
+complete -c rlvextend -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
+complete -c rlvextend -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
+complete -c rlvextend -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'
+complete -c rlvextend -s t -l test -d 'Run in test mode: no metadata is written and no device is (de)activated'
+complete -c rlvextend -s y -l yes -d 'Answer yes to every prompt'
+complete -c rlvextend -l nolocking -d 'Take no locks (lvm2: only for emergencies)'
+complete -c rlvextend -l nohints -d 'Do not use the hints file to limit the devices scanned'
+complete -c rlvextend -l version -d 'Display version information (lvm2\'s layout)'
+complete -c rlvextend -l longhelp -d 'Display long help text'
+complete -c rlvextend -s f -l force -d 'Override various checks and confirmations; repeat (-ff) to force more'
+complete -c rlvextend -s h -l help -d 'Print help (see more with \'--help\')'

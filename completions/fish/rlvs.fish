@@ -4,8 +4,25 @@ complete -c rlvs -l units -d 'Units for sizes: hHbBsSkKmMgGtTpPeErR, optionally 
 complete -c rlvs -l separator -d 'Separate fields with this string instead of aligning them' -r
 complete -c rlvs -l reportformat -d 'basic (aligned columns) or json, in lvm2\'s schema' -r -f -a "basic\t''
 json\t''"
+complete -c rlvs -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
+complete -c rlvs -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvs -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvs -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rlvs -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses local file locks)' -r
+complete -c rlvs -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
+complete -c rlvs -l devicesfile -d 'A devices file other than the default' -r
+complete -c rlvs -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
 complete -c rlvs -s a -l all -d 'Show hidden LVs too (in brackets), as lvm2 does'
 complete -c rlvs -l nosuffix -d 'Print sizes without their unit'
 complete -c rlvs -l noheadings -d 'Do not print the headings line'
-complete -c rlvs -s h -l help -d 'Print help'
-complete -c rlvs -s V -l version -d 'Print version'
+complete -c rlvs -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
+complete -c rlvs -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
+complete -c rlvs -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'
+complete -c rlvs -s t -l test -d 'Run in test mode: no metadata is written and no device is (de)activated'
+complete -c rlvs -s y -l yes -d 'Answer yes to every prompt'
+complete -c rlvs -l nolocking -d 'Take no locks (lvm2: only for emergencies)'
+complete -c rlvs -l nohints -d 'Do not use the hints file to limit the devices scanned'
+complete -c rlvs -l version -d 'Display version information (lvm2\'s layout)'
+complete -c rlvs -l longhelp -d 'Display long help text'
+complete -c rlvs -s h -l help -d 'Print help (see more with \'--help\')'

@@ -1,6 +1,22 @@
 complete -c rpvcreate -l dataalignment -d 'Align the start of the data area to this size (default 1 MiB)' -r
 complete -c rpvcreate -l metadatasize -d 'Size of the metadata area' -r
-complete -c rpvcreate -s f -l force -d 'Overwrite an existing signature on a device being initialised'
-complete -c rpvcreate -s y -l yes -d 'Answer yes to every prompt (rlvm does not prompt; accepted for lvm2 compatibility)'
-complete -c rpvcreate -s h -l help -d 'Print help'
-complete -c rpvcreate -s V -l version -d 'Print version'
+complete -c rpvcreate -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
+complete -c rpvcreate -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rpvcreate -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rpvcreate -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rpvcreate -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses local file locks)' -r
+complete -c rpvcreate -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
+complete -c rpvcreate -l devicesfile -d 'A devices file other than the default' -r
+complete -c rpvcreate -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
+complete -c rpvcreate -s f -l force -d 'Overwrite an existing signature on a device being initialised (-ff: more)'
+complete -c rpvcreate -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
+complete -c rpvcreate -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
+complete -c rpvcreate -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'
+complete -c rpvcreate -s t -l test -d 'Run in test mode: no metadata is written and no device is (de)activated'
+complete -c rpvcreate -s y -l yes -d 'Answer yes to every prompt'
+complete -c rpvcreate -l nolocking -d 'Take no locks (lvm2: only for emergencies)'
+complete -c rpvcreate -l nohints -d 'Do not use the hints file to limit the devices scanned'
+complete -c rpvcreate -l version -d 'Display version information (lvm2\'s layout)'
+complete -c rpvcreate -l longhelp -d 'Display long help text'
+complete -c rpvcreate -s h -l help -d 'Print help (see more with \'--help\')'

@@ -3,7 +3,24 @@ complete -c rpvs -l units -d 'Units for sizes: hHbBsSkKmMgGtTpPeErR, optionally 
 complete -c rpvs -l separator -d 'Separate fields with this string instead of aligning them' -r
 complete -c rpvs -l reportformat -d 'basic (aligned columns) or json, in lvm2\'s schema' -r -f -a "basic\t''
 json\t''"
+complete -c rpvs -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
+complete -c rpvs -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rpvs -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rpvs -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rpvs -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses local file locks)' -r
+complete -c rpvs -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
+complete -c rpvs -l devicesfile -d 'A devices file other than the default' -r
+complete -c rpvs -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
 complete -c rpvs -l nosuffix -d 'Print sizes without their unit'
 complete -c rpvs -l noheadings -d 'Do not print the headings line'
-complete -c rpvs -s h -l help -d 'Print help'
-complete -c rpvs -s V -l version -d 'Print version'
+complete -c rpvs -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
+complete -c rpvs -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
+complete -c rpvs -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'
+complete -c rpvs -s t -l test -d 'Run in test mode: no metadata is written and no device is (de)activated'
+complete -c rpvs -s y -l yes -d 'Answer yes to every prompt'
+complete -c rpvs -l nolocking -d 'Take no locks (lvm2: only for emergencies)'
+complete -c rpvs -l nohints -d 'Do not use the hints file to limit the devices scanned'
+complete -c rpvs -l version -d 'Display version information (lvm2\'s layout)'
+complete -c rpvs -l longhelp -d 'Display long help text'
+complete -c rpvs -s h -l help -d 'Print help (see more with \'--help\')'

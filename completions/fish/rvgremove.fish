@@ -1,4 +1,22 @@
-complete -c rvgremove -s f -l force -d 'Remove the VG\'s logical volumes too (deactivating them)'
+complete -c rvgremove -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
+complete -c rvgremove -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rvgremove -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rvgremove -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rvgremove -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses local file locks)' -r
+complete -c rvgremove -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
+complete -c rvgremove -l devicesfile -d 'A devices file other than the default' -r
+complete -c rvgremove -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
+complete -c rvgremove -s A -l autobackup -d 'Back up the metadata after a change (y, the default) or not (n)' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rvgremove -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
+complete -c rvgremove -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
+complete -c rvgremove -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'
+complete -c rvgremove -s t -l test -d 'Run in test mode: no metadata is written and no device is (de)activated'
 complete -c rvgremove -s y -l yes -d 'Answer yes to every prompt'
-complete -c rvgremove -s h -l help -d 'Print help'
-complete -c rvgremove -s V -l version -d 'Print version'
+complete -c rvgremove -l nolocking -d 'Take no locks (lvm2: only for emergencies)'
+complete -c rvgremove -l nohints -d 'Do not use the hints file to limit the devices scanned'
+complete -c rvgremove -l version -d 'Display version information (lvm2\'s layout)'
+complete -c rvgremove -l longhelp -d 'Display long help text'
+complete -c rvgremove -s f -l force -d 'Override various checks and confirmations; repeat (-ff) to force more'
+complete -c rvgremove -s h -l help -d 'Print help (see more with \'--help\')'

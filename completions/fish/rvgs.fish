@@ -3,7 +3,24 @@ complete -c rvgs -l units -d 'Units for sizes: hHbBsSkKmMgGtTpPeErR, optionally 
 complete -c rvgs -l separator -d 'Separate fields with this string instead of aligning them' -r
 complete -c rvgs -l reportformat -d 'basic (aligned columns) or json, in lvm2\'s schema' -r -f -a "basic\t''
 json\t''"
+complete -c rvgs -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
+complete -c rvgs -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rvgs -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rvgs -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rvgs -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses local file locks)' -r
+complete -c rvgs -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
+complete -c rvgs -l devicesfile -d 'A devices file other than the default' -r
+complete -c rvgs -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
 complete -c rvgs -l nosuffix -d 'Print sizes without their unit'
 complete -c rvgs -l noheadings -d 'Do not print the headings line'
-complete -c rvgs -s h -l help -d 'Print help'
-complete -c rvgs -s V -l version -d 'Print version'
+complete -c rvgs -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
+complete -c rvgs -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
+complete -c rvgs -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'
+complete -c rvgs -s t -l test -d 'Run in test mode: no metadata is written and no device is (de)activated'
+complete -c rvgs -s y -l yes -d 'Answer yes to every prompt'
+complete -c rvgs -l nolocking -d 'Take no locks (lvm2: only for emergencies)'
+complete -c rvgs -l nohints -d 'Do not use the hints file to limit the devices scanned'
+complete -c rvgs -l version -d 'Display version information (lvm2\'s layout)'
+complete -c rvgs -l longhelp -d 'Display long help text'
+complete -c rvgs -s h -l help -d 'Print help (see more with \'--help\')'

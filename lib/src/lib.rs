@@ -12,6 +12,7 @@
 //! | [`cow`] | the kernel's persistent (and transient) COW exception store |
 //! | [`backend`] | the dm operations behind one trait: kernel ioctls or the userspace engine |
 //! | [`lvm2`] | LVM2's on-disk metadata: label, PV header, metadata areas, text metadata |
+//! | [`log`] | lvm2's message classes (result lines, warnings, progress) under `-q`/`-v` |
 //!
 //! # The four-device snapshot stack
 //!
@@ -26,6 +27,7 @@ pub mod config;
 pub mod cow;
 pub mod dm;
 pub mod io;
+pub mod log;
 pub mod lvm2;
 pub mod monitor;
 pub mod names;

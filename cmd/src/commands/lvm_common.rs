@@ -556,12 +556,9 @@ pub fn finish_pending_merge(backend: &dyn Backend, vg: &str, origin: &str) -> an
 /// How devices are initialised as PVs (rpvcreate, and rvgextend for bare devices).
 #[derive(Debug, Args)]
 pub struct PvInitArgs {
-    /// Overwrite an existing signature on a device being initialised.
-    #[arg(short, long)]
-    pub force: bool,
-    /// Answer yes to every prompt (rlvm does not prompt; accepted for lvm2 compatibility).
-    #[arg(short, long)]
-    pub yes: bool,
+    /// Overwrite an existing signature on a device being initialised (-ff: more).
+    #[arg(short = 'f', long = "force", action = clap::ArgAction::Count)]
+    pub force: u8,
     /// Align the start of the data area to this size (default 1 MiB).
     #[arg(long, value_name = "SIZE")]
     pub dataalignment: Option<String>,
@@ -584,7 +581,7 @@ impl PvInitArgs {
                 .as_deref()
                 .map(|s| parse_size(s, 'k'))
                 .transpose()?,
-            force: self.force,
+            force: self.force > 0,
         })
     }
 }

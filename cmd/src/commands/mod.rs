@@ -3,6 +3,7 @@
 use crate::Program;
 
 pub mod lvm_common;
+pub mod lvm_options;
 pub mod rcow;
 pub mod rdmd;
 pub mod rdmsetup;

@@ -8,10 +8,11 @@ use rlvm::ops::snapshots::{activate_lv, deactivate_lv, snapshot_of};
 use rlvm::ops::volumes::OpenVg;
 
 use super::lvm_common::{candidate_devices, finish_pending_merge, split_lv};
+use super::lvm_options::{CommonArgs, HasCommon};
 
 /// Change the activation of logical volumes.
 #[derive(Debug, Parser)]
-#[command(name = "rlvchange", version)]
+#[command(name = "rlvchange")]
 pub struct Cli {
     /// Logical volumes, as VG/LV.
     #[arg(required = true, value_name = "VG/LV")]
@@ -23,6 +24,14 @@ pub struct Cli {
     /// drop the merged snapshot (y, the default), or leave it running (n).
     #[arg(long, value_name = "y|n", default_value = "y", value_parser = ["y", "n"])]
     poll: String,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -32,7 +41,7 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rlvchange", args, |cli: Cli| {
+    crate::exit::run_lvm("rlvchange", args, |cli: Cli| {
         let backend = rlvm::backend::open_backend()?;
         let devices = candidate_devices();
         for arg in &cli.lvs {

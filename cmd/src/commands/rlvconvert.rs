@@ -13,10 +13,11 @@ use rlvm::ops::start_merge;
 use rlvm::ops::volumes::OpenVg;
 
 use super::lvm_common::{candidate_devices, split_lv, try_backend};
+use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
 
 /// Merge a snapshot back into its origin.
 #[derive(Debug, Parser)]
-#[command(name = "rlvconvert", version)]
+#[command(name = "rlvconvert")]
 pub struct Cli {
     /// The snapshot, as VG/SNAP.
     #[arg(value_name = "VG/SNAP")]
@@ -35,6 +36,16 @@ pub struct Cli {
     /// Start the merge and return without waiting for it.
     #[arg(short = 'b', long = "background")]
     background: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    change: ChangeArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -44,7 +55,7 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rlvconvert", args, |cli: Cli| {
+    crate::exit::run_lvm("rlvconvert", args, |cli: Cli| {
         let (vg_name, snap) = split_lv(&cli.lv)?;
         let devices = candidate_devices();
         let mut open = OpenVg::open(&vg_name, &devices)?;

@@ -14,10 +14,11 @@ use rlvm::ops::{activate_device, add_snapshot};
 use rlvm::units::parse_size;
 
 use super::lvm_common::{candidate_devices, lv_device, split_lv, try_backend};
+use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
 
 /// Create a logical volume.
 #[derive(Debug, Parser)]
-#[command(name = "rlvcreate", version)]
+#[command(name = "rlvcreate")]
 pub struct Cli {
     /// The volume group, or VG/ORIGIN with --snapshot.
     #[arg(value_name = "VG|VG/ORIGIN")]
@@ -52,9 +53,16 @@ pub struct Cli {
     /// Zero the start of the new LV (accepted for lvm2 compatibility; rlvm does not zero linear LVs).
     #[arg(short = 'Z', long = "zero", value_name = "y|n", value_parser = ["y", "n"])]
     zero: Option<String>,
-    /// Answer yes to every prompt.
-    #[arg(short, long)]
-    yes: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    change: ChangeArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -96,7 +104,7 @@ fn extents_wanted(
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rlvcreate", args, |cli: Cli| {
+    crate::exit::run_lvm("rlvcreate", args, |cli: Cli| {
         let (vg_name, origin) = if cli.snapshot {
             let (vg, origin) = split_lv(&cli.vg)?;
             (vg, Some(origin))

@@ -15,10 +15,11 @@ use rlvm::ops::volumes::OpenVg;
 use rlvm::units::{parse_signed_size, Sign};
 
 use super::lvm_common::{candidate_devices, lv_device, snapshot_percent, split_lv, try_backend};
+use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
 
 /// Extend a logical volume.
 #[derive(Debug, Parser)]
-#[command(name = "rlvextend", version)]
+#[command(name = "rlvextend")]
 pub struct Cli {
     /// The logical volume, as VG/LV.
     #[arg(value_name = "VG/LV")]
@@ -42,9 +43,16 @@ pub struct Cli {
     /// Apply the snapshot autoextend policy (activation/snapshot_autoextend_*).
     #[arg(long = "use-policies", alias = "usepolicies", conflicts_with_all = ["size", "extents"])]
     use_policies: bool,
-    /// lvm.conf-style settings on top of the configuration file.
-    #[arg(long, value_name = "STRING")]
-    config: Vec<String>,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    change: ChangeArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -54,7 +62,7 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rlvextend", args, |cli: Cli| {
+    crate::exit::run_lvm("rlvextend", args, |cli: Cli| {
         let (vg_name, lv_name) = split_lv(&cli.lv)?;
         let mut open = OpenVg::open(&vg_name, &candidate_devices())?;
         let current =
@@ -81,7 +89,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             if !matches!(status, SnapshotStatus::Usage { .. }) {
                 return Ok(());
             }
-            let policy = AutoextendPolicy::from_config(&Config::load(&cli.config)?);
+            let policy = AutoextendPolicy::from_config(&Config::load(&cli.common.config)?);
             match policy.decide(snapshot_percent(&status))? {
                 PolicyDecision::Nothing => return Ok(()),
                 PolicyDecision::GrowByPercent(percent) => extents_for_percent(current, percent),

@@ -12,20 +12,25 @@ use rlvm::ops::volumes::{lv_remove, OpenVg};
 use rlvm::ops::{deactivate_device, remove_snapshot};
 
 use super::lvm_common::{candidate_devices, split_lv, try_backend};
+use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
 
 /// Remove logical volumes.
 #[derive(Debug, Parser)]
-#[command(name = "rlvremove", version)]
+#[command(name = "rlvremove")]
 pub struct Cli {
     /// Logical volumes, as VG/LV.
     #[arg(required = true, value_name = "VG/LV")]
     lvs: Vec<String>,
-    /// Remove an origin together with its snapshots, without asking.
-    #[arg(short, long)]
-    force: bool,
-    /// Answer yes to every prompt.
-    #[arg(short, long)]
-    yes: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    change: ChangeArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -35,14 +40,14 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rlvremove", args, |cli: Cli| {
+    crate::exit::run_lvm("rlvremove", args, |cli: Cli| {
         let devices = candidate_devices();
         let backend = try_backend();
         for arg in &cli.lvs {
             let (vg_name, lv_name) = split_lv(arg)?;
             let mut open = OpenVg::open(&vg_name, &devices)?;
             let snapshots = snapshots_of(&open.vg, &lv_name);
-            let confirmed = cli.force || cli.yes;
+            let confirmed = cli.change.forced() || cli.common.yes;
             if !snapshots.is_empty() && !confirmed {
                 anyhow::bail!(
                     "{vg_name}/{lv_name} has {} snapshot(s); use --force to remove it with them",

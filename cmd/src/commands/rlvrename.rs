@@ -8,10 +8,11 @@ use rlvm::names::{dm_name, DmLayer};
 use rlvm::ops::volumes::{lv_rename, OpenVg};
 
 use super::lvm_common::{candidate_devices, split_lv, try_backend};
+use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
 
 /// Rename a logical volume: `VG OLD NEW` or `VG/OLD [VG/]NEW`.
 #[derive(Debug, Parser)]
-#[command(name = "rlvrename", version)]
+#[command(name = "rlvrename")]
 pub struct Cli {
     /// VG, or VG/OLD.
     #[arg(value_name = "VG|VG/OLD")]
@@ -22,6 +23,16 @@ pub struct Cli {
     /// The new name when the VG is given alone.
     #[arg(value_name = "NEW")]
     third: Option<String>,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    change: ChangeArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -31,7 +42,7 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rlvrename", args, |cli: Cli| {
+    crate::exit::run_lvm("rlvrename", args, |cli: Cli| {
         let (vg_name, old, new) = match &cli.third {
             Some(new) => (cli.first.clone(), cli.second.clone(), new.clone()),
             None => {

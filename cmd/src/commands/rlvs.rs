@@ -9,10 +9,11 @@ use clap::{CommandFactory, Parser};
 use rlvm::report::fields::{LV_DEFAULT, LV_FIELDS};
 
 use super::lvm_common::{all_vgs, lv_rows, print_report, split_lv, try_backend, ReportArgs};
+use super::lvm_options::{CommonArgs, HasCommon};
 
 /// Display information about logical volumes.
 #[derive(Debug, Parser)]
-#[command(name = "rlvs", version)]
+#[command(name = "rlvs")]
 pub struct Cli {
     /// Volume groups or VG/LV names (default: all).
     #[arg(value_name = "VG|VG/LV")]
@@ -26,6 +27,8 @@ pub struct Cli {
     watch: Option<Duration>,
     #[command(flatten)]
     report: ReportArgs,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 fn parse_watch(text: &str) -> Result<Duration, String> {
@@ -36,6 +39,12 @@ fn parse_watch(text: &str) -> Result<Duration, String> {
         return Err(format!("'{text}' is not between 0.1 and 86400 seconds"));
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -91,7 +100,7 @@ fn report(cli: &Cli) -> anyhow::Result<()> {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rlvs", args, |cli: Cli| {
+    crate::exit::run_lvm("rlvs", args, |cli: Cli| {
         let Some(every) = cli.watch else {
             return report(&cli);
         };

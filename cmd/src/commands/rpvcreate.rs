@@ -8,16 +8,25 @@ use clap::{CommandFactory, Parser};
 use rlvm::ops::volumes::pv_create;
 
 use super::lvm_common::{register_file, PvInitArgs};
+use super::lvm_options::{CommonArgs, HasCommon};
 
 /// Initialize physical volumes for use by rlvm and lvm2.
 #[derive(Debug, Parser)]
-#[command(name = "rpvcreate", version)]
+#[command(name = "rpvcreate")]
 pub struct Cli {
     /// Block devices or image files.
     #[arg(required = true, value_name = "PV")]
     pvs: Vec<PathBuf>,
     #[command(flatten)]
     init: PvInitArgs,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -27,7 +36,7 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rpvcreate", args, |cli: Cli| {
+    crate::exit::run_lvm("rpvcreate", args, |cli: Cli| {
         let options = cli.init.options()?;
         for path in &cli.pvs {
             pv_create(path, &options)?;

@@ -8,20 +8,25 @@ use clap::{CommandFactory, Parser};
 use rlvm::ops::volumes::pv_remove;
 
 use super::lvm_common::unregister_file;
+use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
 
 /// Remove the LVM label from physical volumes.
 #[derive(Debug, Parser)]
-#[command(name = "rpvremove", version)]
+#[command(name = "rpvremove")]
 pub struct Cli {
     /// Physical volumes.
     #[arg(required = true, value_name = "PV")]
     pvs: Vec<PathBuf>,
-    /// Accepted for lvm2 compatibility; a PV in a VG is still refused.
-    #[arg(short, long)]
-    force: bool,
-    /// Answer yes to every prompt.
-    #[arg(short, long)]
-    yes: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    change: ChangeArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -31,7 +36,7 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rpvremove", args, |cli: Cli| {
+    crate::exit::run_lvm("rpvremove", args, |cli: Cli| {
         for path in &cli.pvs {
             pv_remove(path)?;
             unregister_file(path)?;

@@ -8,16 +8,25 @@ use clap::{CommandFactory, Parser};
 use rlvm::report::fields::{PvRow, PV_DEFAULT, PV_FIELDS};
 
 use super::lvm_common::{all_vgs, orphan_pv_rows, print_report, pv_rows, ReportArgs};
+use super::lvm_options::{CommonArgs, HasCommon};
 
 /// Display information about physical volumes.
 #[derive(Debug, Parser)]
-#[command(name = "rpvs", version)]
+#[command(name = "rpvs")]
 pub struct Cli {
     /// Physical volumes (default: all).
     #[arg(value_name = "PV")]
     names: Vec<PathBuf>,
     #[command(flatten)]
     report: ReportArgs,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -27,7 +36,7 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rpvs", args, |cli: Cli| {
+    crate::exit::run_lvm("rpvs", args, |cli: Cli| {
         let mut rows: Vec<PvRow> = Vec::new();
         for open in all_vgs() {
             rows.extend(pv_rows(&open.vg, &open.paths));

@@ -10,11 +10,12 @@ use rlvm::ops::volumes::read_label;
 use rlvm::report::units::format_size_long;
 
 use super::lvm_common::{all_vgs, orphan_pv_rows, pv_rows, register_file};
+use super::lvm_options::{CommonArgs, HasCommon};
 
 /// List all physical volumes; with --add, first register image files that
 /// are PVs already (made by rpvcreate elsewhere, or copied) so rlvm finds them.
 #[derive(Debug, Parser)]
-#[command(name = "rpvscan", version)]
+#[command(name = "rpvscan")]
 pub struct Cli {
     /// Register these image files, which must carry an LVM2 label, then list.
     #[arg(long, value_name = "FILE", num_args = 1..)]
@@ -31,6 +32,14 @@ pub struct Cli {
     /// Accepted for lvm2 compatibility: rlvm keeps no PV cache to update.
     #[arg(long)]
     cache: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -60,7 +69,7 @@ fn scan_key(path: &std::path::Path) -> ScanKey {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rpvscan", args, |cli: Cli| {
+    crate::exit::run_lvm("rpvscan", args, |cli: Cli| {
         // Check every file before registering any.
         for path in &cli.add {
             let meta =

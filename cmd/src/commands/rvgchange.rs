@@ -9,10 +9,11 @@ use rlvm::ops::snapshots::{activate_lv, deactivate_lv, snapshot_of};
 use rlvm::ops::volumes::OpenVg;
 
 use super::lvm_common::{candidate_devices, finish_pending_merge};
+use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
 
 /// Change the activation of volume groups.
 #[derive(Debug, Parser)]
-#[command(name = "rvgchange", version)]
+#[command(name = "rvgchange")]
 pub struct Cli {
     /// Volume groups.
     #[arg(required = true, value_name = "VG")]
@@ -24,6 +25,16 @@ pub struct Cli {
     /// drop the merged snapshot (y, the default), or leave it running (n).
     #[arg(long, value_name = "y|n", default_value = "y", value_parser = ["y", "n"])]
     poll: String,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    change: ChangeArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -33,7 +44,7 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rvgchange", args, |cli: Cli| {
+    crate::exit::run_lvm("rvgchange", args, |cli: Cli| {
         let backend = rlvm::backend::open_backend()?;
         let devices = candidate_devices();
         for name in &cli.vgs {

@@ -9,10 +9,11 @@ use rlvm::ops::volumes::{vg_create, DEFAULT_EXTENT_SECTORS};
 use rlvm::units::parse_size;
 
 use super::lvm_common::candidate_devices;
+use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
 
 /// Create a volume group.
 #[derive(Debug, Parser)]
-#[command(name = "rvgcreate", version)]
+#[command(name = "rvgcreate")]
 pub struct Cli {
     /// Name of the new VG.
     vg: String,
@@ -22,9 +23,16 @@ pub struct Cli {
     /// Extent size (default 4 MiB).
     #[arg(short = 's', long = "physicalextentsize", value_name = "SIZE")]
     extent_size: Option<String>,
-    /// Answer yes to every prompt.
-    #[arg(short, long)]
-    yes: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    change: ChangeArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -34,7 +42,7 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rvgcreate", args, |cli: Cli| {
+    crate::exit::run_lvm("rvgcreate", args, |cli: Cli| {
         let extent = match &cli.extent_size {
             Some(s) => parse_size(s, 'm')? / 512,
             None => DEFAULT_EXTENT_SECTORS,

@@ -8,11 +8,12 @@ use clap::{CommandFactory, Parser};
 use rlvm::ops::volumes::vg_extend;
 
 use super::lvm_common::{candidate_devices, register_file, PvInitArgs};
+use super::lvm_options::{CommonArgs, HasCommon};
 
 /// Add physical volumes to a volume group; devices or image files that are
 /// not PVs yet are initialised first, as rpvcreate does.
 #[derive(Debug, Parser)]
-#[command(name = "rvgextend", version)]
+#[command(name = "rvgextend")]
 pub struct Cli {
     /// The volume group.
     vg: String,
@@ -21,6 +22,14 @@ pub struct Cli {
     pvs: Vec<PathBuf>,
     #[command(flatten)]
     init: PvInitArgs,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -30,7 +39,7 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rvgextend", args, |cli: Cli| {
+    crate::exit::run_lvm("rvgextend", args, |cli: Cli| {
         let options = cli.init.options()?;
         let initialised = vg_extend(&cli.vg, &cli.pvs, &options, &candidate_devices())?;
         for (path, new) in cli.pvs.iter().zip(initialised) {

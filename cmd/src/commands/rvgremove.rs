@@ -9,20 +9,25 @@ use rlvm::ops::deactivate_device;
 use rlvm::ops::volumes::{vg_remove, OpenVg};
 
 use super::lvm_common::{candidate_devices, try_backend};
+use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
 
 /// Remove volume groups.
 #[derive(Debug, Parser)]
-#[command(name = "rvgremove", version)]
+#[command(name = "rvgremove")]
 pub struct Cli {
     /// Volume groups.
     #[arg(required = true, value_name = "VG")]
     vgs: Vec<String>,
-    /// Remove the VG's logical volumes too (deactivating them).
-    #[arg(short, long)]
-    force: bool,
-    /// Answer yes to every prompt.
-    #[arg(short, long)]
-    yes: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    change: ChangeArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -32,12 +37,12 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rvgremove", args, |cli: Cli| {
+    crate::exit::run_lvm("rvgremove", args, |cli: Cli| {
         let devices = candidate_devices();
         for name in &cli.vgs {
             let mut open = OpenVg::open(name, &devices)?;
             if !open.vg.lvs.is_empty() {
-                if !cli.force {
+                if !cli.change.forced() {
                     anyhow::bail!(
                         "volume group \"{name}\" still contains {} logical volume(s); use --force to remove them",
                         open.vg.lvs.len()

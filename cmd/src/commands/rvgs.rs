@@ -7,16 +7,25 @@ use clap::{CommandFactory, Parser};
 use rlvm::report::fields::{VG_DEFAULT, VG_FIELDS};
 
 use super::lvm_common::{all_vgs, print_report, vg_row, ReportArgs};
+use super::lvm_options::{CommonArgs, HasCommon};
 
 /// Display information about volume groups.
 #[derive(Debug, Parser)]
-#[command(name = "rvgs", version)]
+#[command(name = "rvgs")]
 pub struct Cli {
     /// Volume groups (default: all).
     #[arg(value_name = "VG")]
     names: Vec<String>,
     #[command(flatten)]
     report: ReportArgs,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
 }
 
 /// The clap definition.
@@ -26,7 +35,7 @@ pub fn command() -> clap::Command {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    crate::exit::run("rvgs", args, |cli: Cli| {
+    crate::exit::run_lvm("rvgs", args, |cli: Cli| {
         let vgs = all_vgs();
         for name in &cli.names {
             if !vgs.iter().any(|open| &open.vg.name == name) {

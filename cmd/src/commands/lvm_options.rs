@@ -1,0 +1,143 @@
+//! The option groups lvm2 gives its commands, defined once: the common
+//! options every LVM command takes, and the `--force`/`--autobackup` pair of
+//! the commands that change metadata. Each program flattens the groups it
+//! needs, so help, man pages and completions describe them identically.
+
+use clap::{ArgAction, Args, ValueEnum};
+
+/// lvm2's `y|n` option values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum YesNo {
+    /// Yes.
+    Y,
+    /// No.
+    N,
+}
+
+impl YesNo {
+    /// Whether the answer is yes.
+    pub fn yes(self) -> bool {
+        self == YesNo::Y
+    }
+}
+
+/// The options lvm2 accepts on every command (lvm(8), "Common options").
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Common options")]
+pub struct CommonArgs {
+    /// Set debug level; repeat for more (-dddddd at most).
+    #[arg(short = 'd', long = "debug", action = ArgAction::Count)]
+    pub debug: u8,
+    /// Suppress output and log messages; repeat (-qq) to also answer prompts with no.
+    #[arg(short = 'q', long = "quiet", action = ArgAction::Count)]
+    pub quiet: u8,
+    /// Set verbose level; repeat for more detail on stderr.
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
+    pub verbose: u8,
+    /// Run in test mode: no metadata is written and no device is (de)activated.
+    #[arg(short = 't', long = "test")]
+    pub test: bool,
+    /// Answer yes to every prompt.
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+    /// Configuration in lvm.conf syntax applied over the configuration file (repeatable).
+    #[arg(long = "config", value_name = "STRING")]
+    pub config: Vec<String>,
+    /// A command profile (accepted; rlvm has no profile directory yet).
+    #[arg(long = "commandprofile", value_name = "NAME")]
+    pub commandprofile: Option<String>,
+    /// A metadata or command profile (accepted; rlvm has no profile directory yet).
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Whether the device-mapper driver is used: n limits the command to metadata.
+    #[arg(long = "driverloaded", value_name = "y|n", value_enum)]
+    pub driverloaded: Option<YesNo>,
+    /// Take no locks (lvm2: only for emergencies).
+    #[arg(long = "nolocking")]
+    pub nolocking: bool,
+    /// Lock options for lvmlockd (accepted; rlvm uses local file locks).
+    #[arg(long = "lockopt", value_name = "STRING")]
+    pub lockopt: Option<String>,
+    /// Do not use the hints file to limit the devices scanned.
+    #[arg(long = "nohints")]
+    pub nohints: bool,
+    /// Restrict the command to these devices (repeatable, or comma-separated).
+    #[arg(long = "devices", value_name = "PV", value_delimiter = ',')]
+    pub devices: Vec<String>,
+    /// A devices file other than the default.
+    #[arg(long = "devicesfile", value_name = "FILE")]
+    pub devicesfile: Option<String>,
+    /// Journal options (accepted; rlvm logs to stderr and syslog).
+    #[arg(long = "journal", value_name = "STRING")]
+    pub journal: Vec<String>,
+    /// Display version information (lvm2's layout).
+    #[arg(long = "version")]
+    pub version: bool,
+    /// Display long help text.
+    #[arg(long = "longhelp")]
+    pub longhelp: bool,
+}
+
+impl CommonArgs {
+    /// Apply the options that hold for the whole process: message levels.
+    pub fn apply(&self) {
+        rlvm::log::configure(rlvm::log::Levels {
+            quiet: self.quiet,
+            verbose: self.verbose,
+            debug: self.debug,
+        });
+    }
+}
+
+/// What every LVM command's clap definition carries, so [`crate::exit::run_lvm`]
+/// can apply it before the command's body runs.
+pub trait HasCommon {
+    /// The common options of this invocation.
+    fn common(&self) -> &CommonArgs;
+}
+
+/// `-f/--force` and `-A/--autobackup` of the commands that change metadata.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ChangeArgs {
+    /// Override various checks and confirmations; repeat (-ff) to force more.
+    #[arg(short = 'f', long = "force", action = ArgAction::Count)]
+    pub force: u8,
+    /// Back up the metadata after a change (y, the default) or not (n).
+    #[arg(short = 'A', long = "autobackup", value_name = "y|n", value_enum)]
+    pub autobackup: Option<YesNo>,
+}
+
+impl ChangeArgs {
+    /// Whether `-f` was given at least once.
+    pub fn forced(&self) -> bool {
+        self.force > 0
+    }
+}
+
+/// lvm2's answer to `--version`, with rlvm's own version.
+pub fn version_text() -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    format!(
+        "  LVM version:     rlvm {version}\n  Library version: rlvm {version}\n  Driver version:  {}\n",
+        driver_version()
+    )
+}
+
+fn driver_version() -> String {
+    match rlvm::backend::open_backend() {
+        Ok(backend) => backend
+            .driver_version()
+            .map(|[major, minor, patch]| format!("{major}.{minor}.{patch}"))
+            .unwrap_or_else(|_| "unknown".into()),
+        Err(_) => "unknown".into(),
+    }
+}
+
+/// Whether `args` ask for `--version` (before any `--`), which lvm2 answers
+/// even when the rest of the command line would be incomplete.
+pub fn asks_for_version(args: &[std::ffi::OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--version")
+}
