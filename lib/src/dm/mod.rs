@@ -12,5 +12,7 @@ mod target;
 
 pub use device::{DevRef, DevRefError};
 pub use status::{SnapshotStatus, StatusError};
-pub use table::{parse_table, RawLine, TableError, TableLine};
+pub use table::{
+    check_line_numbers, line_end, parse_table, RawLine, TableError, TableLine, MAX_SECTORS,
+};
 pub use target::{SnapshotParams, StoreKind, Target, TargetError};

@@ -117,11 +117,22 @@ pub enum TableError {
         /// Where the previous line ended.
         expected: u64,
     },
-    /// The table maps past 2^64 sectors.
-    #[error("line {line}: the table ends past the largest sector number")]
+    /// The table ends past the largest device the kernel makes (its size
+    /// in bytes must fit a signed 64-bit number, as `dm_table_add_target` checks).
+    #[error("line {line}: the table ends past sector {MAX_SECTORS}: too large device")]
     Overflow {
         /// Line number.
         line: usize,
+    },
+    /// A linear line reaches past the largest device there can be.
+    #[error("line {line}: linear: offset {offset} plus length {length} reaches past sector {MAX_SECTORS}: device too small for target")]
+    OffsetTooLarge {
+        /// Line number.
+        line: usize,
+        /// The offset given.
+        offset: u64,
+        /// The line's length.
+        length: u64,
     },
     /// The target's parameters are refused.
     #[error("line {line}: {source}")]
@@ -134,6 +145,38 @@ pub enum TableError {
     /// No lines at all.
     #[error("table is empty")]
     Empty,
+}
+
+/// The largest sector count a device may have: its size in bytes fits an
+/// `i64`, as the kernel's `dm_table_add_target` requires (`LLONG_MAX >> SECTOR_SHIFT`).
+pub const MAX_SECTORS: u64 = (i64::MAX as u64) >> 9;
+
+/// Where line `line` (1-based), starting at `start` and `length` long, ends;
+/// refused when that is past [`MAX_SECTORS`] (so no byte offset overflows).
+pub fn line_end(line: usize, start: u64, length: u64) -> Result<u64, TableError> {
+    start
+        .checked_add(length)
+        .filter(|&end| end <= MAX_SECTORS)
+        .ok_or(TableError::Overflow { line })
+}
+
+/// The numbers of one parsed line that no device can satisfy, whatever it is:
+/// a linear offset whose end lies past [`MAX_SECTORS`].
+pub fn check_line_numbers(line: usize, parsed: &TableLine) -> Result<(), TableError> {
+    line_end(line, parsed.start, parsed.length)?;
+    if let Target::Linear { offset_sectors, .. } = parsed.target {
+        if offset_sectors
+            .checked_add(parsed.length)
+            .is_none_or(|end| end > MAX_SECTORS)
+        {
+            return Err(TableError::OffsetTooLarge {
+                line,
+                offset: offset_sectors,
+                length: parsed.length,
+            });
+        }
+    }
+    Ok(())
 }
 
 impl TableError {
@@ -208,12 +251,10 @@ pub fn parse_table(text: &str) -> Result<Vec<TableLine>, TableError> {
                 expected: next_start,
             });
         }
-        next_start = raw
-            .start
-            .checked_add(raw.length)
-            .ok_or(TableError::Overflow { line })?;
+        next_start = line_end(line, raw.start, raw.length)?;
         let parsed =
             TableLine::from_raw(&raw).map_err(|source| TableError::Target { line, source })?;
+        check_line_numbers(line, &parsed)?;
         lines.push(parsed);
     }
     if lines.is_empty() {
@@ -272,6 +313,42 @@ mod tests {
         );
     }
 
+    #[test]
+    fn numbers_are_checked_as_the_kernel_checks_them() {
+        // Issue 11 item 9: a zero target of 2^63-1 sectors is 2^72 bytes.
+        assert_eq!(
+            parse_table(&format!("0 {} zero", i64::MAX)),
+            Err(TableError::Overflow { line: 1 })
+        );
+        assert_eq!(
+            parse_table(&format!("0 {MAX_SECTORS} zero")).unwrap()[0].length,
+            MAX_SECTORS
+        );
+        assert_eq!(
+            parse_table(&format!("0 {} zero", MAX_SECTORS + 1)),
+            Err(TableError::Overflow { line: 1 })
+        );
+        // A linear offset of 2^64-1 is refused, never wrapped into another offset.
+        let err = parse_table(&format!("0 8 linear 7:0 {}", u64::MAX)).unwrap_err();
+        assert_eq!(
+            err,
+            TableError::OffsetTooLarge {
+                line: 1,
+                offset: u64::MAX,
+                length: 8
+            }
+        );
+        assert!(err
+            .to_string()
+            .starts_with("line 1: linear: offset 18446744073709551615"));
+        assert!(parse_table(&format!("0 8 linear 7:0 {}", MAX_SECTORS - 8)).is_ok());
+        // A table whose byte range overflows 64 bits, split over two lines.
+        assert_eq!(
+            parse_table(&format!("0 8 zero\n8 {} zero", 1u64 << 60)),
+            Err(TableError::Overflow { line: 2 })
+        );
+    }
+
     fn dev_ref() -> impl Strategy<Value = DevRef> {
         prop_oneof![
             (any::<u32>(), any::<u32>()).prop_map(|(major, minor)| DevRef::Number { major, minor }),
@@ -306,9 +383,11 @@ mod tests {
 
     fn target() -> impl Strategy<Value = Target> {
         prop_oneof![
-            (dev_ref(), any::<u64>()).prop_map(|(device, offset_sectors)| Target::Linear {
-                device,
-                offset_sectors
+            (dev_ref(), 0..MAX_SECTORS - (1 << 43)).prop_map(|(device, offset_sectors)| {
+                Target::Linear {
+                    device,
+                    offset_sectors,
+                }
             }),
             snapshot_params().prop_map(Target::Snapshot),
             snapshot_params()

@@ -250,21 +250,30 @@ impl Engine {
                 &self.inner.files,
             )
         };
-        let too_small = |dev: &Lower, needed_bytes: u64| -> std::result::Result<(), String> {
+        // The kernel's device_area_is_invalid, with its words; no sum may wrap.
+        let too_small = |dev: &Lower, start: u64| -> std::result::Result<(), String> {
             let size = crate::io::BlockIo::size_bytes(dev).map_err(|e| e.to_string())?;
-            if size < needed_bytes {
-                return Err(format!("device {} too small for target", dev.display()));
+            let dev_size = size / 512;
+            if start >= dev_size
+                || start
+                    .checked_add(line.length)
+                    .is_none_or(|end| end > dev_size)
+            {
+                return Err(format!(
+                    "{} too small for target: start={start}, len={}, dev_size={dev_size}",
+                    dev.display(),
+                    line.length
+                ));
             }
             Ok(())
         };
-        let len_bytes = line.length * 512;
         let target = match &line.target {
             Target::Linear {
                 device,
                 offset_sectors,
             } => {
                 let dev = lower(device)?;
-                too_small(&dev, (offset_sectors + line.length) * 512)?;
+                too_small(&dev, *offset_sectors)?;
                 Mapped::Linear {
                     dev,
                     offset: offset_sectors * 512,
@@ -274,7 +283,7 @@ impl Engine {
             Target::Error => Mapped::Error,
             Target::SnapshotOrigin { origin } => {
                 let dev = lower(origin)?;
-                too_small(&dev, len_bytes)?;
+                too_small(&dev, 0)?;
                 Mapped::Origin(OriginTarget::new(&self.inner.snapshots, dev))
             }
             Target::Snapshot(params) | Target::SnapshotMerge(params) => {
@@ -297,7 +306,7 @@ impl Engine {
                         "{name}: Merge target only supports persistent snapshots"
                     ));
                 }
-                too_small(&origin, len_bytes)?;
+                too_small(&origin, 0)?;
                 let core =
                     self.inner
                         .snapshots
@@ -421,6 +430,9 @@ impl Backend for Engine {
             .map(|raw| TableLine::from_raw(raw).map_err(|e| invalid(e.to_string())))
             .collect::<Result<_>>()?;
         check_layout(&parsed).map_err(invalid)?;
+        for (index, line) in parsed.iter().enumerate() {
+            crate::dm::check_line_numbers(index + 1, line).map_err(|e| invalid(e.to_string()))?;
+        }
         let lines = parsed
             .iter()
             .map(|line| self.bind(line).map_err(invalid))

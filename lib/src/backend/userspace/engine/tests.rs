@@ -666,3 +666,60 @@ fn several_snapshots_each_keep_their_instant() {
     assert_eq!(bed.read("vg-s1", 0, MIB as usize).unwrap(), first);
     assert_eq!(bed.read("vg-s2", 0, MIB as usize).unwrap(), second);
 }
+
+/// Issue 11 item 9: numbers the kernel refuses, sent straight to the engine
+/// (past the client's own parse), are refused with one reason, never wrapped.
+#[test]
+fn table_numbers_are_checked_as_the_kernel_checks_them() {
+    let bed = Bed::new();
+    let img = bed.image("a.img", MIB, 0);
+    bed.engine.create("x", &CreateOptions::default()).unwrap();
+    let line = |length: u64, target_type: &str, params: String| RawLine {
+        start: 0,
+        length,
+        target_type: target_type.into(),
+        params,
+    };
+    let refused = |table: &[RawLine]| match bed.engine.load("x", table) {
+        Err(BackendError::InvalidTable { reason, .. }) => reason,
+        other => panic!("{table:?}: expected a refusal, got {other:?}"),
+    };
+    let huge_zero = refused(&[line(i64::MAX as u64, "zero", String::new())]);
+    assert!(huge_zero.contains("too large device"), "{huge_zero}");
+    let far = refused(&[line(8, "linear", format!("{} {}", img.display(), u64::MAX))]);
+    assert!(far.contains("offset 18446744073709551615"), "{far}");
+    // Past the end of the backing file: the kernel's device_area_is_invalid words.
+    let past = refused(&[line(8, "linear", format!("{} 2041", img.display()))]);
+    assert!(
+        past.ends_with("too small for target: start=2041, len=8, dev_size=2048"),
+        "{past}"
+    );
+    assert!(bed
+        .engine
+        .load("x", &[line(8, "linear", format!("{} 2040", img.display()))])
+        .is_ok());
+    let cow = bed.zero_image("cow.img", MIB);
+    let snap = refused(&[line(
+        4096,
+        "snapshot",
+        format!("{} {} P 8", img.display(), cow.display()),
+    )]);
+    assert!(
+        snap.contains("too small for target: start=0, len=4096"),
+        "{snap}"
+    );
+    // Two lines whose sum passes 2^64 sectors.
+    let split = refused(&[
+        line(8, "zero", String::new()),
+        RawLine {
+            start: 8,
+            length: u64::MAX - 4,
+            target_type: "zero".into(),
+            params: String::new(),
+        },
+    ]);
+    assert!(
+        split.contains("overflow") || split.contains("too large"),
+        "{split}"
+    );
+}
