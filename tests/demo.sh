@@ -11,7 +11,7 @@ bin=$PWD/target/release
 work=$(mktemp -d /tmp/rlvm-demo.XXXXXX)
 export RLVM_DIR=$work/state PATH=$bin:$PATH
 cleanup() {
-    rdmd --stop >/dev/null 2>&1 || true
+    rdmd --stop --force >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT

@@ -28,7 +28,7 @@ export RLVM_CONFIG=$work/lvm.conf
 monitor=
 cleanup() {
     [ -z "$monitor" ] || kill "$monitor" 2>/dev/null || true
-    "$bin/rdmd" --stop --dir "$RLVM_DIR" >/dev/null 2>&1 || true
+    "$bin/rdmd" --stop --force --dir "$RLVM_DIR" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT

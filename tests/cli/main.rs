@@ -3,6 +3,7 @@
 mod crash_loop;
 mod device_suite;
 mod docs;
+mod engine_safety;
 mod golden_cow;
 mod lvm2_commands;
 mod monitor_engine;

@@ -107,6 +107,7 @@ impl Drop for StateDir {
     fn drop(&mut self) {
         let _ = Command::new(bin("rdmd"))
             .arg("--stop")
+            .arg("--force")
             .arg("--dir")
             .arg(self.path())
             .output();

@@ -163,7 +163,9 @@ fn create(path: &Path, chunk_arg: &str, force: bool) -> Result<u8, Failure> {
     }
     let store = PersistentStore::create(disk, chunk).with_context(|| name.clone())?;
     let usage = store.usage().with_context(|| name.clone())?;
-    println!("{name}: created COW store, chunk size {chunk} sectors, usage {usage}");
+    print_lines(&[format!(
+        "{name}: created COW store, chunk size {chunk} sectors, usage {usage}"
+    )])?;
     Ok(exit::OK)
 }
 
@@ -209,13 +211,27 @@ fn check(path: &Path) -> Result<u8, Failure> {
     let disk = open_read_only(path)?;
     let report = cow::check(&disk);
     if report.is_clean() {
-        println!("{name}: clean, {} exceptions", report.exceptions);
+        print_lines(&[format!("{name}: clean, {} exceptions", report.exceptions)])?;
         return Ok(exit::OK);
     }
-    for problem in &report.problems {
-        println!("{name}: {problem}");
-    }
+    let lines: Vec<String> = report
+        .problems
+        .iter()
+        .map(|problem| format!("{name}: {problem}"))
+        .collect();
+    print_lines(&lines)?;
     Ok(exit::FAILED_CHECK)
+}
+
+/// Result lines on stdout; a full or closed stdout is an error (the work is
+/// already done), never println!'s panic.
+fn print_lines(lines: &[String]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        writeln!(out, "{line}").context("writing to stdout")?;
+    }
+    out.flush().context("writing to stdout")?;
+    Ok(())
 }
 
 fn cat(origin: &Path, cow_path: &Path, output: Option<&Path>) -> Result<u8, Failure> {

@@ -1,14 +1,15 @@
 //! `rdmd`: the userspace device-mapper engine for one state directory.
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::{CommandFactory, Parser};
-use rlvm::backend::state_dir;
 use rlvm::backend::userspace::client::{connect_or_start, stop_daemon};
 use rlvm::backend::userspace::daemon::{self, Exports};
+use rlvm::backend::{state_dir, BackendError};
 
 /// Run the userspace device-mapper engine: dm tables over image files, shown
 /// as files under DIR/mapper (FUSE) and as NBD exports on DIR/nbd.sock.
@@ -31,9 +32,13 @@ pub struct Cli {
     /// Do not serve NBD.
     #[arg(long)]
     no_nbd: bool,
-    /// Stop the running daemon of the directory (its devices go).
+    /// Stop the running daemon of the directory (its devices go); refused
+    /// while a program holds a device open, unless --force.
     #[arg(long, conflicts_with = "foreground")]
     stop: bool,
+    /// With --stop: stop even while devices are open (their openers get I/O errors).
+    #[arg(long, requires = "stop")]
+    force: bool,
 }
 
 /// The clap definition.
@@ -46,8 +51,13 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run("rdmd", args, |cli: Cli| {
         let dir = cli.dir.unwrap_or_else(state_dir);
         if cli.stop {
-            if !stop_daemon(&dir)? {
-                eprintln!("rdmd: no daemon runs for {}", dir.display());
+            match stop_daemon(&dir, cli.force) {
+                Ok(true) => {}
+                Ok(false) => eprintln!("rdmd: no daemon runs for {}", dir.display()),
+                Err(BackendError::DeviceBusy { name, reason }) => bail!(
+                    "not stopping: {name}: Device or resource busy ({reason}); close it or use --force"
+                ),
+                Err(e) => return Err(e.into()),
             }
             return Ok(());
         }
@@ -63,7 +73,11 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             return Ok(());
         }
         connect_or_start(&dir).with_context(|| format!("starting rdmd for {}", dir.display()))?;
-        println!("rdmd runs for {}", dir.display());
+        // A closed or full stdout fails the command once the daemon runs, never a panic.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "rdmd runs for {}", dir.display())
+            .and_then(|()| out.flush())
+            .context("writing to stdout")?;
         Ok(())
     })
 }

@@ -7,7 +7,6 @@
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -372,7 +371,8 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
                 out.write_all(render_info_columns(&infos, &fields, &style).as_bytes())?;
             } else {
                 for info in &infos {
-                    let read_ahead = read_ahead(info, &backend.node_path(&info.name));
+                    // Never through the device node: a suspended device would hold us.
+                    let read_ahead = backend.read_ahead(info);
                     out.write_all(render_info_long(info, read_ahead).as_bytes())?;
                 }
             }
@@ -467,23 +467,6 @@ fn print_per_device(
         out.write_all(render_lines(multiple.then_some(n.as_str()), &lines).as_bytes())?;
     }
     Ok(())
-}
-
-/// The device's read-ahead in sectors, as libdm reads it (sysfs, else BLKRAGET).
-fn read_ahead(info: &DeviceInfo, node: &Path) -> Option<u32> {
-    let sysfs = format!(
-        "/sys/dev/block/{}:{}/bdi/read_ahead_kb",
-        info.major, info.minor
-    );
-    if let Ok(text) = std::fs::read_to_string(sysfs) {
-        return text.trim().parse::<u32>().ok().map(|kb| kb * 2);
-    }
-    let file = std::fs::File::open(node).ok()?;
-    let mut sectors: libc::c_long = 0;
-    use std::os::fd::AsRawFd;
-    // SAFETY: BLKRAGET writes one long through the pointer we pass.
-    let r = unsafe { libc::ioctl(file.as_raw_fd(), 0x1263, &mut sectors) };
-    (r == 0).then_some(sectors as u32)
 }
 
 // ---------------------------------------------------------------- rendering

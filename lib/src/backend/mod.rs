@@ -231,6 +231,21 @@ pub trait Backend: Send + Sync {
     ) -> Result<Option<DeviceInfo>>;
     /// Where ordinary programs open the device (`/dev/mapper/NAME`, or the engine's FUSE twin).
     fn node_path(&self, name: &str) -> PathBuf;
+    /// The device's read-ahead in sectors, learnt without opening its node
+    /// (closing the node of a suspended device waits for its resume): the
+    /// kernel's from sysfs by device number.
+    fn read_ahead(&self, info: &DeviceInfo) -> Option<u32> {
+        let sysfs = format!(
+            "/sys/dev/block/{}:{}/bdi/read_ahead_kb",
+            info.major, info.minor
+        );
+        let kb = std::fs::read_to_string(sysfs)
+            .ok()?
+            .trim()
+            .parse::<u32>()
+            .ok()?;
+        kb.checked_mul(2)
+    }
     /// Create missing and remove stale device nodes (`dmsetup mknodes`).
     fn mknodes(&self) -> Result<()>;
 }

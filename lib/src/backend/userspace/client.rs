@@ -157,13 +157,15 @@ pub fn connect_or_start(dir: &Path) -> Result<UnixStream> {
     }
 }
 
-/// Ask the daemon of `dir` to stop; `Ok(false)` when none runs.
-pub fn stop_daemon(dir: &Path) -> Result<bool> {
+/// Ask the daemon of `dir` to stop; `Ok(false)` when none runs. Without
+/// `force` it refuses ([`BackendError::DeviceBusy`], naming the device) while
+/// a program holds a device open, as the kernel refuses to remove one.
+pub fn stop_daemon(dir: &Path, force: bool) -> Result<bool> {
     let socket = Layout::new(dir).control_socket();
     let Ok(mut stream) = connect(&socket) else {
         return Ok(false);
     };
-    call(&mut stream, &Request::Shutdown)?;
+    call(&mut stream, &Request::Shutdown { force })?;
     // The daemon removes its socket when it has stopped taking requests.
     let deadline = Instant::now() + START_TIMEOUT;
     while socket.exists() && Instant::now() < deadline {
@@ -242,7 +244,7 @@ fn answer_without_daemon(request: &Request) -> Option<Result<Reply>> {
                 .collect(),
         ))),
         Request::List => Some(Ok(Reply::List(Vec::new()))),
-        Request::Shutdown => Some(Ok(Reply::Done)),
+        Request::Shutdown { .. } => Some(Ok(Reply::Done)),
         Request::Load { name, .. }
         | Request::Clear { name }
         | Request::Suspend { name, .. }
@@ -424,6 +426,14 @@ impl Backend for UserspaceBackend {
 
     fn node_path(&self, name: &str) -> PathBuf {
         Layout::new(&self.dir).mapper_dir().join(name)
+    }
+
+    fn read_ahead(&self, _info: &DeviceInfo) -> Option<u32> {
+        // The engine's number is not a host block device's: sysfs under it
+        // may name another device. The engine reads no ahead of its callers
+        // (the FUSE and NBD clients do their own), and reports the kernel's
+        // default for a new dm device so reports keep dmsetup's shape.
+        Some(super::engine::READ_AHEAD_SECTORS)
     }
 
     fn mknodes(&self) -> Result<()> {

@@ -239,7 +239,11 @@ fn serve_connection(
         None => return Ok(()),
     }
     while let Some(request) = read_frame::<Request>(&mut stream)? {
-        if request == Request::Shutdown {
+        if let Request::Shutdown { force } = request {
+            if let Some(busy) = busy_refusal(engine, force) {
+                write_frame(&mut stream, &Err::<Reply, WireError>(busy))?;
+                continue;
+            }
             write_frame(&mut stream, &Ok::<Reply, WireError>(Reply::Done))?;
             let _ = stop.send(());
             return Ok(());
@@ -248,6 +252,30 @@ fn serve_connection(
         write_frame(&mut stream, &response)?;
     }
     Ok(())
+}
+
+/// Why a stop without `force` is refused: the first device a program holds
+/// open, as the kernel refuses to remove an open device (`EBUSY`).
+fn busy_refusal(engine: &Engine, force: bool) -> Option<WireError> {
+    if force {
+        return None;
+    }
+    let open = engine.open_devices();
+    let (name, opens) = open.first()?;
+    let more = match open.len() {
+        1 => String::new(),
+        n => format!(
+            ", and {} more device{} open",
+            n - 1,
+            if n == 2 { "" } else { "s" }
+        ),
+    };
+    Some(WireError::DeviceBusy {
+        name: name.clone(),
+        reason: format!(
+            "open count {opens}: a mapper file, NBD client or loop device holds it{more}"
+        ),
+    })
 }
 
 /// Carry out one request on the engine.
@@ -296,7 +324,7 @@ pub fn execute(engine: &Engine, request: Request) -> Response {
             event_nr,
             timeout_ms.map(Duration::from_millis),
         )?),
-        Request::Shutdown => Reply::Done,
+        Request::Shutdown { .. } => Reply::Done,
     };
     Ok(reply)
 }

@@ -23,6 +23,10 @@ use super::table::{check_layout, Line, Mapped, Table};
 /// The ioctl interface version the engine implements (the kernel 6.1's).
 pub const DRIVER_VERSION: [u32; 3] = [4, 47, 0];
 
+/// The read-ahead the engine reports for every device, in sectors: the
+/// kernel's default for a new dm device (`VM_READAHEAD_PAGES`, 128 KiB).
+pub const READ_AHEAD_SECTORS: u32 = 256;
+
 /// The targets the engine runs, with the versions of the kernel 6.1 targets it follows.
 pub const TARGETS: [(&str, [u32; 3]); 6] = [
     ("snapshot-merge", [1, 5, 0]),
@@ -215,6 +219,18 @@ impl Engine {
     /// Make everything written to image files and host devices durable.
     pub fn sync_files(&self) {
         self.inner.files.sync_all();
+    }
+
+    /// The devices programs hold open (mapper files, NBD connections, and so
+    /// loop devices and filesystems over them), with their opener counts:
+    /// what the kernel would answer `EBUSY` for. Layers held only by other
+    /// engine devices are not listed.
+    pub fn open_devices(&self) -> Vec<(String, i32)> {
+        lock(&self.inner.devices)
+            .iter()
+            .map(|(name, d)| (name.clone(), d.opens.load(Ordering::Acquire)))
+            .filter(|(_, opens)| *opens > 0)
+            .collect()
     }
 
     /// Where the devices appear as files.
@@ -647,6 +663,10 @@ impl Backend for Engine {
 
     fn node_path(&self, name: &str) -> PathBuf {
         self.inner.mapper_dir.join(name)
+    }
+
+    fn read_ahead(&self, _info: &DeviceInfo) -> Option<u32> {
+        Some(READ_AHEAD_SECTORS)
     }
 
     fn mknodes(&self) -> Result<()> {

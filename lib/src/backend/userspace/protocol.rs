@@ -16,7 +16,8 @@ use crate::backend::{
 use crate::dm::RawLine;
 
 /// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// (2: `Shutdown` carries `force`.)
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The largest frame either side accepts (a table of thousands of lines fits easily).
 pub const MAX_FRAME: u32 = 16 << 20;
@@ -86,8 +87,12 @@ pub enum Request {
         event_nr: u32,
         timeout_ms: Option<u64>,
     },
-    /// Stop the daemon (devices go, as at a reboot).
-    Shutdown,
+    /// Stop the daemon (devices go, as at a reboot); refused with
+    /// [`WireError::DeviceBusy`] while a program holds a device open, unless `force`.
+    Shutdown {
+        /// Stop even with devices open (their openers get I/O errors).
+        force: bool,
+    },
 }
 
 /// A successful answer.
