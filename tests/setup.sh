@@ -7,7 +7,7 @@ packages=(
     # build: devicemapper-sys runs bindgen over libdevmapper's headers; udev's -sys crate wants libudev
     pkg-config libclang-dev libdevmapper-dev libudev-dev libfuse3-dev
     # runtime peers used by the tests
-    lvm2 dmsetup fuse3 libnbd-bin qemu-utils e2fsprogs util-linux
+    lvm2 dmsetup fuse3 libnbd-bin qemu-utils e2fsprogs xfsprogs util-linux
     # the real-kernel test bed: QEMU (TCG), a busybox initramfs, Debian's kernel package
     qemu-system-x86 busybox-static cpio zstd xz-utils kmod
 )

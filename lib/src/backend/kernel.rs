@@ -608,8 +608,10 @@ impl Backend for KernelBackend {
     fn suspend(&self, name: &str, mode: SuspendMode) -> Result<()> {
         let id = DevId::Name(dm_name(name)?);
         let mut flags = DmFlags::DM_SUSPEND;
-        if mode == SuspendMode::NoFlush {
-            flags |= DmFlags::DM_NOFLUSH;
+        match mode {
+            SuspendMode::Flush => {}
+            SuspendMode::FlushNoLockfs => flags |= DmFlags::DM_SKIP_LOCKFS,
+            SuspendMode::NoFlush => flags |= DmFlags::DM_NOFLUSH,
         }
         self.dm
             .device_suspend(&id, DmOptions::default().set_flags(flags))

@@ -97,8 +97,11 @@ pub enum TableSlot {
 /// How to suspend a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SuspendMode {
-    /// Wait for in-flight I/O and flush it (the default).
+    /// Wait for in-flight I/O and flush it, freezing the filesystem on the
+    /// device first (the kernel's lockfs; the default).
     Flush,
+    /// As `Flush`, without freezing the filesystem (`--nolockfs`).
+    FlushNoLockfs,
     /// Hold I/O without flushing queued writes (`--noflush`).
     NoFlush,
 }

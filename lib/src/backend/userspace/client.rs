@@ -325,11 +325,19 @@ impl Backend for UserspaceBackend {
     }
 
     fn suspend(&self, name: &str, mode: SuspendMode) -> Result<()> {
-        self.call(Request::Suspend {
+        match self.call(Request::Suspend {
             name: name.into(),
             mode,
-        })
-        .map(drop)
+        })? {
+            Reply::Done => Ok(()),
+            Reply::Warnings(warnings) => {
+                for warning in warnings {
+                    crate::log::warning(warning);
+                }
+                Ok(())
+            }
+            other => Err(unexpected(other)),
+        }
     }
 
     fn resume(&self, name: &str) -> Result<DeviceInfo> {

@@ -293,8 +293,12 @@ pub fn execute(engine: &Engine, request: Request) -> Response {
             Reply::Done
         }
         Request::Suspend { name, mode } => {
-            engine.suspend(&name, mode)?;
-            Reply::Done
+            let warnings = engine.suspend_locking_fs(&name, mode)?;
+            if warnings.is_empty() {
+                Reply::Done
+            } else {
+                Reply::Warnings(warnings)
+            }
         }
         Request::Resume { name } => Reply::Info(engine.resume(&name)?),
         Request::Remove { name } => {

@@ -16,6 +16,7 @@ use crate::backend::{
 use crate::dm::{RawLine, StoreKind, TableLine, Target};
 
 use super::export::{DeviceSet, ExportInfo, OpenDevice};
+use super::lockfs;
 use super::lower::{engine_major, resolve, FileCache, Lower};
 use super::snapshot::{MergeTarget, OriginTarget, SnapshotRegistry};
 use super::table::{check_layout, Line, Mapped, Table};
@@ -53,6 +54,8 @@ struct DevState {
     removed: bool,
     in_flight: u32,
     event_nr: u32,
+    /// Filesystems this suspend froze, thawed by the resume.
+    frozen: lockfs::Frozen,
 }
 
 /// One engine device.
@@ -231,6 +234,59 @@ impl Engine {
             .map(|(name, d)| (name.clone(), d.opens.load(Ordering::Acquire)))
             .filter(|(_, opens)| *opens > 0)
             .collect()
+    }
+
+    /// `suspend`, returning what it could not do as warning lines: with
+    /// [`SuspendMode::Flush`] the filesystems mounted on loop devices over
+    /// the mapper file are frozen first (the kernel's lockfs), and an open
+    /// device with none is named, since its snapshot may need recovery.
+    pub fn suspend_locking_fs(&self, name: &str, mode: SuspendMode) -> Result<Vec<String>> {
+        let device = self.device(name)?;
+        if lock(&device.state).suspended {
+            return Ok(Vec::new());
+        }
+        let mut warnings = Vec::new();
+        let frozen = if mode == SuspendMode::Flush {
+            let file = lockfs::canonical_file(&self.inner.mapper_dir, name);
+            let (frozen, problems) = lockfs::freeze(&file);
+            warnings.extend(problems.into_iter().map(|p| format!("{name}: {p}")));
+            if frozen.is_empty() && device.opens.load(Ordering::Acquire) > 0 {
+                warnings.push(format!(
+                    "{name} is open but no filesystem on it was frozen for the suspend (the engine freezes only filesystems mounted through a loop device over {}): a snapshot taken now may need recovery",
+                    file.display()
+                ));
+            }
+            frozen
+        } else {
+            lockfs::Frozen::default()
+        };
+        let live = {
+            let mut state = lock(&device.state);
+            if state.suspended {
+                drop(state);
+                lockfs::thaw(frozen);
+                return Ok(Vec::new());
+            }
+            state.suspended = true;
+            state.frozen = frozen;
+            state.live.clone()
+        };
+        if let Some(live) = &live {
+            live.presuspend();
+        }
+        {
+            let mut state = lock(&device.state);
+            while state.in_flight > 0 {
+                state = device.cond.wait(state).unwrap_or_else(|p| p.into_inner());
+            }
+        }
+        if let (Some(live), SuspendMode::Flush | SuspendMode::FlushNoLockfs) = (&live, mode) {
+            live.flush().map_err(|source| BackendError::Io {
+                context: format!("{name}: flushing on suspend"),
+                source,
+            })?;
+        }
+        Ok(warnings)
     }
 
     /// Where the devices appear as files.
@@ -467,29 +523,8 @@ impl Backend for Engine {
     }
 
     fn suspend(&self, name: &str, mode: SuspendMode) -> Result<()> {
-        let device = self.device(name)?;
-        let live = {
-            let mut state = lock(&device.state);
-            if state.suspended {
-                return Ok(());
-            }
-            state.suspended = true;
-            state.live.clone()
-        };
-        if let Some(live) = &live {
-            live.presuspend();
-        }
-        {
-            let mut state = lock(&device.state);
-            while state.in_flight > 0 {
-                state = device.cond.wait(state).unwrap_or_else(|p| p.into_inner());
-            }
-        }
-        if let (Some(live), SuspendMode::Flush) = (&live, mode) {
-            live.flush().map_err(|source| BackendError::Io {
-                context: format!("{name}: flushing on suspend"),
-                source,
-            })?;
+        for warning in self.suspend_locking_fs(name, mode)? {
+            crate::log::warning(warning);
         }
         Ok(())
     }
@@ -520,8 +555,10 @@ impl Backend for Engine {
         }
         let mut state = lock(&device.state);
         state.suspended = false;
+        let frozen = std::mem::take(&mut state.frozen);
         device.cond.notify_all();
         drop(state);
+        lockfs::thaw(frozen);
         Ok(device.info())
     }
 
@@ -548,6 +585,7 @@ impl Backend for Engine {
             let mut state = lock(&device.state);
             state.removed = true;
             device.cond.notify_all();
+            lockfs::thaw(std::mem::take(&mut state.frozen));
             (state.live.take(), state.inactive.take())
         };
         drop(inactive);

@@ -7,6 +7,7 @@
 //! | `engine` | devices, their live and inactive tables, the suspend gate, events |
 //! | `table` | a loaded table and the I/O path that splits requests over its lines |
 //! | `lower` | what a device argument resolves to: engine devices, image files, host block devices |
+//! | `lockfs` | freezing the filesystems on a device for its suspend, as the kernel's lockfs |
 //! | `snapshot` | `snapshot`, `snapshot-origin`, `snapshot-merge` semantics over the COW library |
 //! | `export` | the devices as files (FUSE) and NBD exports |
 //! | `protocol` | the control socket's framed, versioned requests |
@@ -17,6 +18,7 @@ pub mod client;
 pub mod daemon;
 pub mod engine;
 pub mod export;
+mod lockfs;
 mod lower;
 pub mod protocol;
 mod snapshot;

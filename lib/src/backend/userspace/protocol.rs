@@ -116,6 +116,8 @@ pub enum Reply {
     Deps(Vec<(u32, u32)>),
     /// A message's reply.
     Message(Option<String>),
+    /// Done, with what could not be done on the way (a suspend's lockfs), one line each.
+    Warnings(Vec<String>),
 }
 
 /// A failed answer: [`BackendError`] as data.
