@@ -10,6 +10,7 @@ mod monitor_engine;
 mod multicall;
 mod rcow;
 mod rdmsetup;
+mod rdmsetup_options;
 mod snapshots_engine;
 mod support;
 mod units;

@@ -27,8 +27,105 @@ use crate::exit;
 #[derive(Debug, Parser)]
 #[command(name = "rdmsetup", version)]
 pub struct Cli {
+    #[command(flatten)]
+    global: GlobalOptions,
     #[command(subcommand)]
     command: Command,
+}
+
+/// dmsetup's options, taken before or after the command as dmsetup takes them.
+#[derive(Debug, Default, clap::Args)]
+struct GlobalOptions {
+    /// Print the device's information after create, load, suspend, resume,
+    /// clear and wait, and before its lines in table and status (repeatable).
+    #[arg(short = 'v', long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Answer yes to every prompt.
+    #[arg(short = 'y', long, global = true)]
+    yes: bool,
+    /// remove, remove_all: replace the table with one that fails all I/O first.
+    #[arg(short = 'f', long, global = true)]
+    force: bool,
+    /// Do not synchronise with udev (rlvm creates its nodes itself and never waits for udev).
+    #[arg(long, global = true)]
+    noudevsync: bool,
+    /// Have the tool check the nodes udev should make (rlvm always makes them itself).
+    #[arg(long, global = true)]
+    verifyudev: bool,
+    /// create: make the device read-only.
+    #[arg(short = 'r', long, global = true)]
+    readonly: bool,
+    /// suspend: do not flush queued I/O (and do not freeze the filesystem).
+    #[arg(long, global = true)]
+    noflush: bool,
+    /// suspend: do not freeze the filesystem on the device (lockfs).
+    #[arg(long, global = true)]
+    nolockfs: bool,
+    /// create: the major number for the new device (with --minor).
+    #[arg(
+        short = 'j',
+        long,
+        value_name = "MAJOR",
+        global = true,
+        requires = "minor"
+    )]
+    major: Option<u32>,
+    /// create: the minor number for the new device.
+    #[arg(short = 'm', long, value_name = "MINOR", global = true)]
+    minor: Option<u32>,
+    /// create: the new device's dm UUID; other commands: the device, by UUID.
+    #[arg(short = 'u', long, value_name = "UUID", global = true)]
+    uuid: Option<String>,
+    /// How names with characters outside udev's whitelist are given and
+    /// shown: none, hex (\xNN), or auto (hex unless already mangled).
+    #[arg(long, value_enum, value_name = "MODE", global = true)]
+    manglename: Option<Mangling>,
+}
+
+/// dmsetup's `--manglename` modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Mangling {
+    /// Names pass as given.
+    None,
+    /// Every character outside the whitelist as `\xNN`.
+    Hex,
+    /// As hex, unless the name is mangled already (dmsetup's default).
+    Auto,
+}
+
+/// Characters udev keeps in names (libdm's whitelist).
+fn udev_safe(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "#+-.:=@_".contains(c)
+}
+
+/// A name as `--manglename` gives it to the device-mapper.
+fn mangle(name: &str, mode: Mangling) -> String {
+    let already = |name: &str| {
+        let bytes = name.as_bytes();
+        name.contains("\\x")
+            && bytes.windows(4).all(|w| {
+                w[0] != b'\\'
+                    || (w[1] == b'x' && w[2].is_ascii_hexdigit() && w[3].is_ascii_hexdigit())
+            })
+    };
+    match mode {
+        Mangling::None => name.to_string(),
+        Mangling::Auto if already(name) => name.to_string(),
+        Mangling::Hex | Mangling::Auto => {
+            let mut out = String::new();
+            for c in name.chars() {
+                if udev_safe(c) {
+                    out.push(c);
+                } else {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        out += &format!("\\x{b:02x}");
+                    }
+                }
+            }
+            out
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -49,49 +146,33 @@ enum Command {
         /// Create the device without a table.
         #[arg(long, conflicts_with = "table")]
         notable: bool,
-        /// dm UUID.
-        #[arg(short = 'u', long, value_name = "UUID")]
-        uuid: Option<String>,
-        /// Create the device read-only.
-        #[arg(short = 'r', long)]
-        readonly: bool,
     },
     /// Load a table into the device's inactive slot.
     #[command(visible_alias = "reload")]
     Load {
-        /// Device name.
-        name: String,
+        /// Device name (or --uuid).
+        name: Option<String>,
         #[command(flatten)]
         table: TableSource,
     },
     /// Suspend a device (hold its I/O).
     Suspend {
-        /// Device name.
-        name: String,
-        /// Do not flush queued I/O.
-        #[arg(long)]
-        noflush: bool,
+        /// Device name (or --uuid).
+        name: Option<String>,
     },
     /// Resume a device, making an inactive table live.
     Resume {
-        /// Device name.
-        name: String,
+        /// Device name (or --uuid).
+        name: Option<String>,
     },
-    /// Remove a device.
+    /// Remove a device (-f: swap in an error table first).
     Remove {
-        /// Device name.
-        name: String,
-        /// Replace the table with one that fails all I/O before removing.
-        #[arg(short = 'f', long)]
-        force: bool,
+        /// Device name (or --uuid).
+        name: Option<String>,
     },
-    /// Remove every device that is not open (repeatedly, for stacks).
+    /// Remove every device that is not open (repeatedly, for stacks; -f: error tables first).
     #[command(name = "remove_all")]
-    RemoveAll {
-        /// Replace tables with error targets before removing.
-        #[arg(short = 'f', long)]
-        force: bool,
-    },
+    RemoveAll,
     /// Rename a device.
     Rename {
         /// Current name.
@@ -101,8 +182,8 @@ enum Command {
     },
     /// Drop the inactive table.
     Clear {
-        /// Device name.
-        name: String,
+        /// Device name (or --uuid).
+        name: Option<String>,
     },
     /// Print tables (all devices when none is named).
     Table {
@@ -209,15 +290,19 @@ fn read_table(source: &TableSource) -> anyhow::Result<Vec<RawLine>> {
     Ok(lines.iter().map(|l| l.to_raw()).collect())
 }
 
-/// Create, load and resume; any failure after create removes the device, so
-/// nothing is left half made.
+/// Create (at `number`, `(major, minor)`, when given), load and resume; any
+/// failure after create removes the device, so nothing is left half made.
 pub fn create_device(
     backend: &dyn Backend,
     name: &str,
     options: &CreateOptions,
+    number: Option<(Option<u32>, u32)>,
     table: Option<&[RawLine]>,
 ) -> anyhow::Result<DeviceInfo> {
-    let info = backend.create(name, options)?;
+    let info = match number {
+        Some((major, minor)) => backend.create_numbered(name, options, major, minor)?,
+        None => backend.create(name, options)?,
+    };
     let Some(table) = table else {
         return Ok(info);
     };
@@ -243,17 +328,63 @@ fn names_or_all(backend: &dyn Backend, name: Option<String>) -> anyhow::Result<V
     })
 }
 
+/// The device a command names: NAME (mangled as --manglename says), or the
+/// device whose UUID --uuid gives.
+fn device_name(
+    backend: &dyn Backend,
+    global: &GlobalOptions,
+    name: Option<String>,
+) -> anyhow::Result<String> {
+    let mangling = global.manglename.unwrap_or(Mangling::Auto);
+    match (name, &global.uuid) {
+        (Some(name), _) => Ok(mangle(&name, mangling)),
+        (None, Some(uuid)) => {
+            for d in backend.list()? {
+                if backend.info(&d.name)?.uuid == *uuid {
+                    return Ok(d.name);
+                }
+            }
+            bail!("no device has UUID {uuid}")
+        }
+        (None, None) => bail!("no device given: name one, or give --uuid"),
+    }
+}
+
+/// `-v`: the device's long information after a change, as dmsetup prints it.
+fn show_verbose(
+    backend: &dyn Backend,
+    global: &GlobalOptions,
+    name: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    if global.verbose > 0 {
+        let info = backend.info(name)?;
+        out.write_all(render_info_long(&info, backend.read_ahead(&info)).as_bytes())?;
+    }
+    Ok(())
+}
+
 fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
     // Parse tables before touching the backend: a bad table fails alike everywhere.
     let backend = || rlvm::backend::open_backend().map_err(anyhow::Error::from);
+    let global = cli.global;
+    let mangling = global.manglename.unwrap_or(Mangling::Auto);
+    let read_only_for = |command: &str| -> anyhow::Result<()> {
+        if global.readonly {
+            bail!("--readonly is taken by create only, not by {command}");
+        }
+        Ok(())
+    };
+    if global.minor.is_some() && !matches!(cli.command, Command::Create { .. }) {
+        bail!("--major/--minor are taken by create only");
+    }
     match cli.command {
         Command::Create {
             name,
             table,
             notable,
-            uuid,
-            readonly,
         } => {
+            let name = mangle(&name, mangling);
             let lines = if notable {
                 None
             } else {
@@ -261,34 +392,54 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             };
             let backend = backend()?;
             let options = CreateOptions {
-                uuid,
-                read_only: readonly,
+                uuid: global.uuid.clone(),
+                read_only: global.readonly,
             };
-            create_device(backend.as_ref(), &name, &options, lines.as_deref())?;
+            create_device(
+                backend.as_ref(),
+                &name,
+                &options,
+                global.minor.map(|minor| (global.major, minor)),
+                lines.as_deref(),
+            )?;
+            show_verbose(backend.as_ref(), &global, &name, out)?;
         }
         Command::Load { name, table } => {
+            read_only_for("load")?;
             let lines = read_table(&table)?;
-            backend()?.load(&name, &lines)?;
+            let backend = backend()?;
+            let name = device_name(backend.as_ref(), &global, name)?;
+            backend.load(&name, &lines)?;
+            show_verbose(backend.as_ref(), &global, &name, out)?;
         }
-        Command::Suspend { name, noflush } => {
-            let mode = if noflush {
+        Command::Suspend { name } => {
+            let mode = if global.noflush {
                 SuspendMode::NoFlush
+            } else if global.nolockfs {
+                SuspendMode::FlushNoLockfs
             } else {
                 SuspendMode::Flush
             };
-            backend()?.suspend(&name, mode)?;
+            let backend = backend()?;
+            let name = device_name(backend.as_ref(), &global, name)?;
+            backend.suspend(&name, mode)?;
+            show_verbose(backend.as_ref(), &global, &name, out)?;
         }
         Command::Resume { name } => {
-            backend()?.resume(&name)?;
-        }
-        Command::Remove { name, force } => {
             let backend = backend()?;
-            if force {
+            let name = device_name(backend.as_ref(), &global, name)?;
+            backend.resume(&name)?;
+            show_verbose(backend.as_ref(), &global, &name, out)?;
+        }
+        Command::Remove { name } => {
+            let backend = backend()?;
+            let name = device_name(backend.as_ref(), &global, name)?;
+            if global.force {
                 force_error_table(backend.as_ref(), &name)?;
             }
             backend.remove(&name)?;
         }
-        Command::RemoveAll { force } => {
+        Command::RemoveAll => {
             let backend = backend()?;
             // Stacks come down top first: retry while progress is made.
             loop {
@@ -298,7 +449,7 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
                 }
                 let mut removed = 0;
                 for d in &devices {
-                    if force {
+                    if global.force {
                         let _ = force_error_table(backend.as_ref(), &d.name);
                     }
                     if backend.remove(&d.name).is_ok() {
@@ -311,8 +462,16 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Rename { old, new } => backend()?.rename(&old, &new)?,
-        Command::Clear { name } => backend()?.clear(&name)?,
+        Command::Rename { old, new } => {
+            let backend = backend()?;
+            backend.rename(&mangle(&old, mangling), &mangle(&new, mangling))?
+        }
+        Command::Clear { name } => {
+            let backend = backend()?;
+            let name = device_name(backend.as_ref(), &global, name)?;
+            backend.clear(&name)?;
+            show_verbose(backend.as_ref(), &global, &name, out)?;
+        }
         Command::Table { name, inactive } => {
             let backend = backend()?;
             let slot = if inactive {
@@ -320,11 +479,15 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             } else {
                 TableSlot::Live
             };
-            print_per_device(backend.as_ref(), name, out, |b, n| b.table(n, slot))?;
+            let name = selected(backend.as_ref(), &global, name)?;
+            print_per_device(backend.as_ref(), &global, name, out, |b, n| {
+                b.table(n, slot)
+            })?;
         }
         Command::Status { name } => {
             let backend = backend()?;
-            print_per_device(backend.as_ref(), name, out, |b, n| b.status(n))?;
+            let name = selected(backend.as_ref(), &global, name)?;
+            print_per_device(backend.as_ref(), &global, name, out, |b, n| b.status(n))?;
         }
         Command::Ls { tree } => {
             let backend = backend()?;
@@ -356,6 +519,7 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
                 (None, false) => Vec::new(),
             };
             let backend = backend()?;
+            let name = selected(backend.as_ref(), &global, name)?;
             let all = name.is_none();
             let names = names_or_all(backend.as_ref(), name)?;
             if all && names.is_empty() {
@@ -382,6 +546,7 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             sector,
             message,
         } => {
+            let name = mangle(&name, mangling);
             if let Some(reply) = backend()?.message(&name, sector, &message.join(" "))? {
                 writeln!(out, "{reply}")?;
             }
@@ -393,6 +558,7 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             timeout,
         } => {
             let backend = backend()?;
+            let name = mangle(&name, mangling);
             let waited = backend.wait_event(
                 &name,
                 event_nr.unwrap_or(0),
@@ -401,6 +567,7 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             if waited.is_none() {
                 bail!("{name}: no event within {}s", timeout.unwrap_or(0));
             }
+            show_verbose(backend.as_ref(), &global, &name, out)?;
         }
         Command::Version => {
             let backend = backend();
@@ -413,6 +580,7 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         }
         Command::Deps { name } => {
             let backend = backend()?;
+            let name = selected(backend.as_ref(), &global, name)?;
             let multiple = name.is_none();
             let names = names_or_all(backend.as_ref(), name)?;
             if multiple && names.is_empty() {
@@ -450,8 +618,21 @@ fn force_error_table(backend: &dyn Backend, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The one device a report names (NAME or --uuid), or `None` for all.
+fn selected(
+    backend: &dyn Backend,
+    global: &GlobalOptions,
+    name: Option<String>,
+) -> anyhow::Result<Option<String>> {
+    if name.is_none() && global.uuid.is_none() {
+        return Ok(None);
+    }
+    device_name(backend, global, name).map(Some)
+}
+
 fn print_per_device(
     backend: &dyn Backend,
+    global: &GlobalOptions,
     name: Option<String>,
     out: &mut dyn Write,
     fetch: impl Fn(&dyn Backend, &str) -> rlvm::backend::Result<Vec<RawLine>>,
@@ -464,7 +645,16 @@ fn print_per_device(
     }
     for n in &names {
         let lines = fetch(backend, n)?;
-        out.write_all(render_lines(multiple.then_some(n.as_str()), &lines).as_bytes())?;
+        // dmsetup -v: the long information instead of the name prefix,
+        // and a blank line after each device of several.
+        if global.verbose > 0 {
+            show_verbose(backend, global, n, out)?;
+        }
+        let prefix = (multiple && global.verbose == 0).then_some(n.as_str());
+        out.write_all(render_lines(prefix, &lines).as_bytes())?;
+        if multiple && global.verbose > 0 {
+            writeln!(out)?;
+        }
     }
     Ok(())
 }
@@ -1186,6 +1376,15 @@ mod tests {
             render_deps(Some("vg-snap"), &[(253, 2), (253, 1)]),
             "vg-snap: 2 dependencies\t: (253, 2) (253, 1)\n"
         );
+    }
+
+    #[test]
+    fn names_are_mangled_as_libdm_mangles_them() {
+        assert_eq!(mangle("vg-lv_1.x", Mangling::Auto), "vg-lv_1.x");
+        assert_eq!(mangle("a b/c", Mangling::Hex), "a\\x20b\\x2fc");
+        assert_eq!(mangle("a\\x20b", Mangling::Auto), "a\\x20b");
+        assert_eq!(mangle("a\\x20b", Mangling::Hex), "a\\x5cx20b");
+        assert_eq!(mangle("a b", Mangling::None), "a b");
     }
 
     #[test]

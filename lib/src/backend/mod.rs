@@ -200,6 +200,23 @@ pub trait Backend: Send + Sync {
     fn target_versions(&self) -> Result<Vec<TargetVersion>>;
     /// Create a device with no table.
     fn create(&self, name: &str, options: &CreateOptions) -> Result<DeviceInfo>;
+    /// `create` with the device number chosen by the caller (`dmsetup -j -m`);
+    /// `major` `None` means the backend's own. Backends that cannot refuse.
+    fn create_numbered(
+        &self,
+        name: &str,
+        _options: &CreateOptions,
+        _major: Option<u32>,
+        _minor: u32,
+    ) -> Result<DeviceInfo> {
+        Err(BackendError::InvalidState {
+            name: name.to_string(),
+            reason: format!(
+                "the {} backend cannot create a device with a chosen number (--major/--minor)",
+                self.kind().as_str()
+            ),
+        })
+    }
     /// Load `table` as the device's inactive table (the constructors run now).
     fn load(&self, name: &str, table: &[RawLine]) -> Result<()>;
     /// Drop the inactive table.

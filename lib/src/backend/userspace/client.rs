@@ -260,6 +260,13 @@ fn answer_without_daemon(request: &Request) -> Option<Result<Reply>> {
     }
 }
 
+fn wrong_major(name: &str, asked: u32, engine: u32) -> BackendError {
+    BackendError::InvalidState {
+        name: name.to_string(),
+        reason: format!("major {asked} is not the engine's; its devices have major {engine}"),
+    }
+}
+
 fn unexpected(reply: Reply) -> BackendError {
     BackendError::Protocol(format!("unexpected answer {reply:?}"))
 }
@@ -306,9 +313,34 @@ impl Backend for UserspaceBackend {
         match self.call(Request::Create {
             name: name.into(),
             options: options.clone(),
+            minor: None,
         })? {
             Reply::Info(i) => Ok(i),
             other => Err(unexpected(other)),
+        }
+    }
+
+    fn create_numbered(
+        &self,
+        name: &str,
+        options: &CreateOptions,
+        major: Option<u32>,
+        minor: u32,
+    ) -> Result<DeviceInfo> {
+        let info = match self.call(Request::Create {
+            name: name.into(),
+            options: options.clone(),
+            minor: Some(minor),
+        })? {
+            Reply::Info(i) => i,
+            other => return Err(unexpected(other)),
+        };
+        match major {
+            Some(major) if major != info.major => {
+                let _ = self.remove(name);
+                Err(wrong_major(name, major, info.major))
+            }
+            _ => Ok(info),
         }
     }
 

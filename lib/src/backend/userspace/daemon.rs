@@ -283,7 +283,16 @@ pub fn execute(engine: &Engine, request: Request) -> Response {
     let reply = match request {
         Request::DriverVersion => Reply::Version(engine.driver_version()?),
         Request::TargetVersions => Reply::Targets(engine.target_versions()?),
-        Request::Create { name, options } => Reply::Info(engine.create(&name, &options)?),
+        Request::Create {
+            name,
+            options,
+            minor: None,
+        } => Reply::Info(engine.create(&name, &options)?),
+        Request::Create {
+            name,
+            options,
+            minor: Some(minor),
+        } => Reply::Info(engine.create_numbered(&name, &options, None, minor)?),
         Request::Load { name, table } => {
             engine.load(&name, &table)?;
             Reply::Done

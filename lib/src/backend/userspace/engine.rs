@@ -310,6 +310,55 @@ impl Engine {
             .cloned()
     }
 
+    /// `create`, at `minor` when given.
+    fn create_at(
+        &self,
+        name: &str,
+        options: &CreateOptions,
+        minor: Option<u32>,
+    ) -> Result<DeviceInfo> {
+        valid_name(name)?;
+        let mut devices = lock(&self.inner.devices);
+        let uuid = options.uuid.clone().unwrap_or_default();
+        if devices.contains_key(name)
+            || (!uuid.is_empty() && devices.values().any(|d| d.uuid == uuid))
+        {
+            return Err(BackendError::AlreadyExists {
+                name: name.to_string(),
+            });
+        }
+        // The kernel hands out the lowest free minor, or the one asked for.
+        let mut used: Vec<u32> = devices.values().map(|d| d.minor).collect();
+        used.sort_unstable();
+        let minor = match minor {
+            Some(minor) if used.contains(&minor) => {
+                return Err(BackendError::DeviceBusy {
+                    name: name.to_string(),
+                    reason: format!("minor {minor} is taken"),
+                })
+            }
+            Some(minor) => minor,
+            None => used
+                .iter()
+                .enumerate()
+                .find(|(i, m)| *i as u32 != **m)
+                .map_or(used.len() as u32, |(i, _)| i as u32),
+        };
+        let device = Arc::new(Device {
+            major: self.inner.major,
+            minor,
+            name: Mutex::new(name.to_string()),
+            uuid,
+            read_only: options.read_only,
+            state: Mutex::new(DevState::default()),
+            cond: Condvar::new(),
+            holders: AtomicI32::new(0),
+            opens: AtomicI32::new(0),
+        });
+        devices.insert(name.to_string(), device.clone());
+        Ok(device.info())
+    }
+
     /// Bind one parsed line to its devices, running the target's constructor checks.
     fn bind(&self, line: &TableLine) -> std::result::Result<Line, String> {
         let lower = |dev| {
@@ -458,37 +507,26 @@ impl Backend for Engine {
     }
 
     fn create(&self, name: &str, options: &CreateOptions) -> Result<DeviceInfo> {
-        valid_name(name)?;
-        let mut devices = lock(&self.inner.devices);
-        let uuid = options.uuid.clone().unwrap_or_default();
-        if devices.contains_key(name)
-            || (!uuid.is_empty() && devices.values().any(|d| d.uuid == uuid))
-        {
-            return Err(BackendError::AlreadyExists {
+        self.create_at(name, options, None)
+    }
+
+    fn create_numbered(
+        &self,
+        name: &str,
+        options: &CreateOptions,
+        major: Option<u32>,
+        minor: u32,
+    ) -> Result<DeviceInfo> {
+        if let Some(major) = major.filter(|&m| m != self.inner.major) {
+            return Err(BackendError::InvalidState {
                 name: name.to_string(),
+                reason: format!(
+                    "major {major} is not the engine's; its devices have major {}",
+                    self.inner.major
+                ),
             });
         }
-        // The kernel hands out the lowest free minor.
-        let mut used: Vec<u32> = devices.values().map(|d| d.minor).collect();
-        used.sort_unstable();
-        let minor = used
-            .iter()
-            .enumerate()
-            .find(|(i, m)| *i as u32 != **m)
-            .map_or(used.len() as u32, |(i, _)| i as u32);
-        let device = Arc::new(Device {
-            major: self.inner.major,
-            minor,
-            name: Mutex::new(name.to_string()),
-            uuid,
-            read_only: options.read_only,
-            state: Mutex::new(DevState::default()),
-            cond: Condvar::new(),
-            holders: AtomicI32::new(0),
-            opens: AtomicI32::new(0),
-        });
-        devices.insert(name.to_string(), device.clone());
-        Ok(device.info())
+        self.create_at(name, options, Some(minor))
     }
 
     fn load(&self, name: &str, table: &[RawLine]) -> Result<()> {

@@ -52,6 +52,9 @@ pub enum Request {
     Create {
         name: String,
         options: CreateOptions,
+        /// The minor asked for (`dmsetup -m`); `None` for the lowest free one.
+        #[serde(default)]
+        minor: Option<u32>,
     },
     /// `load`.
     Load { name: String, table: Vec<RawLine> },
