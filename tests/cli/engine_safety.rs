@@ -424,3 +424,55 @@ fn snapshots_of_mounted_filesystems_are_consistent() {
     assert_exit(&mounted, 0);
     assert!(seen == data, "the unsynced XFS file is in the snapshot");
 }
+
+/// Issue 15 item 10: `$RLVM_DIR/VG/LV` links to the mapper files follow the
+/// LVs (create, snapshot, rename, remove), none for the layers, and the
+/// library names them as each backend's `lv_path` / `lv_dm_path`.
+#[test]
+fn lv_paths_exist_on_the_engine() {
+    use rlvm::backend::Backend;
+    let state = StateDir::new();
+    let pv = image(state.scratch(), "pv.img", 64 << 20);
+    let pv = pv.to_str().unwrap();
+    state.ok("rpvcreate", &[pv]);
+    state.ok("rvgcreate", &["my-vg", pv]);
+    state.ok("rlvcreate", &["-L", "8M", "-n", "base", "my-vg"]);
+    let backend = rlvm::backend::userspace::UserspaceBackend::connect(&state.path()).unwrap();
+    let path = backend.lv_path("my-vg", "base");
+    assert_eq!(path, state.path().join("my-vg/base"));
+    assert_eq!(
+        backend.lv_dm_path("my-vg", "base"),
+        state.mapper("my--vg-base")
+    );
+    assert_eq!(
+        std::fs::read_link(&path).unwrap(),
+        Path::new("../mapper/my--vg-base")
+    );
+    std::fs::write(&path, b"through the link").unwrap();
+    let mut head = [0u8; 16];
+    std::fs::File::open(state.mapper("my--vg-base"))
+        .unwrap()
+        .read_exact(&mut head)
+        .unwrap();
+    assert_eq!(&head, b"through the link");
+
+    state.ok("rlvcreate", &["-s", "-L", "4M", "-n", "snap", "my-vg/base"]);
+    let mut names: Vec<String> = std::fs::read_dir(state.path().join("my-vg"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["base", "snap"], "no links for -real and -cow");
+    assert!(backend.lv_path("my-vg", "snap").exists());
+
+    state.ok("rlvrename", &["my-vg", "snap", "snap2"]);
+    assert!(!state.path().join("my-vg/snap").exists());
+    assert!(backend.lv_path("my-vg", "snap2").exists());
+    state.ok("rlvremove", &["-y", "my-vg/snap2"]);
+    assert!(std::fs::symlink_metadata(state.path().join("my-vg/snap2")).is_err());
+    state.ok("rlvchange", &["-an", "my-vg/base"]);
+    assert!(
+        !state.path().join("my-vg").exists(),
+        "the VG directory goes with its last link"
+    );
+}

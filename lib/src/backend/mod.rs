@@ -251,6 +251,19 @@ pub trait Backend: Send + Sync {
     ) -> Result<Option<DeviceInfo>>;
     /// Where ordinary programs open the device (`/dev/mapper/NAME`, or the engine's FUSE twin).
     fn node_path(&self, name: &str) -> PathBuf;
+    /// Where `vg/lv` is for programs: `/dev/VG/LV` (udev's link) on the
+    /// kernel, `$RLVM_DIR/VG/LV` on the engine (the engine's link). The
+    /// report's `lv_path`.
+    fn lv_path(&self, vg: &str, lv: &str) -> PathBuf {
+        PathBuf::from("/dev").join(vg).join(lv)
+    }
+    /// The LV's device-mapper node: `/dev/mapper/VG-LV` on the kernel, the
+    /// mapper file on the engine. The report's `lv_dm_path`.
+    fn lv_dm_path(&self, vg: &str, lv: &str) -> PathBuf {
+        let name = crate::names::dm_name(vg, lv, crate::names::DmLayer::Top)
+            .unwrap_or_else(|_| format!("{}-{}", vg.replace('-', "--"), lv.replace('-', "--")));
+        self.node_path(&name)
+    }
     /// The device's read-ahead in sectors, learnt without opening its node
     /// (closing the node of a suspended device waits for its resume): the
     /// kernel's from sysfs by device number.

@@ -177,6 +177,52 @@ expect_eq "$(dm_status vg-snap)" "$(dmsetup status vg-snap | cut -d' ' -f4-)" "t
 expect_eq "$(blocks_sha /dev/mapper/vg-base 4096 100 1)" "$(blocks_sha "$INPUT/new.bin" 4096 0 1)" "origin still takes writes"
 expect_eq "$(blocks_sha /dev/mapper/vg-snap 4096 3 1)" "$old3" "the healthy snapshot still has the old chunk 3"
 
+# --- dmsetup's global options (issue 12): the same invocations, the same bytes
+same -v table vg-base
+same table -v vg-snap
+same -v info vg-base
+same -v status
+same -v table
+same -u LVM-rdmsetupbase000000000000000000 table
+same -u LVM-rdmsetupsnap000000000000000000 info
+same --noudevsync -y table vg-base
+same --verifyudev info -c vg-base
+# -v after a change: the device's information (names and numbers aside)
+rdmsetup -v --noudevsync create o-r -r --table "0 8 zero" | sed -e '/^Name:/d' -e '/^Major, minor:/d' >/tmp/r.out
+dmsetup -v --noudevsync create o-d -r --table "0 8 zero" | sed -e '/^Name:/d' -e '/^Major, minor:/d' >/tmp/d.out
+cmp -s /tmp/r.out /tmp/d.out || { diff /tmp/d.out /tmp/r.out; fail "create -v differs"; }
+grep -q "READ-ONLY" /tmp/d.out || fail "create -r made no read-only device"
+same -v --nolockfs suspend o-d
+same -v resume o-d
+same --noflush -v suspend o-d
+same -v resume o-d
+rdmsetup -f remove o-r
+dmsetup -f remove o-d
+# --manglename: auto (dmsetup's default) gives the kernel \xNN for a space
+rdmsetup create "m r" --table "0 8 zero"
+expect_eq "$(dmsetup --manglename none info -c --noheadings -o name 'm\x20r')" 'm\x20r' "auto-mangled name"
+same --manglename none table 'm\x20r'
+rdmsetup remove "m r"
+expect_fail "--minor on the kernel backend" "--major/--minor" rdmsetup create o-m -m 200 --table "0 8 zero"
+
+# --- table numbers (issue 11 item 9): what the kernel says, and rdmsetup's one line
+: >"$RESULTS/table-numbers.txt"
+check_numbers() {
+    what=$1 table=$2
+    rc=0
+    printf '%s\n' "$table" | dmsetup create numchk >/tmp/k.out 2>&1 || rc=$?
+    dmsetup remove numchk >/dev/null 2>&1 || true
+    echo "kernel: $what: rc=$rc: $(tr '\n' ' ' </tmp/k.out) dmesg: $(dmesg | tail -n 1)" >>"$RESULTS/table-numbers.txt"
+    [ "$rc" != 0 ] || fail "$what: the kernel took it"
+    expect_fail "$what" "$3" rdmsetup create numchk2 --table "$table"
+    echo "rdmsetup: $what: $(cat /tmp/f.err)" >>"$RESULTS/table-numbers.txt"
+}
+check_numbers "zero of 2^63-1 sectors" "0 9223372036854775807 zero" "too large device"
+check_numbers "linear offset 2^64-1" "0 8 linear $pv 18446744073709551615" "offset 18446744073709551615"
+check_numbers "linear past its device" "0 65537 linear $pv 0" "table refused"
+check_numbers "snapshot past its origin" "0 65537 snapshot $pv $(dm_number c2-cow) P 8" "table refused"
+cat "$RESULTS/table-numbers.txt"
+
 # --- teardown with rdmsetup, origin first
 rdmsetup suspend vg-base
 rdmsetup remove vg-small

@@ -468,6 +468,10 @@ impl Backend for UserspaceBackend {
         Layout::new(&self.dir).mapper_dir().join(name)
     }
 
+    fn lv_path(&self, vg: &str, lv: &str) -> PathBuf {
+        self.dir.join(vg).join(lv)
+    }
+
     fn read_ahead(&self, _info: &DeviceInfo) -> Option<u32> {
         // The engine's number is not a host block device's: sysfs under it
         // may name another device. The engine reads no ahead of its callers

@@ -16,6 +16,7 @@ use crate::backend::{
 use crate::dm::{RawLine, StoreKind, TableLine, Target};
 
 use super::export::{DeviceSet, ExportInfo, OpenDevice};
+use super::links;
 use super::lockfs;
 use super::lower::{engine_major, resolve, FileCache, Lower};
 use super::snapshot::{MergeTarget, OriginTarget, SnapshotRegistry};
@@ -289,6 +290,27 @@ impl Engine {
         Ok(warnings)
     }
 
+    /// The state directory around the mapper directory, where the
+    /// `VG/LV` links live.
+    fn state_dir(&self) -> &Path {
+        self.inner
+            .mapper_dir
+            .parent()
+            .unwrap_or(&self.inner.mapper_dir)
+    }
+
+    /// Take every device's `VG/LV` link away (the daemon stops: its devices go).
+    pub fn remove_links(&self) {
+        for (name, device) in lock(&self.inner.devices).iter() {
+            links::remove(self.state_dir(), name, &device.uuid);
+        }
+    }
+
+    /// Where `vg/lv` appears, as `/dev/VG/LV` on a kernel host.
+    pub fn lv_link(&self, vg: &str, lv: &str) -> PathBuf {
+        self.state_dir().join(vg).join(lv)
+    }
+
     /// Where the devices appear as files.
     pub fn mapper_dir(&self) -> &Path {
         &self.inner.mapper_dir
@@ -356,6 +378,7 @@ impl Engine {
             opens: AtomicI32::new(0),
         });
         devices.insert(name.to_string(), device.clone());
+        links::add(self.state_dir(), name, &device.uuid);
         Ok(device.info())
     }
 
@@ -617,6 +640,7 @@ impl Backend for Engine {
                 });
             }
             devices.remove(name);
+            links::remove(self.state_dir(), name, &device.uuid);
             device
         };
         let (live, inactive) = {
@@ -645,6 +669,8 @@ impl Backend for Engine {
                 name: name.to_string(),
             })?;
         *lock(&device.name) = new_name.to_string();
+        links::remove(self.state_dir(), name, &device.uuid);
+        links::add(self.state_dir(), new_name, &device.uuid);
         devices.insert(new_name.to_string(), device);
         Ok(())
     }
@@ -739,6 +765,10 @@ impl Backend for Engine {
 
     fn node_path(&self, name: &str) -> PathBuf {
         self.inner.mapper_dir.join(name)
+    }
+
+    fn lv_path(&self, vg: &str, lv: &str) -> PathBuf {
+        self.lv_link(vg, lv)
     }
 
     fn read_ahead(&self, _info: &DeviceInfo) -> Option<u32> {

@@ -7,6 +7,7 @@
 //! | `engine` | devices, their live and inactive tables, the suspend gate, events |
 //! | `table` | a loaded table and the I/O path that splits requests over its lines |
 //! | `lower` | what a device argument resolves to: engine devices, image files, host block devices |
+//! | `links` | `$RLVM_DIR/VG/LV` links to the mapper files, as udev makes `/dev/VG/LV` |
 //! | `lockfs` | freezing the filesystems on a device for its suspend, as the kernel's lockfs |
 //! | `snapshot` | `snapshot`, `snapshot-origin`, `snapshot-merge` semantics over the COW library |
 //! | `export` | the devices as files (FUSE) and NBD exports |
@@ -18,6 +19,7 @@ pub mod client;
 pub mod daemon;
 pub mod engine;
 pub mod export;
+mod links;
 mod lockfs;
 mod lower;
 pub mod protocol;
