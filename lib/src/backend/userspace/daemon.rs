@@ -168,7 +168,7 @@ pub fn run(dir: &Path, exports: Exports, ready: impl FnOnce()) -> Result<(), Dae
     // Not through the devices: one may be suspended, and a flush through it
     // would wait for ever. Every write has already reached the files.
     engine.sync_files();
-    engine.remove_links();
+    engine.release_host_state();
     Ok(())
 }
 

@@ -299,10 +299,13 @@ impl Engine {
             .unwrap_or(&self.inner.mapper_dir)
     }
 
-    /// Take every device's `VG/LV` link away (the daemon stops: its devices go).
-    pub fn remove_links(&self) {
+    /// Undo what the devices did outside the engine, as the daemon stops
+    /// and its devices go: their `VG/LV` links, and filesystems a suspend
+    /// froze (left frozen, they would hang their writers for ever).
+    pub fn release_host_state(&self) {
         for (name, device) in lock(&self.inner.devices).iter() {
             links::remove(self.state_dir(), name, &device.uuid);
+            lockfs::thaw(std::mem::take(&mut lock(&device.state).frozen));
         }
     }
 
