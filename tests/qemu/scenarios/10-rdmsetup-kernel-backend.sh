@@ -212,7 +212,7 @@ check_numbers() {
     rc=0
     printf '%s\n' "$table" | dmsetup create numchk >/tmp/k.out 2>&1 || rc=$?
     dmsetup remove numchk >/dev/null 2>&1 || true
-    echo "kernel: $what: rc=$rc: $(tr '\n' ' ' </tmp/k.out) dmesg: $(dmesg | tail -n 1)" >>"$RESULTS/table-numbers.txt"
+    echo "kernel: $what: rc=$rc: $(tr '\n' ' ' </tmp/k.out) dmesg: $(dmesg | tail -n 3 | grep -v "unable to set up device queue\|error adding target" | tr "\n" " ")" >>"$RESULTS/table-numbers.txt"
     [ "$rc" != 0 ] || fail "$what: the kernel took it"
     expect_fail "$what" "$3" rdmsetup create numchk2 --table "$table"
     echo "rdmsetup: $what: $(cat /tmp/f.err)" >>"$RESULTS/table-numbers.txt"
