@@ -108,14 +108,6 @@ fn losetup(file: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-fn detach(device: &str) {
-    let out = Command::new("losetup")
-        .args(["-d", device])
-        .output()
-        .unwrap();
-    assert_exit(&out, 0);
-}
-
 /// Issue 15 item 3: an open mapper file, an NBD client, a loop device over a
 /// mapper file and a filesystem mounted on it each keep the device and the
 /// daemon; `--force` stops it anyway.

@@ -723,3 +723,24 @@ fn table_numbers_are_checked_as_the_kernel_checks_them() {
         "{split}"
     );
 }
+
+/// The largest table the engine takes still has a byte size NBD can send as
+/// a positive 64-bit number (issue 11 item 9: 2^63-1 sectors reported -512).
+#[test]
+fn the_largest_device_has_a_positive_byte_size() {
+    let bed = Bed::new();
+    bed.engine.create("big", &CreateOptions::default()).unwrap();
+    let line = RawLine {
+        start: 0,
+        length: crate::dm::MAX_SECTORS,
+        target_type: "zero".into(),
+        params: String::new(),
+    };
+    bed.engine.load("big", &[line]).unwrap();
+    bed.engine.resume("big").unwrap();
+    let size = DeviceSet::open(&bed.engine, "big", false)
+        .unwrap()
+        .size_bytes();
+    assert!(i64::try_from(size).is_ok(), "{size}");
+    assert_eq!(size, crate::dm::MAX_SECTORS * 512);
+}
