@@ -468,3 +468,30 @@ fn lv_paths_exist_on_the_engine() {
         "the VG directory goes with its last link"
     );
 }
+
+/// Issue 15 item 8, the other half: an origin held open by something the
+/// engine cannot freeze (here a program with the mapper file open) gets a
+/// snapshot, and one warning line says it may need recovery.
+#[test]
+fn a_snapshot_of_an_open_origin_with_nothing_to_freeze_says_so() {
+    let state = StateDir::new();
+    let pv = image(state.scratch(), "pv.img", 64 << 20);
+    let pv = pv.to_str().unwrap();
+    state.ok("rpvcreate", &[pv]);
+    state.ok("rvgcreate", &["vg", pv]);
+    state.ok("rlvcreate", &["-L", "8M", "-n", "base", "vg"]);
+    let quiet = state.run("rlvcreate", &["-s", "-L", "4M", "-n", "closed", "vg/base"]);
+    assert_exit(&quiet, 0);
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("WARNING"));
+    let holder = std::fs::File::open(state.mapper("vg-base")).unwrap();
+    let out = state.run("rlvcreate", &["-s", "-L", "4M", "-n", "open", "vg/base"]);
+    drop(holder);
+    assert_exit(&out, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("WARNING")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].contains("vg-base is open") && warnings[0].contains("may need recovery"),
+        "{stderr}"
+    );
+}
