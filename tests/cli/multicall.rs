@@ -1,4 +1,4 @@
-//! `rlvm <program>` and the per-program binaries reach the same code.
+//! `rlvm <program>` and the per-program symlinks to `rlvm` reach the same code.
 
 use crate::support::{assert_exit, run};
 
@@ -36,4 +36,30 @@ fn unknown_commands_and_options_are_invalid_command_lines() {
     );
     assert_exit(&run("rlvm", &[]), 3);
     assert_exit(&run("rcow", &["--no-such-option"]), 3);
+}
+
+#[test]
+fn list_programs_names_the_registry_and_every_link_runs_its_program() {
+    let list = run("rlvm", &["--list-programs"]);
+    assert_exit(&list, 0);
+    let names: Vec<String> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let registry: Vec<&str> = rlvm_cmd::programs().iter().map(|p| p.name).collect();
+    assert_eq!(names, registry);
+    // Each program is a symlink to the one binary, dispatched by its name.
+    for name in &names {
+        let link = crate::support::bin(name);
+        assert_eq!(
+            std::fs::read_link(&link).expect("a symlink"),
+            crate::support::bin("rlvm")
+        );
+        let help = run(name, &["--help"]);
+        assert_exit(&help, 0);
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains(name.as_str()),
+            "{name} --help"
+        );
+    }
 }
