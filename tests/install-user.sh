@@ -4,7 +4,8 @@
 # with RLVM_DEMO_BIN: image files in their home, the engine's devices as
 # FUSE files through fusermount3) and then the main commands with no
 # RLVM_DIR at all, checking by content: state and locks in
-# ~/.local/state/rlvm, an origin and its snapshot holding the right bytes,
+# ~/.local/state/rlvm, an origin and its snapshot holding the right bytes
+# (through FUSE files and over NBD on the user's socket),
 # one clear line where root is truly required, and no file of theirs
 # anywhere but their home. Needs root (useradd, runuser).
 set -euo pipefail
@@ -74,6 +75,11 @@ dd if=/dev/zero of="$state/mapper/vgu-lv" bs=1M count=1 conv=notrunc,fsync statu
 cmp -n 1048576 "$state/mapper/vgu-snap" before
 cmp -n 1048576 "$state/mapper/vgu-lv" /dev/zero
 rlvs --noheadings -o lv_name,origin vgu
+# The same devices over NBD on the user's own socket.
+size=$(nbdinfo --size "nbd+unix:///vgu-snap?socket=$state/nbd.sock")
+[ "$size" = 8388608 ] || { echo "vgu-snap over NBD is $size bytes" >&2; exit 1; }
+nbdcopy "nbd+unix:///vgu-snap?socket=$state/nbd.sock" snap.nbd
+cmp -n 1048576 snap.nbd before
 rdmsetup ls
 test -d "$state/lock" || { echo "no lock directory in $state" >&2; exit 1; }
 # Root is truly needed here: each says so in one line and fails.
