@@ -63,3 +63,29 @@ fn list_programs_names_the_registry_and_every_link_runs_its_program() {
         );
     }
 }
+
+#[test]
+fn rlvm_is_the_only_program_binary() {
+    // A program is a registry entry (commands::PROGRAMS) and nothing else:
+    // it is installed as a symlink to rlvm. A per-program [[bin]] shim
+    // would build and install another copy of the whole suite.
+    let manifest_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(manifest_dir.join("Cargo.toml")).expect("Cargo.toml");
+    let bins: Vec<&str> = manifest
+        .split("[[bin]]")
+        .skip(1)
+        .filter_map(|entry| entry.lines().find_map(|l| l.trim().strip_prefix("name = ")))
+        .map(|name| name.trim_matches('"'))
+        .collect();
+    assert_eq!(
+        bins,
+        ["rlvm-gen-docs", "rlvm"],
+        "cmd/Cargo.toml: remove the per-program [[bin]] entries and their src/bin shims"
+    );
+    let mut shims: Vec<String> = std::fs::read_dir(manifest_dir.join("src/bin"))
+        .expect("cmd/src/bin")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    shims.sort();
+    assert_eq!(shims, ["rlvm-gen-docs.rs", "rlvm.rs"], "cmd/src/bin");
+}
