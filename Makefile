@@ -36,7 +36,7 @@ PROGRAMS = $(shell $(RLVM) --list-programs)
 # version's), else the build tree's.
 INSTALLED_PROGRAMS = $(shell { $(DESTDIR)$(SBINDIR)/rlvm --list-programs || $(RLVM) --list-programs; } 2>/dev/null)
 
-.PHONY: all build install uninstall
+.PHONY: all build install uninstall deb
 
 all: build
 
@@ -74,3 +74,12 @@ uninstall:
 	done
 	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	rm -f $(DESTDIR)$(SBINDIR)/rlvm
+
+# A Debian package of the same files (cargo install cargo-deb): the links
+# are dangling PROGRAM -> rlvm symlinks in target/release/deb-links, which
+# cmd/Cargo.toml's [package.metadata.deb] packages as symlinks.
+deb: $(RLVM)
+	rm -rf $(CARGO_TARGET_DIR)/release/deb-links
+	mkdir -p $(CARGO_TARGET_DIR)/release/deb-links
+	for p in $(PROGRAMS); do ln -s rlvm $(CARGO_TARGET_DIR)/release/deb-links/$$p || exit 1; done
+	$(CARGO) deb -p rlvm-cmd --no-build
