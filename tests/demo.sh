@@ -14,7 +14,8 @@ if [ -n "${RLVM_DEMO_BIN:-}" ]; then
     bin=$RLVM_DEMO_BIN
 else
     bash tests/setup.sh
-    cargo build --release --locked -q -p rlvm-cmd --bin rlvm
+    # The release build tests/run-all.sh makes, so neither rebuilds the other's.
+    cargo build --release --locked -q --workspace --bins --examples
     bin=$PWD/target/release
     bash tests/links.sh "$bin" # every program is a symlink to rlvm, as installed
 fi
