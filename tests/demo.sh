@@ -3,16 +3,32 @@
 # a machine without kernel device-mapper): a file-backed VG, a base LV, a
 # snapshot of it, a write to the origin, rlvs showing Data%, and the four
 # dm devices LVM2 stacks for a snapshot.
+#
+# RLVM_DEMO_BIN=DIR runs the programs installed in DIR (`make install`)
+# instead of building them, so it runs as any user, no root needed;
+# RLVM_DEMO_WORK=DIR puts the image files (and RLVM_DIR, unless set) there
+# instead of a new directory under /tmp. tests/install-user.sh runs it so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tests/setup.sh
-cargo build --release --locked -q --workspace --bins
-bin=$PWD/target/release
-work=$(mktemp -d /tmp/rlvm-demo.XXXXXX)
-export RLVM_DIR=$work/state PATH=$bin:$PATH
+if [ -n "${RLVM_DEMO_BIN:-}" ]; then
+    bin=$RLVM_DEMO_BIN
+else
+    bash tests/setup.sh
+    # The release build tests/run-all.sh makes, so neither rebuilds the other's.
+    cargo build --release --locked -q --workspace --bins --examples
+    bin=$PWD/target/release
+    bash tests/links.sh "$bin" # every program is a symlink to rlvm, as installed
+fi
+if [ -n "${RLVM_DEMO_WORK:-}" ]; then
+    work=$RLVM_DEMO_WORK
+    mkdir -p "$work"
+else
+    work=$(mktemp -d /tmp/rlvm-demo.XXXXXX)
+fi
+export RLVM_DIR=${RLVM_DIR:-$work/state} PATH=$bin:$PATH
 cleanup() {
     rdmd --stop --force >/dev/null 2>&1 || true
-    rm -rf "$work"
+    [ -n "${RLVM_DEMO_WORK:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 

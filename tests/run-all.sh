@@ -16,6 +16,10 @@ echo "== engine bench, quick (prints ratios; fails only on a wrong byte)"
 RLVM_BENCH_QUICK=1 cargo bench -p rlvm --bench engine --locked
 echo "== fuzz targets"
 bash tests/fuzz.sh
-echo "== real-kernel suite (QEMU)"
 cargo build --release --workspace --bins --examples --locked
+echo "== make install into a DESTDIR and a PREFIX; systemd-analyze verify on the units"
+bash tests/install.sh
+echo "== an ordinary user, no root: the demo and the main commands"
+bash tests/install-user.sh
+echo "== real-kernel suite (QEMU)"
 bash tests/qemu/run.sh

@@ -10,6 +10,8 @@ packages=(
     lvm2 dmsetup fuse3 libnbd-bin qemu-utils e2fsprogs xfsprogs util-linux
     # the real-kernel test bed: QEMU (TCG), a busybox initramfs, Debian's kernel package
     qemu-system-x86 busybox-static cpio zstd xz-utils kmod
+    # make install and its tests: strip/readelf, man -l, systemd-analyze verify, useradd
+    make binutils man-db systemd passwd
 )
 
 missing=()

@@ -1,6 +1,7 @@
 //! rlvm's command-line programs. Each program is one module in [`commands`]
-//! with a clap derive `Cli` and a `run`; the binaries in `src/bin/` are
-//! three-line shims, and `rlvm <program> ...` runs any of them.
+//! with a clap derive `Cli` and a `run`, registered in `commands::PROGRAMS`;
+//! the one binary `rlvm` runs them by argv[0] (a symlink per program) or as
+//! `rlvm <program> ...`.
 
 use std::ffi::OsString;
 use std::process::ExitCode;

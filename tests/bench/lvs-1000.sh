@@ -4,8 +4,9 @@
 # one run on one loop device. Prints each as a ratio (rlvm / lvm2). Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release -q --bins
+cargo build --release -q -p rlvm-cmd --bin rlvm
 bin=$PWD/target/release
+bash tests/links.sh "$bin"
 export LVM_SUPPRESS_FD_WARNINGS=1
 work=$(mktemp -d /tmp/rlvm-bench.XXXXXX)
 truncate -s 8G "$work/pv.img"

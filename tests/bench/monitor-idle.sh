@@ -16,11 +16,12 @@ seconds=${2:-30}
 interval=${3:-}
 profile=${RLVM_BENCH_PROFILE:-release}
 if [ "$profile" = release ]; then
-    cargo build --release -q --bins
+    cargo build --release -q -p rlvm-cmd --bin rlvm
 else
-    cargo build -q --bins
+    cargo build -q -p rlvm-cmd --bin rlvm
 fi
 bin=${CARGO_TARGET_DIR:-$PWD/target}/$profile
+bash tests/links.sh "$bin"
 work=$(mktemp -d /tmp/rlvm-monitor-bench.XXXXXX)
 export RLVM_DIR=$work/state RLVM_BACKEND=userspace RLVM_RDMD=$bin/rdmd RLVM_LOCK_DIR=$work/locks
 export RLVM_CONFIG=$work/lvm.conf

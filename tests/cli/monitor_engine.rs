@@ -143,7 +143,10 @@ fn fill(state: &StateDir, dm_name: &str) -> Fill {
     }
 }
 
-/// A running `rlvmonitor --foreground --json`, its events collected as they come.
+/// A running `rlvmonitor --foreground --json`, its events collected as they
+/// come. Its stdout is a pipe named in `JOURNAL_STREAM`, as a unit's
+/// journal stream is, so each line carries its syslog priority as a `<N>`
+/// prefix, recorded in the event as `"priority"`.
 struct Monitor {
     child: Child,
     events: Arc<Mutex<Vec<Value>>>,
@@ -163,8 +166,14 @@ impl Monitor {
         if let Some(policy) = policy {
             cmd.args(["--config", policy]);
         }
-        let mut child = cmd
-            .stdout(Stdio::piped())
+        let (read, write) = nix::unistd::pipe().expect("pipe");
+        let stream = nix::sys::stat::fstat(std::os::fd::AsRawFd::as_raw_fd(&write)).expect("fstat");
+        cmd.env(
+            "JOURNAL_STREAM",
+            format!("{}:{}", stream.st_dev, stream.st_ino),
+        );
+        let child = cmd
+            .stdout(Stdio::from(write))
             .stderr(
                 OpenOptions::new()
                     .create(true)
@@ -174,13 +183,19 @@ impl Monitor {
             )
             .spawn()
             .expect("starting rlvmonitor");
-        let stdout = child.stdout.take().expect("stdout");
+        drop(cmd);
+        let stdout = File::from(read);
         let sink = events.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                let event: Value = serde_json::from_str(&line)
+                let (priority, json) = line
+                    .strip_prefix('<')
+                    .and_then(|rest| rest.split_once('>'))
+                    .unwrap_or_else(|| panic!("no <priority> prefix: {line}"));
+                let mut event: Value = serde_json::from_str(json)
                     .unwrap_or_else(|e| panic!("not a JSON event line ({e}): {line}"));
+                event["priority"] = priority.parse::<u8>().expect("priority").into();
                 sink.lock().unwrap().push(event);
             }
         });
@@ -505,6 +520,15 @@ fn a_full_vg_warns_in_order_then_reports_the_invalidation() {
         events[invalid]["message"],
         "WARNING: Snapshot monb/snap changed state to: Invalid and should be removed."
     );
+    // In the journal: LOG_WARNING for each fill level, LOG_ERR for the invalidation.
+    for event in &events {
+        let wanted = match action(event) {
+            "warning" => 4,
+            "invalid" | "no-space" => 3,
+            _ => continue,
+        };
+        assert_eq!(event["priority"], wanted, "{event:#?}");
+    }
     let attr = ok(
         &state,
         "rlvs",

@@ -3,13 +3,40 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-/// Path of a built rlvm binary.
+/// Path of a program: `rlvm` itself, or a symlink to it named as the
+/// program, as installed (the links are made once per test run, from
+/// `rlvm --list-programs`, in cargo's temporary directory for tests).
 pub fn bin(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_BIN_EXE_rcow"))
-        .parent()
-        .expect("binary directory")
-        .to_path_buf();
-    dir.join(name)
+    static LINKS: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let rlvm = PathBuf::from(env!("CARGO_BIN_EXE_rlvm"));
+    if name == "rlvm" {
+        return rlvm;
+    }
+    LINKS.get_or_init(|| make_links(&rlvm)).join(name)
+}
+
+/// A directory of `PROGRAM -> rlvm` links. Each link is made under a
+/// temporary name and renamed into place, so concurrent test processes
+/// never see a missing or half-made link.
+fn make_links(rlvm: &std::path::Path) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bin");
+    std::fs::create_dir_all(&dir).expect("links directory");
+    let list = Command::new(rlvm)
+        .arg("--list-programs")
+        .output()
+        .expect("rlvm --list-programs");
+    assert!(list.status.success(), "rlvm --list-programs failed");
+    for name in String::from_utf8_lossy(&list.stdout).lines() {
+        let link = dir.join(name);
+        if std::fs::read_link(&link).ok().as_deref() == Some(rlvm) {
+            continue;
+        }
+        let temporary = dir.join(format!(".{name}.{}", std::process::id()));
+        let _ = std::fs::remove_file(&temporary);
+        std::os::unix::fs::symlink(rlvm, &temporary).expect("symlink");
+        std::fs::rename(&temporary, &link).expect("link into place");
+    }
+    dir
 }
 
 /// Run `program` with `args`, returning its output.

@@ -71,28 +71,17 @@ activation { udev_sync = 0 udev_rules = 0 verify_udev_operations = 1 monitoring 
 global { use_lvmpolld = 0 event_activation = 0 }
 CONF
 
-# rlvm's binaries, whichever are built
+# rlvm's one binary and a symlink per program, as installed (rlvm dispatches
+# on argv[0]); the registry behind `rlvm --list-programs` names every program.
 found_bins=()
-programs="rlvm"
 if [ -x "$bin_dir/rlvm" ]; then
-    # The registry behind `rlvm help` names every program.
-    programs="$programs $("$bin_dir/rlvm" help | awk '/^  r/ {print $1}')"
+    copy_with_libs "$bin_dir/rlvm" "$tree" /bin
+    found_bins+=(rlvm)
+    for program in $("$bin_dir/rlvm" --list-programs); do
+        ln -sf rlvm "$tree/bin/$program"
+        found_bins+=("$program")
+    done
 fi
-# The guest's root lives in RAM: every program is a symlink to the one
-# multicall binary (rlvm dispatches on argv[0], and each program's own binary
-# is the same code behind a three-line shim), not twenty 30 MB copies.
-for binary in $programs; do
-    if [ "$binary" = rlvm ] && [ -x "$bin_dir/rlvm" ]; then
-        copy_with_libs "$bin_dir/rlvm" "$tree" /bin
-        found_bins+=(rlvm)
-    elif [ -x "$bin_dir/$binary" ] && [ -x "$bin_dir/rlvm" ]; then
-        ln -sf rlvm "$tree/bin/$binary"
-        found_bins+=("$binary")
-    elif [ -x "$bin_dir/$binary" ]; then
-        copy_with_libs "$bin_dir/$binary" "$tree" /bin
-        found_bins+=("$binary")
-    fi
-done
 
 # scenarios: each may have a host-side NAME.prepare (fills $INPUT before boot)
 # and NAME.check (checks $RESULTS after boot)

@@ -1,4 +1,7 @@
 //! `rlvm <program> [args]`, or any program name as argv[0] (a symlink), runs that program.
+//! rlvm is the only installed executable: every program is a symlink to it,
+//! as lvm2's commands are to `lvm`; `rlvm --list-programs` names the links
+//! (the Makefile, the tests and the QEMU bed make them from that list).
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -20,6 +23,12 @@ fn main() -> ExitCode {
     };
     if matches!(name.as_str(), "help" | "-h" | "--help") {
         return usage(rlvm_cmd::exit::OK);
+    }
+    if name == "--list-programs" {
+        for program in rlvm_cmd::programs() {
+            println!("{}", program.name);
+        }
+        return ExitCode::from(rlvm_cmd::exit::OK);
     }
     // `rlvm lvcreate` is `rlvcreate`, as `lvm lvcreate` is `lvcreate`.
     let program =

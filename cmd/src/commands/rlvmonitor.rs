@@ -77,16 +77,32 @@ fn render(event: &MonitorEvent, json: bool) -> String {
     }
 }
 
-/// Also tell the system log, where one is listening (journald or syslogd).
-fn log_to_syslog(event: &MonitorEvent) {
-    let priority = match event.action {
+/// The syslog priority of an event: warning for fill levels, error for
+/// invalidation and failed or impossible extension.
+fn priority(event: &MonitorEvent) -> libc::c_int {
+    match event.action {
         EventAction::Warning | EventAction::FullyProvisioned => libc::LOG_WARNING,
         EventAction::Extended => libc::LOG_NOTICE,
         EventAction::NoSpace | EventAction::ExtendFailed | EventAction::Invalid => libc::LOG_ERR,
+    }
+}
+
+/// Whether stdout is a journald stream (a systemd unit's): systemd names
+/// it in `JOURNAL_STREAM` as `device:inode`. Lines written there may then
+/// carry their priority as a `<N>` prefix (sd-daemon(3)).
+fn stdout_is_journal() -> bool {
+    let Some(stream) = std::env::var_os("JOURNAL_STREAM") else {
+        return false;
     };
+    nix::sys::stat::fstat(libc::STDOUT_FILENO)
+        .is_ok_and(|st| stream.to_str() == Some(&format!("{}:{}", st.st_dev, st.st_ino)))
+}
+
+/// Also tell the system log, where one is listening (journald or syslogd).
+fn log_to_syslog(event: &MonitorEvent) {
     if let Ok(message) = std::ffi::CString::new(event.message.replace('%', "%%")) {
         // SAFETY: both strings are NUL-terminated and outlive the call; the format has one %s.
-        unsafe { libc::syslog(priority, c"%s".as_ptr(), message.as_ptr()) };
+        unsafe { libc::syslog(priority(event), c"%s".as_ptr(), message.as_ptr()) };
     }
 }
 
@@ -145,11 +161,19 @@ fn run_cli(cli: Cli) -> anyhow::Result<()> {
     let mut monitor = Monitor::new(backend, policy, Some(extender)).with_state_file(state_file);
     let stdout = std::io::stdout();
     let json = cli.json;
+    // Under a unit each event goes to the journal once, with its priority;
+    // elsewhere stdout has the plain line and syslog a copy.
+    let journal = !cli.once && stdout_is_journal();
     let mut emit = |event: &MonitorEvent| {
         let mut out = stdout.lock();
-        let _ = writeln!(out, "{}", render(event, json));
+        let line = render(event, json);
+        let _ = if journal {
+            writeln!(out, "<{}>{line}", priority(event))
+        } else {
+            writeln!(out, "{line}")
+        };
         let _ = out.flush();
-        if !cli.once {
+        if !cli.once && !journal {
             log_to_syslog(event);
         }
     };

@@ -1,7 +1,9 @@
 //! lvm2's file locks: `flock` on `V_<vg>` for a VG and `P_global` /
 //! `P_orphans` for the global and orphan resources, in lvm2's locking
-//! directory (`/run/lock/lvm`), so concurrent rlvm commands never lose an
-//! update and rlvm and lvm2 do not race each other.
+//! directory (`/run/lock/lvm` for root), so concurrent rlvm commands never
+//! lose an update and rlvm and lvm2 do not race each other. An ordinary user
+//! cannot write there (and works only on their own image files, which root's
+//! lvm2 does not scan), so their locks live in their own state directory.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -25,12 +27,17 @@ pub struct Lock {
     _file: File,
 }
 
-/// lvm2's locking directory, or `RLVM_LOCK_DIR`.
+/// `RLVM_LOCK_DIR`, else lvm2's locking directory for root, else `lock/`
+/// in the user's state directory (`~/.local/state/rlvm/lock`).
 pub fn lock_dir() -> PathBuf {
-    std::env::var_os("RLVM_LOCK_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/run/lock/lvm"))
+    if let Some(dir) = std::env::var_os("RLVM_LOCK_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    if nix::unistd::geteuid().is_root() {
+        PathBuf::from("/run/lock/lvm")
+    } else {
+        crate::backend::state_dir().join("lock")
+    }
 }
 
 /// Take `resource`, exclusively or shared, waiting for other holders.

@@ -117,8 +117,25 @@ pub enum VolumeError {
 fn device_error(path: &Path) -> impl FnOnce(std::io::Error) -> VolumeError + '_ {
     move |source| VolumeError::Device {
         path: path.to_path_buf(),
-        source,
+        source: needs_root(path, source),
     }
+}
+
+/// An ordinary user refused a device node is told that root is what it
+/// takes (and what works without it), not just "Permission denied".
+fn needs_root(path: &Path, error: std::io::Error) -> std::io::Error {
+    use std::os::unix::fs::FileTypeExt;
+    let device = std::fs::metadata(path).is_ok_and(|m| m.file_type().is_block_device());
+    if error.kind() == std::io::ErrorKind::PermissionDenied
+        && device
+        && !nix::unistd::geteuid().is_root()
+    {
+        return std::io::Error::new(
+            error.kind(),
+            "a block device needs root (an ordinary user works on image files)",
+        );
+    }
+    error
 }
 
 /// A signature pvcreate must not destroy silently, if `disk` carries one.

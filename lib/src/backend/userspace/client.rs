@@ -53,19 +53,24 @@ fn call(stream: &mut UnixStream, request: &Request) -> Result<Reply> {
     }
 }
 
-/// Where the `rdmd` program is: `$RLVM_RDMD`, beside the running program, or on `PATH`.
+/// Where the `rdmd` program is: `$RLVM_RDMD`, beside the running program,
+/// the running multi-call `rlvm` itself (run as `rdmd` by argv[0]), or on `PATH`.
 fn rdmd_program() -> PathBuf {
     if let Some(path) = std::env::var_os("RLVM_RDMD").filter(|p| !p.is_empty()) {
         return PathBuf::from(path);
     }
-    if let Some(beside) = std::env::current_exe()
-        .ok()
+    let exe = std::env::current_exe().ok();
+    if let Some(beside) = exe
+        .as_ref()
         .and_then(|exe| exe.parent().map(|d| d.join("rdmd")))
         .filter(|p| p.exists())
     {
         return beside;
     }
-    PathBuf::from("rdmd")
+    match exe {
+        Some(exe) if exe.file_name() == Some("rlvm".as_ref()) => exe,
+        _ => PathBuf::from("rdmd"),
+    }
 }
 
 /// Start `rdmd --foreground` for `dir` in its own session, logging to `rdmd.log`.
@@ -88,6 +93,8 @@ fn spawn_daemon(layout: &Layout) -> Result<std::process::Child> {
     })?;
     let program = rdmd_program();
     let mut command = Command::new(&program);
+    // The multi-call binary picks its program by argv[0].
+    command.arg0("rdmd");
     command
         .arg("--foreground")
         .arg("--dir")

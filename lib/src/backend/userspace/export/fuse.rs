@@ -136,6 +136,19 @@ pub fn mount(devices: Arc<dyn DeviceSet>, mountpoint: &Path) -> io::Result<FuseM
     config.n_threads = Some(THREADS);
     config.clone_fd = true;
 
+    // fuser and fusermount3 both open /dev/fuse as the caller; say which
+    // file refused, and why an ordinary user hits it (udev makes it 0666,
+    // a container's static /dev often 0600).
+    if let Err(e) = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+    {
+        return Err(io::Error::new(
+            e.kind(),
+            format!("/dev/fuse: {e} (an ordinary user needs it mode 0666, as udev makes it)"),
+        ));
+    }
     let fs = MapperFs::new(devices);
     let session = fuser::spawn_mount(fs, &mountpoint, &config)?;
     Ok(FuseMount {

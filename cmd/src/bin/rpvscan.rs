@@ -1,3 +1,0 @@
-fn main() -> std::process::ExitCode {
-    rlvm_cmd::main_for("rpvscan")
-}
