@@ -27,8 +27,8 @@ as_user() {
 }
 cleanup() {
     if id "$user" >/dev/null 2>&1; then
-        as_user rdmd --stop >/dev/null 2>&1 || true
-        as_user env RLVM_DIR="$home/demo/state" rdmd --stop >/dev/null 2>&1 || true
+        as_user rdmd --stop --force >/dev/null 2>&1 || true
+        as_user env RLVM_DIR="$home/demo/state" rdmd --stop --force >/dev/null 2>&1 || true
         userdel -r -f "$user" >/dev/null 2>&1 || true
     fi
     [ -z "$fuse_mode" ] || chmod "$fuse_mode" /dev/fuse
