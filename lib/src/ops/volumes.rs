@@ -496,7 +496,12 @@ impl OpenVg {
                     .ok_or_else(|| VolumeError::NotAPv(path.clone()))?,
             );
         }
+        // lvm2's archive of the metadata being replaced (none for a new VG), backup after.
+        if self.vg.seqno > 0 {
+            crate::lvm2::backup::archive(&self.vg).map_err(VolumeError::from)?;
+        }
         commit_vg(&mut pvs, &mut vg)?;
+        crate::lvm2::backup::backup(&vg);
         self.vg = vg;
         Ok(())
     }
@@ -510,6 +515,15 @@ impl OpenVg {
             "volume group \"{}\" was opened for reading, not for a change",
             self.vg.name
         )))
+    }
+
+    /// Take PV `key` out of the devices the next commit writes (vgreduce);
+    /// its open device, if it was one of them.
+    pub fn detach_pv(&mut self, key: &str) -> Option<FileDisk> {
+        let at = self.paths.iter().position(|(k, _)| k == key)?;
+        let (_, path) = self.paths.remove(at);
+        let disk = self.disks.iter().position(|d| d.path() == path)?;
+        Some(self.disks.remove(disk))
     }
 
     /// Path of the PV with key `key`.
