@@ -612,14 +612,22 @@ pub fn vg_cfg_restore(name: &str, file: &Path, candidates: &[PathBuf]) -> Result
         }
         .into());
     }
-    let found = scan(candidates);
+    // Labels only: a device whose area headers are damaged is still found.
+    let found: Vec<(PathBuf, Label)> = candidates
+        .iter()
+        .filter_map(|path| {
+            let disk = FileDisk::open_read_only(path).ok()?;
+            let label = Label::read(&disk).ok().flatten()?;
+            Some((path.clone(), label))
+        })
+        .collect();
     let mut devices = Vec::new();
     for pv in &vg.pvs {
         let uuid = compact_uuid(&pv.id);
         let (path, label) = found
             .iter()
-            .find(|(_, label, _)| label.pv_uuid == uuid)
-            .map(|(p, l, _)| (p.clone(), l.clone()))
+            .find(|(_, label)| label.pv_uuid == uuid)
+            .cloned()
             .ok_or_else(|| {
                 invalid(format!(
                     "Couldn't find device with uuid {}. Cannot restore Volume Group {name} with a PV missing.",
