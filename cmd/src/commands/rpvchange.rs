@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use rlvm::ops::vg_change::{pv_change, validate_tag, vg_of_pv, PvChange, TagChange};
+use rlvm::ops::vg_change::{pv_change, validate_tag, vg_of_pv, PvChange, PvChanged, TagChange};
 use rlvm::ops::volumes::OpenVg;
 
 use super::lvm_common::candidate_devices;
@@ -76,7 +76,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         };
         let (mut changed, mut unchanged, mut failed) = (0, 0, 0);
         for path in &pvs {
-            let result = (|| -> anyhow::Result<bool> {
+            let result = (|| -> anyhow::Result<PvChanged> {
                 let vg = vg_of_pv(path, &devices).ok_or_else(|| {
                     anyhow::anyhow!(
                         "{}: not a physical volume in a volume group (rlvm changes only those)",
@@ -87,11 +87,14 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 Ok(pv_change(&mut open, path, &change)?)
             })();
             match result {
-                Ok(true) => {
+                Ok(PvChanged::Changed) => {
                     rlvm::log::print(format!("Physical volume \"{}\" changed", path.display()));
                     changed += 1;
                 }
-                Ok(false) => {
+                Ok(PvChanged::Already(notice)) => {
+                    if !notice.is_empty() {
+                        eprintln!("  {notice}");
+                    }
                     rlvm::log::print(format!("Physical volume {} not changed", path.display()));
                     unchanged += 1;
                 }

@@ -243,9 +243,22 @@ pub fn vg_of_pv(path: &Path, candidates: &[PathBuf]) -> Option<String> {
         .map(|vg| vg.name)
 }
 
-/// Apply `change` to PV `path` of `open`'s VG. `Ok(false)` (with lvm2's
-/// notice printed) when it is already as asked and nothing else changes.
-pub fn pv_change(open: &mut OpenVg, path: &Path, change: &PvChange) -> Result<bool, VolumeError> {
+/// What [`pv_change`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PvChanged {
+    /// Committed.
+    Changed,
+    /// Nothing to change: the PV is already as asked (lvm2's notice, for stderr).
+    Already(String),
+}
+
+/// Apply `change` to PV `path` of `open`'s VG; nothing is written when it
+/// is already as asked and nothing else changes.
+pub fn pv_change(
+    open: &mut OpenVg,
+    path: &Path,
+    change: &PvChange,
+) -> Result<PvChanged, VolumeError> {
     let key = pv_key(open, path).ok_or_else(|| {
         invalid(format!(
             "Failed to find physical volume \"{}\".",
@@ -259,13 +272,13 @@ pub fn pv_change(open: &mut OpenVg, path: &Path, change: &PvChange) -> Result<bo
     if let Some(allocatable) = change.allocatable {
         let is = pv.status.iter().any(|s| s == "ALLOCATABLE");
         if is == allocatable {
-            crate::log::print(format!(
+            let notice = format!(
                 "Physical volume \"{}\" is already {}allocatable.",
                 path.display(),
                 if is { "" } else { "un" }
-            ));
+            );
             if change.tags.is_empty() {
-                return Ok(false);
+                return Ok(PvChanged::Already(notice));
             }
         } else if allocatable {
             pv.status.insert(0, "ALLOCATABLE".into());
@@ -274,10 +287,10 @@ pub fn pv_change(open: &mut OpenVg, path: &Path, change: &PvChange) -> Result<bo
         }
     }
     if *pv == before && change.tags.is_empty() {
-        return Ok(false);
+        return Ok(PvChanged::Already(String::new()));
     }
     open.commit(vg)?;
-    Ok(true)
+    Ok(PvChanged::Changed)
 }
 
 /// The metadata changes of `lvchange`.
