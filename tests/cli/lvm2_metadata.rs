@@ -435,3 +435,58 @@ fn archive_restores_a_damaged_vg() {
         "  Description:\tCreated *before* executing 'rlvcreate -an -L 12M -n keep rlvmma'\n"
     ));
 }
+
+/// `pvcreate --metadatacopies 0|2` lay PVs out as lvm2 does (no area; a
+/// second area ending the device), and VGs over them hold lvm2's extents.
+#[test]
+fn metadata_copies_match_lvm2() {
+    if !available() {
+        return;
+    }
+    let bed = Bed::new(4, &["rlvmmcr", "rlvmmcl"]);
+    let d = &bed.devices;
+    bed.ok("rpvcreate", &["--metadatacopies", "0", &d[0]]);
+    bed.ok("rpvcreate", &["--pvmetadatacopies", "2", &d[1]]);
+    bed.lvm(&["pvcreate", "--metadatacopies", "0", &d[2]]);
+    bed.lvm(&["pvcreate", "--pvmetadatacopies", "2", &d[3]]);
+    let layout = |device: &str| -> String {
+        // pvck reads the device named, whatever --devices says.
+        let out = Command::new("lvm")
+            .args(["pvck", "--dump", "headers", device])
+            .env("LVM_SUPPRESS_FD_WARNINGS", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pvck {device}: {out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("disk_locn") || l.contains(".start ") || l.contains(".size "))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    assert_eq!(layout(&d[0]), layout(&d[2]));
+    assert_eq!(layout(&d[1]), layout(&d[3]));
+    assert!(layout(&d[1]).contains("mda_header_2.start "), "{}", layout(&d[1]));
+    let bad = bed.rlvm("rpvcreate", &["--metadatacopies", "3", &d[0]]);
+    assert_exit(&bad, 3);
+
+    bed.ok("rvgcreate", &["rlvmmcr", &d[0], &d[1]]);
+    bed.lvm(&["vgcreate", "rlvmmcl", &d[2], &d[3]]);
+    bed.lvm(&["vgck", "rlvmmcr"]);
+    let fields = "pv_pe_count,pv_mda_count,pe_start";
+    for (ours, theirs) in [(&d[0], &d[2]), (&d[1], &d[3])] {
+        assert_eq!(
+            bed.lvm(&["pvs", "--noheadings", "-o", fields, ours]),
+            bed.lvm(&["pvs", "--noheadings", "-o", fields, theirs])
+        );
+    }
+    // The PV without an area is found through the VG that lists it.
+    bed.ok("rlvcreate", &["-an", "-l", "20", "-n", "lv", "rlvmmcr"]);
+    let devices = bed.lvm(&["lvs", "--noheadings", "-o", "devices", "rlvmmcr/lv"]);
+    assert!(devices.contains(d[0].as_str()), "{devices}");
+    let rows = bed.ok("rpvs", &["--noheadings", "-o", "pv_name,vg_name"]);
+    assert_eq!(
+        rows.lines().filter(|l| l.contains(d[0].as_str())).count(),
+        1,
+        "{rows}"
+    );
+}

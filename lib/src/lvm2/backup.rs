@@ -433,7 +433,7 @@ fn write_items(out: &mut String, items: &[Item], depth: usize, context: Context,
                         Context::Other
                     }
                     (Context::Other, _) if depth == 2 => {
-                        if matches!(text::get(inner, "pe_start"), Some(_)) {
+                        if text::get(inner, "pe_start").is_some() {
                             Context::Pv
                         } else {
                             Context::Lv
