@@ -465,7 +465,11 @@ fn metadata_copies_match_lvm2() {
     };
     assert_eq!(layout(&d[0]), layout(&d[2]));
     assert_eq!(layout(&d[1]), layout(&d[3]));
-    assert!(layout(&d[1]).contains("mda_header_2.start "), "{}", layout(&d[1]));
+    assert!(
+        layout(&d[1]).contains("mda_header_2.start "),
+        "{}",
+        layout(&d[1])
+    );
     let bad = bed.rlvm("rpvcreate", &["--metadatacopies", "3", &d[0]]);
     assert_exit(&bad, 3);
 
@@ -489,4 +493,50 @@ fn metadata_copies_match_lvm2() {
         1,
         "{rows}"
     );
+}
+
+/// On the engine: `rlvchange -p r` makes an active LV's device read-only
+/// (writes refused, the bytes kept) and `-p rw` writable again; `rvgrename`
+/// renames the active devices with the VG.
+#[test]
+fn permission_and_rename_reach_active_devices() {
+    use crate::support::StateDir;
+    use std::os::unix::fs::FileExt;
+    let state = StateDir::new();
+    let pv = state.scratch().join("pv0.img");
+    std::fs::File::create(&pv)
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
+    state.ok("rpvcreate", &[pv.to_str().unwrap()]);
+    state.ok("rvgcreate", &["permvg", pv.to_str().unwrap()]);
+    state.ok("rlvcreate", &["-L", "8M", "-n", "lv", "permvg"]);
+    let write = |name: &str, byte: u8| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(state.mapper(name))
+            .and_then(|f| f.write_all_at(&[byte; 4096], 0).and_then(|()| f.sync_all()))
+    };
+    let first_byte = |name: &str| std::fs::read(state.mapper(name)).unwrap()[0];
+    write("permvg-lv", 7).unwrap();
+    assert_eq!(
+        state.ok("rlvchange", &["-p", "r", "permvg/lv"]),
+        "  Logical volume permvg/lv changed.\n"
+    );
+    let info = state.ok("rdmsetup", &["info", "permvg-lv"]);
+    assert!(info.contains("READ-ONLY"), "{info}");
+    assert!(
+        write("permvg-lv", 9).is_err(),
+        "a read-only LV took a write"
+    );
+    assert_eq!(first_byte("permvg-lv"), 7);
+    state.ok("rlvchange", &["-p", "rw", "permvg/lv"]);
+    write("permvg-lv", 9).unwrap();
+    assert_eq!(first_byte("permvg-lv"), 9);
+
+    state.ok("rvgrename", &["permvg", "permvg2"]);
+    let devices = state.ok("rdmsetup", &["ls"]);
+    assert!(devices.contains("permvg2-lv"), "{devices}");
+    assert!(!devices.contains("permvg-lv\t"), "{devices}");
+    assert_eq!(first_byte("permvg2-lv"), 9);
 }

@@ -430,12 +430,21 @@ pub fn scan(candidates: &[PathBuf]) -> Vec<(PathBuf, Label, Option<Vg>)> {
 
 /// The devices among `candidates` whose own areas say they belong to VG `name`.
 fn rescan_members(name: &str, candidates: &[PathBuf]) -> Vec<Scanned> {
-    scan_devices(candidates)
+    let (mut members, rest): (Vec<Scanned>, Vec<Scanned>) = scan_devices(candidates)
         .into_iter()
-        // A PV without metadata areas (pvcreate --metadatacopies 0) is known
-        // only from the VG that lists it: keep it for from_members to match.
-        .filter(|f| f.vg().is_some_and(|vg| vg.name == name) || f.label.metadata_areas.is_empty())
-        .collect()
+        .partition(|f| f.vg().is_some_and(|vg| vg.name == name));
+    // A PV without metadata areas (pvcreate --metadatacopies 0) is known
+    // only from the VG that lists it.
+    let listed: Vec<String> = members
+        .iter()
+        .filter_map(Scanned::vg)
+        .flat_map(|vg| vg.pvs.iter().map(|pv| crate::names::compact_uuid(&pv.id)))
+        .collect();
+    members.extend(
+        rest.into_iter()
+            .filter(|f| f.label.metadata_areas.is_empty() && listed.contains(&f.label.pv_uuid)),
+    );
+    members
 }
 
 /// Whether every PV the members' VG lists is among the members.
