@@ -11,7 +11,7 @@ complete -c rvgreduce -s A -l autobackup -d 'Back up the metadata after a change
 n\t'No'"
 complete -c rvgreduce -s a -l all -d 'Remove every PV that holds no logical volume (the last one stays)'
 complete -c rvgreduce -l removemissing -d 'Remove PVs that cannot be found from the metadata'
-complete -c rvgreduce -l mirrorsonly -d 'With --removemissing, only report what would be removed (lvm2 option; accepted)'
+complete -c rvgreduce -l mirrorsonly -d 'With --removemissing, only from mirror LVs (rlvm has none; accepted)'
 complete -c rvgreduce -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
 complete -c rvgreduce -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
 complete -c rvgreduce -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'

@@ -85,6 +85,17 @@ impl Bed {
             .unwrap()
     }
 
+    /// `program` seeing only `devices` (the others are "missing").
+    fn rlvm_on(&self, devices: &[&str], program: &str, args: &[&str]) -> Output {
+        Command::new(bin(program))
+            .args(args)
+            .env("RLVM_DIR", self.state())
+            .env("RLVM_DEVICES", devices.join(":"))
+            .env("RLVM_BACKEND", "kernel")
+            .output()
+            .unwrap()
+    }
+
     fn ok(&self, program: &str, args: &[&str]) -> String {
         let out = self.rlvm(program, args);
         assert_exit(&out, 0);
@@ -539,4 +550,86 @@ fn permission_and_rename_reach_active_devices() {
     assert!(devices.contains("permvg2-lv"), "{devices}");
     assert!(!devices.contains("permvg-lv\t"), "{devices}");
     assert_eq!(first_byte("permvg2-lv"), 9);
+}
+
+/// `vgreduce --removemissing`: an empty missing PV goes; an LV on a missing
+/// PV is refused without `--force` and dropped with it; lvm2 reads the VG
+/// written to the PVs that are left as consistent.
+#[test]
+fn removemissing_matches_lvm2() {
+    if !available() {
+        return;
+    }
+    let bed = Bed::new(4, &["rlvmrm1", "rlvmrm2"]);
+    let d: Vec<&str> = bed.devices.iter().map(String::as_str).collect();
+    bed.ok("rpvcreate", &d);
+    bed.ok("rvgcreate", &["rlvmrm1", d[0], d[1]]);
+    bed.ok("rlvcreate", &["-an", "-l", "5", "-n", "keep", "rlvmrm1"]);
+    bed.ok("rvgcreate", &["rlvmrm2", d[2], d[3]]);
+    // small on d[2]; span over the rest of d[2] and onto d[3].
+    bed.ok("rlvcreate", &["-an", "-l", "2", "-n", "small", "rlvmrm2"]);
+    bed.ok("rlvcreate", &["-an", "-l", "20", "-n", "span", "rlvmrm2"]);
+
+    // d[1] is gone: it held nothing.
+    let out = bed.rlvm_on(&[d[0]], "rvgreduce", &["--removemissing", "rlvmrm1"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "  Wrote out consistent volume group rlvmrm1.\n"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("  WARNING: Couldn't find device with uuid ")
+    );
+    let again = bed.rlvm_on(&[d[0]], "rvgreduce", &["--removemissing", "rlvmrm1"]);
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        "  Volume group \"rlvmrm1\" is already consistent.\n"
+    );
+    let lvm_on = |devices: &str, args: &[&str]| {
+        let out = Command::new("lvm")
+            .args(&args[..1])
+            .args(["--driverloaded", "n", "--devices", devices])
+            .args(&args[1..])
+            .env("LVM_SUPPRESS_FD_WARNINGS", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "lvm {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    lvm_on(d[0], &["vgck", "rlvmrm1"]);
+    assert_eq!(
+        lvm_on(
+            d[0],
+            &["vgs", "--noheadings", "-o", "pv_count,lv_count", "rlvmrm1"]
+        )
+        .split_whitespace()
+        .collect::<Vec<_>>(),
+        ["1", "1"]
+    );
+
+    // d[3] is gone under span: refused (the empty missing PVs would go: none here).
+    let out = bed.rlvm_on(&[d[2]], "rvgreduce", &["--removemissing", "rlvmrm2"]);
+    assert_exit(&out, 5);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Partial LV span needs to be repaired or removed."),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("There are still partial LVs in VG rlvmrm2."),
+        "{stderr}"
+    );
+    let out = bed.rlvm_on(
+        &[d[2]],
+        "rvgreduce",
+        &["--removemissing", "--force", "rlvmrm2"],
+    );
+    assert_exit(&out, 0);
+    lvm_on(d[2], &["vgck", "rlvmrm2"]);
+    let lvs = lvm_on(d[2], &["lvs", "--noheadings", "-o", "lv_name", "rlvmrm2"]);
+    assert_eq!(
+        lvs.split_whitespace().collect::<Vec<_>>(),
+        ["small"],
+        "{lvs}"
+    );
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgGroup, CommandFactory, Parser};
-use rlvm::ops::vg_change::{vg_reduce, Reduced};
+use rlvm::ops::vg_change::{vg_reduce, vg_reduce_missing, Reduced, RemovedMissing};
 use rlvm::ops::volumes::OpenVg;
 
 use super::lvm_common::candidate_devices;
@@ -29,7 +29,7 @@ pub struct Cli {
     /// Remove PVs that cannot be found from the metadata.
     #[arg(long = "removemissing")]
     removemissing: bool,
-    /// With --removemissing, only report what would be removed (lvm2 option; accepted).
+    /// With --removemissing, only from mirror LVs (rlvm has none; accepted).
     #[arg(long = "mirrorsonly")]
     mirrorsonly: bool,
     #[command(flatten)]
@@ -53,15 +53,21 @@ pub fn command() -> clap::Command {
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rvgreduce", args, |cli: Cli| {
         let devices = candidate_devices();
-        let mut open = OpenVg::open(&cli.vg, &devices)?;
-        if cli.removemissing && cli.pvs.is_empty() && !cli.all {
-            // The VG opened with every PV present.
-            rlvm::log::print(format!(
-                "Volume group \"{}\" is already consistent.",
-                cli.vg
-            ));
-            return Ok(());
+        if cli.removemissing {
+            match vg_reduce_missing(&cli.vg, &devices, cli.change.forced())? {
+                RemovedMissing::AlreadyConsistent => rlvm::log::print(format!(
+                    "Volume group \"{}\" is already consistent.",
+                    cli.vg
+                )),
+                RemovedMissing::Written { .. } => {
+                    rlvm::log::print(format!("Wrote out consistent volume group {}.", cli.vg))
+                }
+            }
+            if cli.pvs.is_empty() && !cli.all {
+                return Ok(());
+            }
         }
+        let mut open = OpenVg::open(&cli.vg, &devices)?;
         let mut refused = 0;
         for answer in vg_reduce(&mut open, &cli.pvs, cli.all)? {
             match answer {

@@ -534,6 +534,138 @@ fn write_label(path: &Path, disk: &dyn BlockIo, label: &Label) -> Result<(), Vol
     disk.flush().map_err(io_error(path))
 }
 
+/// What [`vg_reduce_missing`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemovedMissing {
+    /// Every PV was there: nothing written.
+    AlreadyConsistent,
+    /// The missing PVs (and, forced, the LVs on them) were dropped.
+    Written {
+        /// UUIDs of the PVs dropped.
+        pvs: Vec<String>,
+        /// LVs dropped with them.
+        lvs: Vec<String>,
+    },
+}
+
+/// vgreduce --removemissing: drop from VG `name` the PVs that cannot be
+/// found among `candidates` and write the VG to the PVs that are there.
+/// LVs on a missing PV ("partial") are dropped only when `force`; without
+/// it the empty missing PVs still go and the partial LVs are refused.
+pub fn vg_reduce_missing(
+    name: &str,
+    candidates: &[PathBuf],
+    force: bool,
+) -> Result<RemovedMissing, VolumeError> {
+    let _lock = lock(Resource::Vg(name), true).map_err(io_error(&lock_dir()))?;
+    let found = scan(candidates);
+    let old = found
+        .iter()
+        .filter_map(|(_, _, vg)| vg.as_ref())
+        .filter(|vg| vg.name == name)
+        .max_by_key(|vg| vg.seqno)
+        .cloned()
+        .ok_or_else(|| VolumeError::NotFound(format!("volume group \"{name}\"")))?;
+    let path_of = |id: &str| {
+        found
+            .iter()
+            .find(|(_, label, _)| label.pv_uuid == compact_uuid(id))
+            .map(|(path, _, _)| path.clone())
+    };
+    let missing: Vec<String> = old
+        .pvs
+        .iter()
+        .filter(|pv| path_of(&pv.id).is_none())
+        .map(|pv| pv.key.clone())
+        .collect();
+    if missing.is_empty() {
+        return Ok(RemovedMissing::AlreadyConsistent);
+    }
+    let mut vg = old.clone();
+    for key in &missing {
+        let id = &vg.pv(key).expect("a listed PV").id;
+        crate::log::warning(format!("Couldn't find device with uuid {id}."));
+    }
+    let on_missing = |vg: &Vg, lv: &str| {
+        vg.lv(lv).is_some_and(|lv| {
+            lv.segments.iter().any(|seg| {
+                matches!(&seg.kind, SegmentKind::Striped { stripes, .. }
+                    if stripes.iter().any(|(k, _)| missing.contains(k)))
+            })
+        })
+    };
+    let mut partial: Vec<String> = vg
+        .lvs
+        .iter()
+        .filter(|lv| on_missing(&vg, &lv.name))
+        .map(|lv| lv.name.clone())
+        .collect();
+    // A snapshot goes with its origin or its COW.
+    for lv in &vg.lvs {
+        for seg in &lv.segments {
+            if let SegmentKind::Snapshot { origin, cow, .. } = &seg.kind {
+                if partial.contains(origin) || partial.contains(cow) {
+                    for name in [&lv.name, cow] {
+                        if !partial.contains(name) {
+                            partial.push(name.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for lv in &partial {
+        crate::log::warning(format!("Partial LV {lv} needs to be repaired or removed. "));
+    }
+    let used = |vg: &Vg, key: &str| pv_in_use(vg, key);
+    if force {
+        vg.lvs.retain(|lv| !partial.contains(&lv.name));
+    } else if !partial.is_empty() {
+        crate::log::warning("Proceeding to remove empty missing PVs.");
+    }
+    let dropped: Vec<String> = missing
+        .iter()
+        .filter(|key| !used(&vg, key))
+        .cloned()
+        .collect();
+    let dropped_ids: Vec<String> = dropped
+        .iter()
+        .filter_map(|key| vg.pv(key).map(|pv| pv.id.clone()))
+        .collect();
+    vg.pvs.retain(|pv| !dropped.contains(&pv.key));
+    if !dropped.is_empty() || force {
+        let mut disks = Vec::new();
+        for pv in &vg.pvs {
+            if let Some(path) = path_of(&pv.id) {
+                disks.push((FileDisk::open(&path).map_err(io_error(&path))?, path));
+            }
+        }
+        let mut pvs = Vec::new();
+        for (disk, path) in &disks {
+            pvs.push(
+                PvDevice::open(disk)
+                    .map_err(|source| VolumeError::Format {
+                        path: path.clone(),
+                        source,
+                    })?
+                    .ok_or_else(|| VolumeError::NotAPv(path.clone()))?,
+            );
+        }
+        backup::archive(&old)?;
+        commit_vg(&mut pvs, &mut vg)?;
+        backup::backup(&vg);
+    }
+    if !force && !partial.is_empty() {
+        return Err(invalid(format!(
+            "There are still partial LVs in VG {name}.\n  To remove them unconditionally use: vgreduce --removemissing --force."
+        )));
+    }
+    Ok(RemovedMissing::Written {
+        pvs: dropped_ids,
+        lvs: if force { partial } else { Vec::new() },
+    })
+}
+
 /// Resize PV `path` of `open`'s VG to `sectors` (`--setphysicalvolumesize`)
 /// or to its device's size: the label's device size, the PV's `dev_size`
 /// and `pe_count`, refusing to drop allocated extents.
