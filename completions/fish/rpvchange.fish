@@ -14,6 +14,7 @@ complete -c rpvchange -l journal -d 'Journal options (accepted; rlvm logs to std
 complete -c rpvchange -s A -l autobackup -d 'Back up the metadata after a change (y, the default) or not (n)' -r -f -a "y\t'Yes'
 n\t'No'"
 complete -c rpvchange -s a -l all -d 'Change every PV in a volume group'
+complete -c rpvchange -s u -l uuid -d 'Give the PV a new random UUID'
 complete -c rpvchange -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
 complete -c rpvchange -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
 complete -c rpvchange -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'

@@ -198,6 +198,7 @@ fn metadata_commands_match_lvm2() {
         ("pvchange", &["-x", "n", "P0"], 0),
         ("pvchange", &["-x", "n", "P0"], 0),
         ("pvchange", &["-x", "y", "--addtag", "pt", "P0"], 0),
+        ("pvchange", &["-u", "P1"], 0),
         ("lvchange", &["-p", "r", "V/lv"], 0),
         ("lvchange", &["-p", "r", "V/lv"], 5),
         ("lvchange", &["-p", "rw", "--addtag", "lt", "V/lv"], 0),
@@ -224,6 +225,8 @@ fn metadata_commands_match_lvm2() {
         ("vgrename", &["V", "Vx"], 0),
         ("vgrename", &["Vx", "V"], 0),
     ];
+    let uuid_of = |device: &str| bed.lvm(&["pvs", "--noheadings", "-o", "pv_uuid", device]);
+    let uuid_before = uuid_of(r1);
     let mut identical = 0;
     for (command, args, status) in steps {
         let fill = |vg: &str, p0: &str, p1: &str| -> Vec<String> {
@@ -282,6 +285,7 @@ fn metadata_commands_match_lvm2() {
 
     // lvm2 reads rlvm's VG as clean and reports the same state for both.
     bed.lvm(&["vgck", "rlvmmr"]);
+    assert_ne!(uuid_of(r1), uuid_before, "pvchange -u kept the UUID");
     let report = |command: &str, fields: &str, names: &[&str]| {
         bed.lvm(&[&[command, "--noheadings", "-o", fields][..], names].concat())
     };

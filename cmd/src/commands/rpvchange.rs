@@ -24,6 +24,9 @@ pub struct Cli {
     /// Whether extents may be allocated on the PV.
     #[arg(short = 'x', long = "allocatable", value_name = "y|n", value_enum)]
     allocatable: Option<YesNo>,
+    /// Give the PV a new random UUID.
+    #[arg(short = 'u', long = "uuid")]
+    uuid: bool,
     /// Add a tag (repeatable).
     #[arg(long = "addtag", value_name = "TAG", value_parser = validate_tag)]
     addtag: Vec<String>,
@@ -60,8 +63,9 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 del: cli.deltag.clone(),
             },
             allocatable: cli.allocatable.map(YesNo::yes),
+            new_uuid: cli.uuid,
         };
-        if change.tags.is_empty() && change.allocatable.is_none() {
+        if change.tags.is_empty() && change.allocatable.is_none() && !change.new_uuid {
             anyhow::bail!("Please give one or more of -x, -uuid, --addtag or --deltag");
         }
         let devices = candidate_devices();

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use crate::backend::Backend;
 use crate::io::{BlockIo, FileDisk};
 use crate::lvm2::backup::{self, BackupError};
-use crate::lvm2::label::{Label, PV_EXT_USED};
+use crate::lvm2::label::{new_compact_uuid, Label, PV_EXT_USED};
 use crate::lvm2::lock::{lock, lock_dir, Resource};
 use crate::lvm2::mda::MdaHeader;
 use crate::lvm2::model::{SegmentKind, Vg};
@@ -213,6 +213,8 @@ pub struct PvChange {
     pub tags: TagChange,
     /// `-x y|n`.
     pub allocatable: Option<bool>,
+    /// `-u/--uuid`: give the PV a new random UUID.
+    pub new_uuid: bool,
 }
 
 /// The key of the PV at `path` in `open`'s VG.
@@ -277,7 +279,7 @@ pub fn pv_change(
                 path.display(),
                 if is { "" } else { "un" }
             );
-            if change.tags.is_empty() {
+            if change.tags.is_empty() && !change.new_uuid {
                 return Ok(PvChanged::Already(notice));
             }
         } else if allocatable {
@@ -286,10 +288,29 @@ pub fn pv_change(
             pv.status.retain(|s| s != "ALLOCATABLE");
         }
     }
+    let new_uuid = if change.new_uuid {
+        let compact = new_compact_uuid().map_err(io_error(Path::new("/dev/urandom")))?;
+        pv.id = crate::lvm2::label::dashed_uuid(&compact);
+        Some(compact)
+    } else {
+        None
+    };
     if *pv == before && change.tags.is_empty() {
         return Ok(PvChanged::Already(String::new()));
     }
     open.commit(vg)?;
+    // The VG names the new UUID first, then the label takes it.
+    if let Some(compact) = new_uuid {
+        let disk = FileDisk::open(path).map_err(io_error(path))?;
+        let mut label = Label::read(&disk)
+            .map_err(|source| VolumeError::Format {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .ok_or_else(|| VolumeError::NotAPv(path.to_path_buf()))?;
+        label.pv_uuid = compact;
+        write_label(path, &disk, &label)?;
+    }
     Ok(PvChanged::Changed)
 }
 
