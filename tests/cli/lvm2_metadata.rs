@@ -487,6 +487,16 @@ fn metadata_copies_match_lvm2() {
     );
     let bad = bed.rlvm("rpvcreate", &["--metadatacopies", "3", &d[0]]);
     assert_exit(&bad, 3);
+    // An orphan PV resized: lvm2 reads the label's new device size.
+    let resize = |dev: &str| bed.rlvm("rpvresize", &["-y", "--setphysicalvolumesize", "40M", dev]);
+    assert_exit(&resize(&d[0]), 0);
+    let size = |dev: &str| bed.lvm(&["pvs", "--noheadings", "-o", "pv_size", dev]);
+    assert_eq!(size(&d[0]).trim(), "40.00m");
+    bed.ok("rpvresize", &[&d[0]]);
+    assert_eq!(size(&d[0]).trim(), "64.00m");
+    // Not below the second metadata area at the end.
+    assert_exit(&resize(&d[1]), 5);
+    assert_eq!(size(&d[1]).trim(), "64.00m");
 
     bed.ok("rvgcreate", &["rlvmmcr", &d[0], &d[1]]);
     bed.lvm(&["vgcreate", "rlvmmcl", &d[2], &d[3]]);

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use rlvm::io::{BlockIo, FileDisk};
-use rlvm::ops::vg_change::{pv_resize, vg_of_pv};
+use rlvm::ops::vg_change::{pv_resize, pv_resize_orphan, vg_of_pv};
 use rlvm::ops::volumes::OpenVg;
 use rlvm::report::units::format_size_long;
 
@@ -105,14 +105,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                         path.display()
                     ));
                 }
-                let vg = vg_of_pv(path, &devices).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "{}: not a physical volume in a volume group (rlvm resizes only those yet)",
-                        path.display()
-                    )
-                })?;
-                let mut open = OpenVg::open(&vg, &devices)?;
-                pv_resize(&mut open, path, sectors)?;
+                match vg_of_pv(path, &devices) {
+                    Some(vg) => pv_resize(&mut OpenVg::open(&vg, &devices)?, path, sectors)?,
+                    None => pv_resize_orphan(path, sectors)?,
+                }
                 rlvm::log::print(format!("Physical volume \"{}\" changed", path.display()));
                 Ok(true)
             })();

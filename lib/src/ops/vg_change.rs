@@ -365,10 +365,21 @@ pub fn lv_change(
         }
         permission_changed = true;
     }
-    let active_open = match (permission_changed, backend) {
+    let mut active_open = match (permission_changed, backend) {
         (true, Some(backend)) => device_state(backend, &vg_name, name)?,
         _ => None,
     };
+    // A close reaches the device asynchronously (FUSE release, udev probes):
+    // give an opener that just left a moment, as lvm2 retries a busy device.
+    for _ in 0..20 {
+        match (active_open, backend) {
+            (Some(count), Some(backend)) if count > 0 => {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                active_open = device_state(backend, &vg_name, name)?;
+            }
+            _ => break,
+        }
+    }
     if active_open.is_some_and(|open_count| open_count > 0) {
         return Err(invalid(format!(
             "Logical volume {vg_name}/{name} is open: rlvm cannot change the permission of an open device yet; close it or deactivate it first"
@@ -741,6 +752,42 @@ pub fn pv_resize(open: &mut OpenVg, path: &Path, sectors: Option<u64>) -> Result
     label.device_size = dev_size * 512;
     write_label(path, &disk, &label)?;
     open.commit(vg)
+}
+
+/// Resize an orphan PV (in no VG): only its label's device size changes.
+pub fn pv_resize_orphan(path: &Path, sectors: Option<u64>) -> Result<(), VolumeError> {
+    let _orphans = lock(Resource::Orphans, true).map_err(io_error(&lock_dir()))?;
+    let disk = FileDisk::open(path).map_err(io_error(path))?;
+    let mut label = Label::read(&disk)
+        .map_err(|source| VolumeError::Format {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .ok_or_else(|| VolumeError::NotAPv(path.to_path_buf()))?;
+    let size = match sectors {
+        Some(sectors) => sectors * 512,
+        None => disk.size_bytes().map_err(io_error(path))?,
+    };
+    let data_start = label.data_areas.first().map_or(0, |a| a.offset);
+    if size <= data_start {
+        return Err(invalid(format!(
+            "{}: size must be more than the data area's start ({data_start} bytes).",
+            path.display()
+        )));
+    }
+    if let Some(area) = label
+        .metadata_areas
+        .iter()
+        .find(|a| a.offset + a.size > size)
+    {
+        return Err(invalid(format!(
+            "{}: the metadata area at byte {} lies beyond {size} bytes.",
+            path.display(),
+            area.offset
+        )));
+    }
+    label.device_size = size;
+    write_label(path, &disk, &label)
 }
 
 /// Write VG `vg` to `file` (vgcfgbackup -f, the description the command
