@@ -76,12 +76,44 @@ pub fn run_lvm<P: clap::Parser + crate::commands::lvm_options::HasCommon>(
         print!("{}", version_text());
         return ExitCode::SUCCESS;
     }
+    let backup_policy = backup_policy::<P>(program, &args);
     let code = run(program, args, |cli: P| {
         cli.common().apply();
+        backup_policy(cli.common())?;
         body(cli)
     });
     if code == ExitCode::SUCCESS && rlvm::log::output_failed() {
         return ExitCode::from(COMMAND_FAILED);
     }
     code
+}
+
+/// How this invocation archives and backs up metadata (lvm2's `backup/*`
+/// settings, `-A/--autobackup` of the commands that take it), set for the
+/// library before the command's body runs; the files' descriptions quote
+/// the command line as given, under the program's name.
+fn backup_policy<P: clap::CommandFactory>(
+    program: &str,
+    args: &[std::ffi::OsString],
+) -> impl FnOnce(&crate::commands::lvm_options::CommonArgs) -> anyhow::Result<()> {
+    use crate::commands::lvm_options::YesNo;
+    let autobackup = P::command()
+        .try_get_matches_from(args)
+        .ok()
+        .and_then(|m| m.try_get_one::<YesNo>("autobackup").ok().flatten().copied())
+        .is_none_or(YesNo::yes);
+    let mut words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if let Some(first) = words.first_mut() {
+        *first = program.to_string();
+    }
+    let command_line = rlvm::lvm2::backup::quote_command_line(&words);
+    move |common| {
+        let config = rlvm::config::Config::load(&common.config)?;
+        let policy = rlvm::lvm2::backup::Policy::from_config(&config, autobackup);
+        rlvm::lvm2::backup::configure(Some(policy), &command_line);
+        Ok(())
+    }
 }

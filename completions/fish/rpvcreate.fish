@@ -1,5 +1,6 @@
 complete -c rpvcreate -l dataalignment -d 'Align the start of the data area to this size (default 1 MiB)' -r
 complete -c rpvcreate -l metadatasize -d 'Size of the metadata area' -r
+complete -c rpvcreate -l pvmetadatacopies -l metadatacopies -d 'Metadata areas on the PV: 0, 1 (default) or 2 (one more at the end of the device)' -r
 complete -c rpvcreate -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
 complete -c rpvcreate -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rpvcreate -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r

@@ -6,6 +6,7 @@ mod docs;
 mod engine_safety;
 mod golden_cow;
 mod lvm2_commands;
+mod lvm2_metadata;
 mod monitor_engine;
 mod multicall;
 mod rcow;

@@ -444,9 +444,16 @@ pub fn pv_rows(vg: &Vg, paths: &[(String, PathBuf)]) -> Vec<PvRow> {
 
 /// The report rows of the PVs found that belong to no VG (a label, no metadata).
 pub fn orphan_pv_rows() -> Vec<PvRow> {
-    rlvm::ops::volumes::scan(&candidate_devices())
+    let found = rlvm::ops::volumes::scan(&candidate_devices());
+    // A PV without metadata areas belongs to the VG that lists it.
+    let listed: Vec<String> = found
+        .iter()
+        .filter_map(|(_, _, vg)| vg.as_ref())
+        .flat_map(|vg| vg.pvs.iter().map(|pv| rlvm::names::compact_uuid(&pv.id)))
+        .collect();
+    found
         .into_iter()
-        .filter(|(_, _, vg)| vg.is_none())
+        .filter(|(_, label, vg)| vg.is_none() && !listed.contains(&label.pv_uuid))
         .map(|(path, label, _)| {
             let size = label.device_size / 512;
             PvRow {
@@ -565,6 +572,10 @@ pub struct PvInitArgs {
     /// Size of the metadata area.
     #[arg(long, value_name = "SIZE")]
     pub metadatasize: Option<String>,
+    /// Metadata areas on the PV: 0, 1 (default) or 2 (one more at the end of the device).
+    #[arg(long = "pvmetadatacopies", visible_alias = "metadatacopies", value_name = "0|1|2",
+          value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub pvmetadatacopies: Option<u8>,
 }
 
 impl PvInitArgs {
@@ -582,6 +593,7 @@ impl PvInitArgs {
                 .map(|s| parse_size(s, 'k'))
                 .transpose()?,
             force: self.force > 0,
+            metadata_copies: self.pvmetadatacopies.unwrap_or(1),
         })
     }
 }

@@ -15,14 +15,20 @@ pub mod rlvmonitor;
 pub mod rlvremove;
 pub mod rlvrename;
 pub mod rlvs;
+pub mod rpvchange;
 pub mod rpvcreate;
 pub mod rpvremove;
+pub mod rpvresize;
 pub mod rpvs;
 pub mod rpvscan;
+pub mod rvgcfgbackup;
+pub mod rvgcfgrestore;
 pub mod rvgchange;
 pub mod rvgcreate;
 pub mod rvgextend;
+pub mod rvgreduce;
 pub mod rvgremove;
+pub mod rvgrename;
 pub mod rvgs;
 
 /// The registry that `rlvm`, the shims and the doc generator read.
@@ -126,5 +132,35 @@ pub(crate) const PROGRAMS: &[Program] = &[
         name: "rlvconvert",
         command: rlvconvert::command,
         run: rlvconvert::run,
+    },
+    Program {
+        name: "rvgcfgbackup",
+        command: rvgcfgbackup::command,
+        run: rvgcfgbackup::run,
+    },
+    Program {
+        name: "rvgcfgrestore",
+        command: rvgcfgrestore::command,
+        run: rvgcfgrestore::run,
+    },
+    Program {
+        name: "rvgrename",
+        command: rvgrename::command,
+        run: rvgrename::run,
+    },
+    Program {
+        name: "rvgreduce",
+        command: rvgreduce::command,
+        run: rvgreduce::run,
+    },
+    Program {
+        name: "rpvresize",
+        command: rpvresize::command,
+        run: rpvresize::run,
+    },
+    Program {
+        name: "rpvchange",
+        command: rpvchange::command,
+        run: rpvchange::run,
     },
 ];

@@ -1,6 +1,7 @@
 //! LVM2's on-disk metadata: label, PV header, metadata area header, text
 //! metadata, read and written as lvm2 reads and writes them.
 
+pub mod backup;
 pub mod crc;
 pub mod error;
 pub mod label;

@@ -521,7 +521,7 @@ impl Vg {
         vg.push(Item::Setting("status".into(), words(&self.status)));
         let (flags, extra): (Vec<Item>, Vec<Item>) = extra
             .into_iter()
-            .partition(|i| matches!(i, Item::Setting(k, _) if k == "flags"));
+            .partition(|i| matches!(i, Item::Setting(k, _) if k == "flags" || k == "tags"));
         vg.extend(flags);
         vg.push(Item::Setting("extent_size".into(), int(self.extent_size)));
         vg.extend(extra);
@@ -534,11 +534,10 @@ impl Vg {
                     Item::Setting("device".into(), s(&pv.device)),
                     Item::Setting("status".into(), words(&pv.status)),
                 ];
-                let (flags, extra): (Vec<Item>, Vec<Item>) = pv
-                    .extra
-                    .iter()
-                    .cloned()
-                    .partition(|i| matches!(i, Item::Setting(k, _) if k == "flags"));
+                let (flags, extra): (Vec<Item>, Vec<Item>) =
+                    pv.extra.iter().cloned().partition(
+                        |i| matches!(i, Item::Setting(k, _) if k == "flags" || k == "tags"),
+                    );
                 items.extend(flags);
                 items.push(Item::Setting("dev_size".into(), int(pv.dev_size)));
                 items.push(Item::Setting("pe_start".into(), int(pv.pe_start)));
@@ -557,11 +556,10 @@ impl Vg {
                         Item::Setting("id".into(), s(&lv.id)),
                         Item::Setting("status".into(), words(&lv.status)),
                     ];
-                    let (flags, extra): (Vec<Item>, Vec<Item>) = lv
-                        .extra
-                        .iter()
-                        .cloned()
-                        .partition(|i| matches!(i, Item::Setting(k, _) if k == "flags"));
+                    let (flags, extra): (Vec<Item>, Vec<Item>) =
+                        lv.extra.iter().cloned().partition(
+                            |i| matches!(i, Item::Setting(k, _) if k == "flags" || k == "tags"),
+                        );
                     items.extend(flags);
                     if let Some(t) = lv.creation_time {
                         items.push(Item::Setting("creation_time".into(), Value::Int(t)));

@@ -7,6 +7,7 @@
 pub mod snapshots;
 mod stack;
 mod undo;
+pub mod vg_change;
 pub mod volumes;
 
 pub use stack::{

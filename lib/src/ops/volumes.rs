@@ -177,6 +177,8 @@ pub struct PvCreateOptions {
     pub metadata_size: Option<u64>,
     /// Overwrite an existing signature (`-f`).
     pub force: bool,
+    /// Metadata areas: 0, 1 (at 4 KiB) or 2 (also one at the end), `--metadatacopies`.
+    pub metadata_copies: u8,
 }
 
 impl Default for PvCreateOptions {
@@ -185,6 +187,7 @@ impl Default for PvCreateOptions {
             data_alignment: DEFAULT_DATA_ALIGNMENT,
             metadata_size: None,
             force: false,
+            metadata_copies: 1,
         }
     }
 }
@@ -224,7 +227,7 @@ fn pv_layout(
         .data_alignment
         .max(DEFAULT_MDA_OFFSET + mda_size)
         .next_multiple_of(512);
-    if mda_size < 8 * 4096 || size <= data_start {
+    if (options.metadata_copies > 0 && mda_size < 8 * 4096) || size <= data_start {
         return Err(VolumeError::TooSmall {
             path: path.into(),
             size,
@@ -247,16 +250,67 @@ fn pv_layout(
             offset: data_start,
             size: 0,
         }],
-        metadata_areas: vec![DiskLocn {
-            offset: DEFAULT_MDA_OFFSET,
-            size: mda_size,
-        }],
+        metadata_areas: metadata_areas(path, size, data_start, mda_size, options)?,
         extension: Some(PvExtension {
             version: PV_EXT_VERSION,
             flags: 0,
             bootloader_areas: vec![],
         }),
     })
+}
+
+/// pvcreate's metadata areas for `--metadatacopies`: the first at 4 KiB, the
+/// second (lvm2's layout) ending the device, its start aligned down to the
+/// data alignment.
+fn metadata_areas(
+    path: &Path,
+    size: u64,
+    data_start: u64,
+    mda_size: u64,
+    options: &PvCreateOptions,
+) -> Result<Vec<DiskLocn>, VolumeError> {
+    let first = DiskLocn {
+        offset: DEFAULT_MDA_OFFSET,
+        size: mda_size,
+    };
+    match options.metadata_copies {
+        0 => Ok(vec![]),
+        1 => Ok(vec![first]),
+        2 => {
+            let align = options.data_alignment.max(512);
+            let start = size.saturating_sub(mda_size) / align * align;
+            if start <= data_start {
+                return Err(VolumeError::TooSmall {
+                    path: path.into(),
+                    size,
+                    needed: data_start + 2 * mda_size,
+                });
+            }
+            Ok(vec![
+                first,
+                DiskLocn {
+                    offset: start,
+                    size: size - start,
+                },
+            ])
+        }
+        n => Err(VolumeError::Invalid(format!(
+            "metadatacopies may only be 0, 1 or 2, not {n}"
+        ))),
+    }
+}
+
+/// The sectors of a PV's data area: up to a metadata area at its end, if any.
+pub fn data_end_sectors(label: &Label) -> u64 {
+    let data_start = label.data_areas.first().map_or(0, |a| a.offset);
+    label
+        .metadata_areas
+        .iter()
+        .filter(|a| a.offset > data_start)
+        .map(|a| a.offset)
+        .min()
+        .unwrap_or(label.device_size)
+        / 512
 }
 
 /// Write `label` (from [`pv_layout`]) and its empty metadata area to `disk`.
@@ -393,10 +447,31 @@ pub fn scan(candidates: &[PathBuf]) -> Vec<(PathBuf, Label, Option<Vg>)> {
 
 /// The devices among `candidates` whose own areas say they belong to VG `name`.
 fn rescan_members(name: &str, candidates: &[PathBuf]) -> Vec<Scanned> {
-    scan_devices(candidates)
+    let (mut members, rest): (Vec<Scanned>, Vec<Scanned>) = scan_devices(candidates)
         .into_iter()
-        .filter(|f| f.vg().is_some_and(|vg| vg.name == name))
-        .collect()
+        .partition(|f| f.vg().is_some_and(|vg| vg.name == name));
+    // A PV without metadata areas (pvcreate --metadatacopies 0) is known
+    // only from the VG that lists it.
+    let listed: Vec<String> = members
+        .iter()
+        .filter_map(Scanned::vg)
+        .flat_map(|vg| vg.pvs.iter().map(|pv| crate::names::compact_uuid(&pv.id)))
+        .collect();
+    members.extend(
+        rest.into_iter()
+            .filter(|f| f.label.metadata_areas.is_empty() && listed.contains(&f.label.pv_uuid)),
+    );
+    members
+}
+
+/// Whether every PV the members' VG lists is among the members.
+fn all_pvs_present(members: &[Scanned]) -> bool {
+    members.iter().find_map(Scanned::vg).is_some_and(|vg| {
+        vg.pvs.iter().all(|pv| {
+            let compact: String = pv.id.chars().filter(|&c| c != '-').collect();
+            members.iter().any(|m| m.label.pv_uuid == compact)
+        })
+    })
 }
 
 impl OpenVg {
@@ -430,7 +505,8 @@ impl OpenVg {
                 .into_iter()
                 .partition(|f| f.vg().is_some_and(|vg| &vg.name == name));
             found = rest;
-            let open = if members.iter().all(Scanned::unchanged) {
+            // Changed since the scan, or a PV without metadata areas to find: read again.
+            let open = if members.iter().all(Scanned::unchanged) && all_pvs_present(&members) {
                 Self::from_members(name, members, lock, false)
             } else {
                 drop(members);
@@ -513,7 +589,12 @@ impl OpenVg {
                     .ok_or_else(|| VolumeError::NotAPv(path.clone()))?,
             );
         }
+        // lvm2's archive of the metadata being replaced (none for a new VG), backup after.
+        if self.vg.seqno > 0 {
+            crate::lvm2::backup::archive(&self.vg).map_err(VolumeError::from)?;
+        }
         commit_vg(&mut pvs, &mut vg)?;
+        crate::lvm2::backup::backup(&vg);
         self.vg = vg;
         Ok(())
     }
@@ -527,6 +608,15 @@ impl OpenVg {
             "volume group \"{}\" was opened for reading, not for a change",
             self.vg.name
         )))
+    }
+
+    /// Take PV `key` out of the devices the next commit writes (vgreduce);
+    /// its open device, if it was one of them.
+    pub fn detach_pv(&mut self, key: &str) -> Option<FileDisk> {
+        let at = self.paths.iter().position(|(k, _)| k == key)?;
+        let (_, path) = self.paths.remove(at);
+        let disk = self.disks.iter().position(|d| d.path() == path)?;
+        Some(self.disks.remove(disk))
     }
 
     /// Path of the PV with key `key`.
@@ -609,7 +699,7 @@ pub fn vg_create(
             .map_or(DEFAULT_DATA_ALIGNMENT, |a| a.offset)
             / 512;
         let dev_size = pv.label.device_size / 512;
-        let pe_count = dev_size.saturating_sub(pe_start) / extent_sectors;
+        let pe_count = data_end_sectors(&pv.label).saturating_sub(pe_start) / extent_sectors;
         if pe_count == 0 {
             return Err(VolumeError::TooSmall {
                 path: path.clone(),
@@ -764,7 +854,7 @@ pub fn vg_extend(
             .map_or(DEFAULT_DATA_ALIGNMENT, |a| a.offset)
             / 512;
         let dev_size = label.device_size / 512;
-        let pe_count = dev_size.saturating_sub(pe_start) / next.extent_size;
+        let pe_count = data_end_sectors(label).saturating_sub(pe_start) / next.extent_size;
         if pe_count == 0 {
             return Err(VolumeError::TooSmall {
                 path: path.clone(),
@@ -1032,5 +1122,7 @@ pub fn vg_remove(open: OpenVg) -> Result<(), VolumeError> {
             .map_err(device_error(path))?;
         disk.flush().map_err(device_error(path))?;
     }
+    // lvm2 drops the VG's backup file with the VG (its archives stay).
+    crate::lvm2::backup::remove_backup(&open.vg.name);
     Ok(())
 }
