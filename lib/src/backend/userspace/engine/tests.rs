@@ -510,6 +510,10 @@ fn a_snapshot_is_one_point_in_time_under_a_write_load() {
     let engine = bed.engine.clone();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stop.clone();
+    // Generations the writer has finished, so the snapshot is taken mid-load
+    // however slowly a busy machine runs the writer (not after a fixed sleep).
+    let finished = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let progress = finished.clone();
     let writer = std::thread::spawn(move || {
         let dev = DeviceSet::open(&engine, "vg-base", true).unwrap();
         let mut generation = 1u32;
@@ -519,11 +523,14 @@ fn a_snapshot_is_one_point_in_time_under_a_write_load() {
                 block[..4].copy_from_slice(&generation.to_le_bytes());
                 dev.write_at(&block, chunk * 4096).unwrap();
             }
+            progress.store(generation, std::sync::atomic::Ordering::Relaxed);
             generation += 1;
         }
         generation
     });
-    std::thread::sleep(Duration::from_millis(30));
+    while finished.load(std::sync::atomic::Ordering::Relaxed) < 1 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let spec = snapshot_spec("snap", &cow, 16384, 8, StoreKind::Persistent);
     ops::add_snapshot(&bed.engine, &origin, &spec, None).unwrap();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
