@@ -3,6 +3,7 @@
 
 pub mod crc;
 pub mod error;
+pub mod flags;
 pub mod label;
 pub mod lock;
 pub mod mda;

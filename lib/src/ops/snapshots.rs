@@ -255,7 +255,7 @@ pub fn activate_lv(
     {
         let table = backend
             .table(&origin.top.name, crate::backend::TableSlot::Live)
-            .map_err(|e| VolumeError::Invalid(e.to_string()))?;
+            .map_err(|e| VolumeError::Invalid(super::lvm::chain(&e)))?;
         if table
             .first()
             .is_none_or(|l| l.target_type != "snapshot-merge")
@@ -364,7 +364,7 @@ pub fn complete_merge(
     loop {
         let line = backend
             .status(&origin_top)
-            .map_err(|e| VolumeError::Invalid(e.to_string()))?
+            .map_err(|e| VolumeError::Invalid(super::lvm::chain(&e)))?
             .into_iter()
             .next();
         let status: crate::dm::SnapshotStatus = line
@@ -392,10 +392,12 @@ pub fn complete_merge(
         }
         std::thread::sleep(interval);
     }
-    super::finish_merge(
+    let others_remain = snapshots_of(&open.vg, &origin).len() > 1;
+    super::finish_merge_among(
         backend,
         &origin_spec(open, &origin)?,
         &snapshot_spec(open, snap)?,
+        others_remain,
     )?;
     let mut vg = open.vg.clone();
     remove_snapshot_record(&mut vg, snap)?;
