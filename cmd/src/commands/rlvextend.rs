@@ -174,9 +174,11 @@ fn resize(cli: &Cli, direction: Direction) -> anyhow::Result<()> {
     }
     let grow = target > current;
     match (direction, grow) {
-        (Direction::Extend, false) => return Err(usage(format!(
+        (Direction::Extend, false) => {
+            return Err(usage(format!(
             "New size given ({target} extents) not larger than existing size ({current} extents)"
-        ))),
+        )))
+        }
         (Direction::Reduce, true) => {
             return Err(usage(format!(
                 "New size given ({target} extents) not less than existing size ({current} extents)"

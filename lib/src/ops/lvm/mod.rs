@@ -105,11 +105,10 @@ impl From<NameError> for LvmError {
 impl LvmError {
     /// Whether lvm2 treats this as a bad command line (exit 3).
     pub fn is_usage(&self) -> bool {
-        match self {
-            LvmError::Usage(_) => true,
-            LvmError::Volume(VolumeError::Name(_)) => true,
-            _ => false,
-        }
+        matches!(
+            self,
+            LvmError::Usage(_) | LvmError::Volume(VolumeError::Name(_))
+        )
     }
 }
 
@@ -710,9 +709,9 @@ impl<'a> Session<'a> {
         }
         self.stack_of(old)?;
         if old == new {
-            return Err(LvmError::Usage(format!(
-                "Old and new logical volume names must differ"
-            )));
+            return Err(LvmError::Usage(
+                "Old and new logical volume names must differ".into(),
+            ));
         }
         if new.starts_with("snapshot") {
             return Err(LvmError::Usage(

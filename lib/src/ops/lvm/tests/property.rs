@@ -114,17 +114,14 @@ fn apply(bed: &Bed, step: &Step, taken: &mut HashMap<String, Vec<u8>>) {
             };
             let id = lv_id(&snap).unwrap();
             let started = bed.session().merge(&snap);
-            match started {
-                Ok(MergeStart::Started | MergeStart::Running) => {
-                    assert_eq!(bed.wait_merge(&origin).as_deref(), Some(snap.as_str()));
-                    let want = taken.remove(&id).unwrap();
-                    let now = origin_content(bed, &origin);
-                    assert_eq!(
-                        now[..want.len().min(now.len())],
-                        want[..want.len().min(now.len())]
-                    );
-                }
-                _ => {}
+            if let Ok(MergeStart::Started | MergeStart::Running) = started {
+                assert_eq!(bed.wait_merge(&origin).as_deref(), Some(snap.as_str()));
+                let want = taken.remove(&id).unwrap();
+                let now = origin_content(bed, &origin);
+                assert_eq!(
+                    now[..want.len().min(now.len())],
+                    want[..want.len().min(now.len())]
+                );
             }
         }
         Step::Deactivate(o) => {
