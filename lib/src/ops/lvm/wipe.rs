@@ -119,6 +119,7 @@ impl LvRegion {
     pub fn read(&self, offset: u64, buf: &mut [u8]) -> Result<(), VolumeError> {
         self.each(offset, buf.len() as u64, |path, at, range| {
             let disk = FileDisk::open_read_only(path).map_err(io_error(path))?;
+            forget_cached(&disk, at, range.len());
             disk.read_exact_at(&mut buf[range], at)
                 .map_err(io_error(path))
         })
@@ -128,6 +129,7 @@ impl LvRegion {
     pub fn write(&self, offset: u64, data: &[u8]) -> Result<(), VolumeError> {
         self.each(offset, data.len() as u64, |path, at, range| {
             let disk = FileDisk::open(path).map_err(io_error(path))?;
+            forget_cached(&disk, at, range.len());
             disk.write_all_at(&data[range], at)
                 .map_err(io_error(path))?;
             disk.flush().map_err(io_error(path))
@@ -153,6 +155,25 @@ impl LvRegion {
             self.write(signature.offset, &vec![0u8; signature.len])?;
         }
         Ok(())
+    }
+}
+
+/// Drop the PV's cached pages of a range before using it: on a block
+/// device, the LV's devices wrote that space through their own cache, so
+/// the PV's pages may be stale (clean pages only; nothing of ours is dirty).
+fn forget_cached(disk: &FileDisk, offset: u64, len: usize) {
+    use std::os::fd::AsRawFd;
+    let page = 4096;
+    let start = offset / page * page;
+    let end = (offset + len as u64).div_ceil(page) * page;
+    // SAFETY: the descriptor is open for the call; the advice only drops clean cache.
+    unsafe {
+        libc::posix_fadvise(
+            disk.file().as_raw_fd(),
+            start as libc::off_t,
+            (end - start) as libc::off_t,
+            libc::POSIX_FADV_DONTNEED,
+        );
     }
 }
 
