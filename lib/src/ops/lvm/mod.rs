@@ -632,13 +632,18 @@ impl<'a> Session<'a> {
         let active = live
             .name(&self.open.vg, &self.lv_id(name)?, DmLayer::Top)
             .is_some();
-        if !snapshots.is_empty()
-            && !force
-            && !confirm(&format!(
+        let origin_question = if active {
+            format!(
                 "Do you really want to remove active origin logical volume {vg_name}/{name} with {} snapshot(s)? [y/n]: ",
                 snapshots.len()
-            ))
-        {
+            )
+        } else {
+            format!(
+                "Removing origin {name} will also remove {} snapshots(s). Proceed? [y/n]: ",
+                snapshots.len()
+            )
+        };
+        if !snapshots.is_empty() && !force && !confirm(&origin_question) {
             return Err(LvmError::Refused(format!(
                 "Logical volume {vg_name}/{name} not removed."
             )));
