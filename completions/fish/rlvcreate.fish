@@ -3,7 +3,7 @@ complete -c rlvcreate -s p -l permission -d 'Permission: rw (default) or r' -r -
 rw\t''"
 complete -c rlvcreate -s L -l size -d 'Size (default unit MiB), rounded up to whole extents' -r
 complete -c rlvcreate -s l -l extents -d 'Size in extents, or N%FREE / N%VG / N%PVS / N%ORIGIN' -r
-complete -c rlvcreate -s V -l virtualsize -d 'The virtual size of a sparse snapshot (lvm2\'s --virtualsize; rlvm does not make them)' -r
+complete -c rlvcreate -s V -l virtualsize -d 'The virtual size of a sparse snapshot over a zero device (--type snapshot)' -r
 complete -c rlvcreate -l type -d 'The segment type: linear (the default) or snapshot' -r -f -a "linear\t''
 snapshot\t''"
 complete -c rlvcreate -s n -l name -d 'Name of the new LV (default lvolN)' -r

@@ -252,7 +252,9 @@ pub fn lv_rows(vg: &Vg, backend: Option<&dyn Backend>, all: bool) -> Vec<LvRow> 
                 .is_some_and(|l| l.status.iter().any(|s| s == "VISIBLE"))
         };
         let visible = match &snapshot_of {
-            Some((origin, _, merging)) => !merging && flagged(origin),
+            Some((origin, _, merging)) => {
+                !merging && (flagged(origin) || rlvm::ops::snapshots::is_virtual_origin(vg, origin))
+            }
             None => flagged(&lv.name),
         };
         if !visible && !all {

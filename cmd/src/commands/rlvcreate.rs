@@ -39,7 +39,7 @@ pub struct Cli {
         value_name = "N[%FREE|%VG|%PVS|%ORIGIN]"
     )]
     extents: Option<String>,
-    /// The virtual size of a sparse snapshot (lvm2's --virtualsize; rlvm does not make them).
+    /// The virtual size of a sparse snapshot over a zero device (--type snapshot).
     #[arg(short = 'V', long = "virtualsize", value_name = "SIZE")]
     virtualsize: Option<String>,
     /// The segment type: linear (the default) or snapshot.
@@ -100,12 +100,16 @@ fn size_request(cli: &Cli) -> anyhow::Result<SizeRequest> {
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rlvcreate", args, |cli: Cli| {
         let snapshot = cli.snapshot || cli.segtype.as_deref() == Some("snapshot");
-        if cli.virtualsize.is_some() {
-            anyhow::bail!(
-                "rlvm cannot create sparse snapshots (--virtualsize) yet; give an origin with --snapshot VG/ORIGIN"
-            );
-        }
         let size = size_request(&cli)?;
+        let virtual_bytes = match &cli.virtualsize {
+            Some(v) => Some(
+                parse_size(v, 'm')
+                    .map_err(|_| usage(format!("Invalid argument for --virtualsize: {v}")))?,
+            ),
+            None => None,
+        };
+        // -V makes a sparse snapshot of a zero device, named after the VG alone.
+        let snapshot = snapshot && virtual_bytes.is_none();
         let (vg_name, origin) = if snapshot {
             let (vg, origin) = split_lv(&cli.vg).map_err(|e| usage(e.to_string()))?;
             (vg, Some(origin))
@@ -144,6 +148,24 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             backend.as_deref(),
             test,
         )?;
+        let chunk_sectors = match &cli.chunksize {
+            Some(c) => {
+                parse_size(c, 'k')
+                    .map_err(|_| usage(format!("Invalid argument for --chunksize: {c}")))?
+                    / 512
+            }
+            None => rlvm::ops::lvm::DEFAULT_CHUNK,
+        };
+        if let Some(virtual_bytes) = virtual_bytes {
+            session.create_sparse(&rlvm::ops::lvm::SparseRequest {
+                name: cli.name.clone(),
+                virtual_bytes,
+                size,
+                chunk_sectors,
+                activate: cli.activate.yes() && driver,
+            })?;
+            return Ok(());
+        }
         match origin {
             None => {
                 let zero = cli.zero.is_none_or(YesNo::yes);
@@ -160,14 +182,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 session.create_linear(&request)?;
             }
             Some(origin) => {
-                let chunk_sectors = match &cli.chunksize {
-                    Some(c) => {
-                        parse_size(c, 'k')
-                            .map_err(|_| usage(format!("Invalid argument for --chunksize: {c}")))?
-                            / 512
-                    }
-                    None => rlvm::ops::lvm::DEFAULT_CHUNK,
-                };
                 session.create_snapshot(&SnapshotRequest {
                     origin,
                     name: cli.name.clone(),

@@ -50,9 +50,21 @@ pub fn lv_is_visible(vg: &Vg, name: &str) -> bool {
         return false;
     }
     if let Some((origin, _, _, merging)) = snapshot_of(vg, name) {
-        return !merging && lv_is_visible(vg, &origin);
+        return !merging && (is_virtual_origin(vg, &origin) || lv_is_visible(vg, &origin));
     }
     lv.status.iter().any(|s| s == "VISIBLE")
+}
+
+/// Whether `name` is the hidden zero-filled origin of a sparse snapshot
+/// (`lvcreate -s -V`): all of its segments are `zero`.
+pub fn is_virtual_origin(vg: &Vg, name: &str) -> bool {
+    vg.lv(name).is_some_and(|lv| {
+        !lv.segments.is_empty()
+            && lv
+                .segments
+                .iter()
+                .all(|s| matches!(&s.kind, SegmentKind::Other(kind) if kind == "zero"))
+    })
 }
 
 /// The COW LVs of every snapshot of `origin`, in metadata order.
@@ -114,11 +126,11 @@ pub fn add_snapshot_record(
             "snapshots of snapshots are not supported: {origin} is a snapshot"
         )));
     }
-    if !origin_lv
-        .segments
-        .iter()
-        .all(|s| matches!(&s.kind, SegmentKind::Striped { stripes, .. } if stripes.len() == 1))
-    {
+    if !origin_lv.segments.iter().all(|s| match &s.kind {
+        SegmentKind::Striped { stripes, .. } => stripes.len() == 1,
+        SegmentKind::Other(kind) => kind == "zero",
+        SegmentKind::Snapshot { .. } => false,
+    }) {
         return Err(VolumeError::Invalid(format!(
             "{}/{origin} is not a linear volume",
             vg.name

@@ -971,6 +971,13 @@ pub fn lv_table(
                     },
                 ));
             }
+            SegmentKind::Other(kind) if kind == "zero" => {
+                lines.push(TableLine::new(
+                    seg.start_extent * vg.extent_size,
+                    seg.extent_count * vg.extent_size,
+                    Target::Zero,
+                ));
+            }
             other => {
                 return Err(VolumeError::Invalid(format!(
                     "{}/{}: segment type {:?} cannot be activated by rlvm",

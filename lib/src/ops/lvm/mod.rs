@@ -162,6 +162,21 @@ pub struct SnapshotRequest {
     pub read_only: bool,
 }
 
+/// A new sparse snapshot (`-s -V`).
+#[derive(Debug, Clone)]
+pub struct SparseRequest {
+    /// The snapshot's name (`lvolN` when `None`).
+    pub name: Option<String>,
+    /// The virtual size in bytes.
+    pub virtual_bytes: u64,
+    /// The COW's size.
+    pub size: SizeRequest,
+    /// Chunk size in sectors.
+    pub chunk_sectors: u64,
+    /// Activate it.
+    pub activate: bool,
+}
+
 /// How a merge request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MergeStart {
@@ -596,6 +611,94 @@ impl<'a> Session<'a> {
         Ok(name)
     }
 
+    /// `lvcreate -s -V SIZE` (`--type snapshot` with a virtual size): a
+    /// sparse snapshot over a hidden zero-filled origin `NAME_vorigin`.
+    pub fn create_sparse(&mut self, request: &SparseRequest) -> Result<String> {
+        let vg_name = self.vg_name();
+        let name = self.new_name(request.name.as_deref())?;
+        let vorigin = format!("{name}_vorigin");
+        if self.open.vg.lv(&vorigin).is_some() {
+            return Err(LvmError::LvExists {
+                vg: vg_name,
+                lv: vorigin,
+            });
+        }
+        let extent = self.open.vg.extent_size;
+        let virtual_extents = request.virtual_bytes.div_ceil(512).div_ceil(extent);
+        if virtual_extents == 0 {
+            return Err(LvmError::Usage("Virtual size may not be zero.".into()));
+        }
+        let before = self.open.vg.clone();
+        let mut next = before.clone();
+        next.lvs.push(super::volumes::new_lv(
+            &vorigin,
+            vec![crate::lvm2::model::Segment {
+                start_extent: 0,
+                extent_count: virtual_extents,
+                kind: SegmentKind::Other("zero".into()),
+                extra: vec![],
+            }],
+            false,
+            true,
+        )?);
+        let extents = extents_for(
+            &next,
+            request.size,
+            Some((virtual_extents, request.chunk_sectors)),
+        )?;
+        add_snapshot_record(
+            &mut next,
+            &vorigin,
+            &name,
+            extents,
+            request.chunk_sectors,
+            false,
+        )?;
+        self.prepare_new(
+            &next,
+            &name,
+            Prepare {
+                zero: true,
+                wipe: false,
+            },
+        )?;
+        self.commit(next)?;
+        if request.activate && self.devices().is_some() {
+            if let Err(error) = self.activate(&name) {
+                let live = self.live().unwrap_or_default();
+                let _ = self.deactivate_unchecked(&live, &vorigin);
+                let what = format!("activating {vg_name}/{name}");
+                return Err(self.revert(before, what, error));
+            }
+        }
+        log::print(format!("Logical volume \"{name}\" created."));
+        Ok(name)
+    }
+
+    /// Take down `stack`'s devices found in `live`, without the open checks.
+    fn deactivate_unchecked(&self, live: &Live, stack: &str) -> Result<()> {
+        let Some(backend) = self.devices() else {
+            return Ok(());
+        };
+        let vg = &self.open.vg;
+        let id = self.lv_id(stack)?;
+        if let Some(top) = live.name(vg, &id, DmLayer::Top) {
+            deactivate_device(backend, top)?;
+        }
+        for cow in snapshots_of(vg, stack) {
+            let cow_id = self.lv_id(&cow)?;
+            for layer in [DmLayer::Top, DmLayer::Cow] {
+                if let Some(device) = live.name(vg, &cow_id, layer) {
+                    deactivate_device(backend, device)?;
+                }
+            }
+        }
+        if let Some(real) = live.name(vg, &id, DmLayer::Real) {
+            deactivate_device(backend, real)?;
+        }
+        Ok(())
+    }
+
     /// `lvremove` of `name`. `confirm` is asked lvm2's question for an
     /// active LV (unless `force`); an open LV and a snapshot whose merge is
     /// pending are refused.
@@ -680,6 +783,19 @@ impl<'a> Session<'a> {
             }
             let mut next = self.open.vg.clone();
             remove_snapshot_record(&mut next, cow)?;
+            // A sparse snapshot's zero origin goes with its last snapshot.
+            if super::snapshots::is_virtual_origin(&next, &origin)
+                && snapshots_of(&next, &origin).is_empty()
+            {
+                if let Some(backend) = self.devices() {
+                    let live = self.live()?;
+                    let id = self.lv_id(&origin)?;
+                    if let Some(top) = live.name(&self.open.vg, &id, DmLayer::Top) {
+                        deactivate_device(backend, top)?;
+                    }
+                }
+                next.lvs.retain(|lv| lv.name != origin);
+            }
             self.commit(next)?;
             log::print(format!("Logical volume \"{cow}\" successfully removed."));
         }
@@ -1056,6 +1172,11 @@ impl<'a> Session<'a> {
                 "\"{vg_name}/{snap}\" is not a mergeable logical volume."
             )));
         };
+        if super::snapshots::is_virtual_origin(&self.open.vg, &origin) {
+            return Err(LvmError::Refused(format!(
+                "Snapshot {vg_name}/{snap} has virtual origin."
+            )));
+        }
         if let Some(other) = super::snapshots::merging_snapshot(&self.open.vg, &origin) {
             if other != snap {
                 return Err(LvmError::Refused(format!(

@@ -659,6 +659,44 @@ fn a_cow_is_never_reduced_below_what_its_exceptions_use() {
     assert_eq!(bed.device("l", false).size_bytes(), 2 * MIB);
 }
 
+#[test]
+fn a_sparse_snapshot_lives_over_a_zero_origin() {
+    let bed = Bed::new(64);
+    let name = bed
+        .session()
+        .create_sparse(&SparseRequest {
+            name: Some("sparse".into()),
+            virtual_bytes: 1 << 30,
+            size: SizeRequest::Bytes(4 * MIB),
+            chunk_sectors: DEFAULT_CHUNK,
+            activate: true,
+        })
+        .unwrap();
+    assert_eq!(name, "sparse");
+    let vg = bed.vg();
+    let vorigin = vg.lv("sparse_vorigin").unwrap();
+    assert!(matches!(&vorigin.segments[0].kind, SegmentKind::Other(k) if k == "zero"));
+    assert_eq!(lv_extents(vorigin), 1024);
+    assert!(crate::ops::snapshots::lv_is_visible(&vg, "sparse"));
+    assert!(!crate::ops::snapshots::lv_is_visible(&vg, "sparse_vorigin"));
+    let dev = bed.device("sparse", true);
+    assert_eq!(dev.size_bytes(), 1 << 30);
+    drop(dev);
+    assert_eq!(bed.read("sparse", 512 * MIB, 4096), vec![0u8; 4096]);
+    bed.write("sparse", 512 * MIB, &pattern(5, 8192));
+    assert_eq!(bed.read("sparse", 512 * MIB, 8192), pattern(5, 8192));
+    assert!(matches!(
+        bed.session().merge("sparse"),
+        Err(LvmError::Refused(_))
+    ));
+    bed.session().deactivate("sparse").unwrap();
+    bed.session().activate("sparse").unwrap();
+    assert_eq!(bed.read("sparse", 512 * MIB, 8192), pattern(5, 8192));
+    bed.session().remove("sparse", true, &mut |_| true).unwrap();
+    assert!(bed.devices().is_empty());
+    assert!(bed.vg().lvs.is_empty());
+}
+
 /// A backend over the engine whose first `op` call on a device whose name
 /// contains `needle` fails (and every one after it, until the test ends).
 struct Faulty<'e> {
