@@ -48,14 +48,15 @@ expect_eq "$(top_target opsvg-base)" "linear" "merged once the origin closed"
 expect_eq "$(blocks_sha /dev/mapper/opsvg-base 4096 0 2048)" "$(blocks_sha /tmp/a.bin 4096 0 2048)" "origin rolled back"
 rlvremove -y opsvg/base
 
-# 3. Merging one of two snapshots keeps the other one whole.
+# 3. Merging one of two snapshots keeps the other one whole (100%ORIGIN
+# COWs hold a rewrite of the whole origin).
 rlvcreate -L 8M -n o opsvg
 dmsetup mknodes
 dd if=/dev/urandom of=/tmp/b.bin bs=1M count=8 2>/dev/null
 dd if=/tmp/a.bin of=/dev/mapper/opsvg-o bs=1M conv=fsync 2>/dev/null
-rlvcreate -s -L 8M -n s1 opsvg/o
+rlvcreate -s -l 100%ORIGIN -n s1 opsvg/o
 dd if=/tmp/b.bin of=/dev/mapper/opsvg-o bs=1M conv=fsync 2>/dev/null
-rlvcreate -s -L 8M -n s2 opsvg/o
+rlvcreate -s -l 100%ORIGIN -n s2 opsvg/o
 dmsetup mknodes
 rlvconvert --merge -i 0.2 opsvg/s1
 dmsetup mknodes
