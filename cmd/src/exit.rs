@@ -56,8 +56,24 @@ pub fn run<P: clap::Parser>(
     };
     match body(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => report(program, &error, COMMAND_FAILED),
+        Err(error) => {
+            let code = if is_usage(&error) {
+                INVALID_COMMAND_LINE
+            } else {
+                COMMAND_FAILED
+            };
+            report(program, &error, code)
+        }
     }
+}
+
+/// Whether `error` is one lvm2 answers with "bad command line" (exit 3).
+fn is_usage(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<rlvm::ops::lvm::LvmError>()
+            .is_some_and(rlvm::ops::lvm::LvmError::is_usage)
+    })
 }
 
 /// [`run`] for the LVM commands: `--version` first, in lvm2's layout,

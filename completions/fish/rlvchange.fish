@@ -1,12 +1,17 @@
-complete -c rlvchange -s a -l activate -d 'Activate (y) or deactivate (n)' -r -f -a "y\t''
+complete -c rlvchange -s a -l activate -d 'Activate (y) or deactivate (n); ay, ey, ly activate, an, en, ln deactivate' -r -f -a "y\t''
 n\t''
-ay\t''"
+ay\t''
+ey\t''
+ly\t''
+en\t''
+ln\t''
+an\t''"
 complete -c rlvchange -l addtag -d 'Add a tag to the LV (repeatable)' -r
 complete -c rlvchange -l deltag -d 'Delete a tag from the LV (repeatable)' -r
 complete -c rlvchange -s p -l permission -d 'Access permission: read-only (r) or read/write (rw); an active LV\'s device follows' -r -f -a "r\t''
 rw\t''"
-complete -c rlvchange -l poll -d 'After activation, wait for a pending snapshot merge to finish and drop the merged snapshot (y, the default), or leave it running (n)' -r -f -a "y\t''
-n\t''"
+complete -c rlvchange -l poll -d 'After activation, wait for a pending snapshot merge to finish and drop the merged snapshot (y, the default), or leave it running (n)' -r -f -a "y\t'Yes'
+n\t'No'"
 complete -c rlvchange -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
 complete -c rlvchange -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvchange -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r

@@ -2,12 +2,17 @@ complete -c rlvcreate -s c -l chunksize -d 'Snapshot chunk size (default 4k): a 
 complete -c rlvcreate -s p -l permission -d 'Permission: rw (default) or r' -r -f -a "r\t''
 rw\t''"
 complete -c rlvcreate -s L -l size -d 'Size (default unit MiB), rounded up to whole extents' -r
-complete -c rlvcreate -s l -l extents -d 'Size in extents, or N%FREE / N%VG / N%ORIGIN' -r
+complete -c rlvcreate -s l -l extents -d 'Size in extents, or N%FREE / N%VG / N%PVS / N%ORIGIN' -r
+complete -c rlvcreate -s V -l virtualsize -d 'The virtual size of a sparse snapshot over a zero device (--type snapshot)' -r
+complete -c rlvcreate -l type -d 'The segment type: linear (the default) or snapshot' -r -f -a "linear\t''
+snapshot\t''"
 complete -c rlvcreate -s n -l name -d 'Name of the new LV (default lvolN)' -r
-complete -c rlvcreate -s a -l activate -d 'Activate the new LV (y, the default) or not (n)' -r -f -a "y\t''
-n\t''"
-complete -c rlvcreate -s Z -l zero -d 'Zero the start of the new LV (accepted for lvm2 compatibility; rlvm does not zero linear LVs)' -r -f -a "y\t''
-n\t''"
+complete -c rlvcreate -s a -l activate -d 'Activate the new LV (y, the default) or not (n)' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rlvcreate -s Z -l zero -d 'Zero the first 4 KiB of the new LV (y, the default) or not (n)' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rlvcreate -s W -l wipesignatures -d 'Wipe known signatures from the new LV (default: when zeroing)' -r -f -a "y\t'Yes'
+n\t'No'"
 complete -c rlvcreate -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
 complete -c rlvcreate -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvcreate -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r

@@ -1,5 +1,5 @@
 complete -c rlvextend -s L -l size -d 'New size, or +SIZE to add' -r
-complete -c rlvextend -s l -l extents -d 'New size in extents, or +N to add' -r
+complete -c rlvextend -s l -l extents -d 'New size in extents, or +N to add; N%FREE, N%VG, N%PVS, N%ORIGIN too' -r
 complete -c rlvextend -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
 complete -c rlvextend -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvextend -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
@@ -12,6 +12,7 @@ complete -c rlvextend -l journal -d 'Journal options (accepted; rlvm logs to std
 complete -c rlvextend -s A -l autobackup -d 'Back up the metadata after a change (y, the default) or not (n)' -r -f -a "y\t'Yes'
 n\t'No'"
 complete -c rlvextend -l use-policies -d 'Apply the snapshot autoextend policy (activation/snapshot_autoextend_*)'
+complete -c rlvextend -s r -l resizefs -d 'Resize the filesystem on the LV too (resize2fs, xfs_growfs)'
 complete -c rlvextend -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
 complete -c rlvextend -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
 complete -c rlvextend -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'

@@ -1,14 +1,19 @@
-complete -c rvgchange -s a -l activate -d 'Activate (y) or deactivate (n)' -r -f -a "y\t''
+complete -c rvgchange -s a -l activate -d 'Activate (y) or deactivate (n); ay, ey, ly activate, an, en, ln deactivate' -r -f -a "y\t''
 n\t''
-ay\t''"
+ay\t''
+ey\t''
+ly\t''
+en\t''
+ln\t''
+an\t''"
 complete -c rvgchange -l addtag -d 'Add a tag to the VG (repeatable)' -r
 complete -c rvgchange -l deltag -d 'Delete a tag from the VG (repeatable)' -r
 complete -c rvgchange -s x -l resizeable -l resizable -d 'Whether PVs may be added to or removed from the VG' -r -f -a "y\t'Yes'
 n\t'No'"
 complete -c rvgchange -s l -l logicalvolume -d 'The most logical volumes the VG may hold (0: no limit)' -r
 complete -c rvgchange -s p -l maxphysicalvolumes -d 'The most physical volumes the VG may hold (0: no limit)' -r
-complete -c rvgchange -l poll -d 'After activation, wait for a pending snapshot merge to finish and drop the merged snapshot (y, the default), or leave it running (n)' -r -f -a "y\t''
-n\t''"
+complete -c rvgchange -l poll -d 'After activation, wait for a pending snapshot merge to finish and drop the merged snapshot (y, the default), or leave it running (n)' -r -f -a "y\t'Yes'
+n\t'No'"
 complete -c rvgchange -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
 complete -c rvgchange -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rvgchange -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r

@@ -7,6 +7,7 @@ mod engine_safety;
 mod golden_cow;
 mod lvm2_commands;
 mod lvm2_metadata;
+mod lvm_ops;
 mod monitor_engine;
 mod multicall;
 mod rcow;

@@ -252,7 +252,9 @@ pub fn lv_rows(vg: &Vg, backend: Option<&dyn Backend>, all: bool) -> Vec<LvRow> 
                 .is_some_and(|l| l.status.iter().any(|s| s == "VISIBLE"))
         };
         let visible = match &snapshot_of {
-            Some((origin, _, merging)) => !merging && flagged(origin),
+            Some((origin, _, merging)) => {
+                !merging && (flagged(origin) || rlvm::ops::snapshots::is_virtual_origin(vg, origin))
+            }
             None => flagged(&lv.name),
         };
         if !visible && !all {
@@ -596,4 +598,51 @@ impl PvInitArgs {
             metadata_copies: self.pvmetadatacopies.unwrap_or(1),
         })
     }
+}
+
+/// Ask lvm2's `[y/n]` question on stderr and read the answer from stdin:
+/// `-y` answers yes, `-qq` and a closed stdin answer no.
+pub fn confirm(common: &super::lvm_options::CommonArgs, question: &str) -> bool {
+    use std::io::{BufRead, Write};
+    if common.yes {
+        return true;
+    }
+    if common.quiet >= 2 {
+        return false;
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{question}");
+    let _ = err.flush();
+    let mut answer = String::new();
+    match std::io::stdin().lock().read_line(&mut answer) {
+        Ok(0) | Err(_) => {
+            let _ = writeln!(err, "[n]");
+            false
+        }
+        Ok(_) => matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"),
+    }
+}
+
+/// lvm2's activation values: `y`, `n`, and their `a`/`e`/`l` forms (rlvm
+/// has one host: exclusive, local and auto activation are plain activation).
+pub const ACTIVATION_VALUES: [&str; 8] = ["y", "n", "ay", "ey", "ly", "en", "ln", "an"];
+
+/// Whether an `-a` value activates.
+pub fn activates(value: &str) -> bool {
+    !value.ends_with('n')
+}
+
+/// Wait for the merge running into `origin` (if any) to finish, printing
+/// lvm2's progress lines, as lvm2's polling does after an activation.
+pub fn poll_merge(session: &mut rlvm::ops::lvm::Session<'_>, origin: &str) -> anyhow::Result<()> {
+    let vg = session.vg().name.clone();
+    let finished = session.finish_merge(origin, std::time::Duration::from_secs(1), |percent| {
+        rlvm::log::print(format!("{vg}/{origin}: Merged: {percent:.2}%"))
+    })?;
+    if finished.is_some() {
+        rlvm::log::print(format!(
+            "Merge of snapshot into logical volume {vg}/{origin} has finished."
+        ));
+    }
+    Ok(())
 }

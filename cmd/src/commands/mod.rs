@@ -59,6 +59,16 @@ pub(crate) const PROGRAMS: &[Program] = &[
         run: rlvcreate::run,
     },
     Program {
+        name: "rlvreduce",
+        command: rlvextend::command_reduce,
+        run: rlvextend::run_reduce,
+    },
+    Program {
+        name: "rlvresize",
+        command: rlvextend::command_resize,
+        run: rlvextend::run_resize,
+    },
+    Program {
         name: "rlvremove",
         command: rlvremove::command,
         run: rlvremove::run,

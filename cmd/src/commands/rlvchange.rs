@@ -1,34 +1,38 @@
-//! `rlvchange -a y|n`: activate or deactivate logical volumes from metadata;
-//! `-p r|rw`, `--addtag/--deltag`: change their metadata.
+//! `rlvchange -a y|n`: activate or deactivate logical volumes (or every LV
+//! of a VG given alone), through [`rlvm::ops::lvm::Session::activate`] and
+//! [`rlvm::ops::lvm::Session::deactivate`]; `-p r|rw`, `--addtag/--deltag`:
+//! change their metadata (before any activation).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser};
-use rlvm::ops::snapshots::{activate_lv, deactivate_lv, snapshot_of};
+use rlvm::ops::lvm::Session;
 use rlvm::ops::vg_change::{lv_change, validate_tag, LvChange, TagChange};
 use rlvm::ops::volumes::OpenVg;
 
-use super::lvm_common::{candidate_devices, finish_pending_merge, split_lv, try_backend};
-use super::lvm_options::{CommonArgs, HasCommon};
+use super::lvm_common::{
+    activates, candidate_devices, poll_merge, split_lv, try_backend, ACTIVATION_VALUES,
+};
+use super::lvm_options::{CommonArgs, HasCommon, YesNo};
 
 /// Change the activation of logical volumes.
 #[derive(Debug, Parser)]
 #[command(name = "rlvchange")]
 pub struct Cli {
-    /// Logical volumes, as VG/LV.
-    #[arg(required = true, value_name = "VG/LV")]
+    /// Logical volumes, as VG/LV, or a VG for all of its LVs.
+    #[arg(required = true, value_name = "VG/LV|VG")]
     lvs: Vec<String>,
-    /// Activate (y) or deactivate (n).
-    #[arg(short = 'a', long = "activate", value_name = "y|n", value_parser = ["y", "n", "ay"],
+    /// Activate (y) or deactivate (n); ay, ey, ly activate, an, en, ln deactivate.
+    #[arg(short = 'a', long = "activate", value_name = "y|n", value_parser = ACTIVATION_VALUES,
           required_unless_present_any = ["addtag", "deltag", "permission"])]
     activate: Option<String>,
     #[command(flatten)]
     metadata: LvMetadataArgs,
     /// After activation, wait for a pending snapshot merge to finish and
     /// drop the merged snapshot (y, the default), or leave it running (n).
-    #[arg(long, value_name = "y|n", default_value = "y", value_parser = ["y", "n"])]
-    poll: String,
+    #[arg(long, value_name = "y|n", value_enum, default_value = "y")]
+    poll: YesNo,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -87,19 +91,36 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         let Some(activate) = cli.activate.as_deref() else {
             return Ok(());
         };
-        let backend = rlvm::backend::open_backend()?;
+        let test = cli.common.test;
+        if test {
+            rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
+        }
+        let backend = if test || cli.common.driverloaded == Some(YesNo::N) {
+            None
+        } else {
+            Some(rlvm::backend::open_backend()?)
+        };
         let devices = candidate_devices();
         for arg in &cli.lvs {
-            let (vg, lv) = split_lv(arg)?;
-            let open = OpenVg::open_read(&vg, &devices)?;
-            if activate == "n" {
-                deactivate_lv(backend.as_ref(), &open, &lv)?;
-            } else {
-                activate_lv(backend.as_ref(), &open, &lv)?;
-                let origin = snapshot_of(&open.vg, &lv).map_or(lv.clone(), |s| s.0);
-                drop(open);
-                if cli.poll == "y" {
-                    finish_pending_merge(backend.as_ref(), &vg, &origin)?;
+            let arg = arg.strip_prefix("/dev/").unwrap_or(arg);
+            let (vg, lv) = match arg.split_once('/') {
+                Some((vg, lv)) => (vg, Some(lv)),
+                None => (arg, None),
+            };
+            let mut session = Session::open(vg, &devices, backend.as_deref(), test)?;
+            let names = match lv {
+                Some(lv) => vec![lv.to_string()],
+                None => session.stacks(),
+            };
+            for name in names {
+                if !activates(activate) {
+                    session.deactivate(&name)?;
+                    continue;
+                }
+                let merging = session.activate(&name)?;
+                if merging && cli.poll.yes() {
+                    let origin = session.stack_of(&name)?;
+                    poll_merge(&mut session, &origin)?;
                 }
             }
         }

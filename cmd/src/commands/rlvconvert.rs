@@ -1,16 +1,12 @@
-//! `rlvconvert --merge`: roll an origin back to its snapshot.
+//! `rlvconvert --merge`: roll an origin back to its snapshot, through
+//! [`rlvm::ops::lvm::Session::merge`] and [`rlvm::ops::lvm::Session::finish_merge`].
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
-use rlvm::backend::TableSlot;
-use rlvm::lvm2::model::SegmentKind;
-use rlvm::names::{dm_name, DmLayer};
-use rlvm::ops::snapshots::{complete_merge, origin_spec, snapshot_of, snapshot_spec};
-use rlvm::ops::start_merge;
-use rlvm::ops::volumes::OpenVg;
+use rlvm::ops::lvm::{MergeStart, Session};
 
 use super::lvm_common::{candidate_devices, split_lv, try_backend};
 use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
@@ -30,7 +26,8 @@ pub struct Cli {
         short = 'i',
         long = "interval",
         value_name = "SECONDS",
-        default_value = "1"
+        default_value = "1",
+        value_parser = parse_interval
     )]
     interval: f64,
     /// Start the merge and return without waiting for it.
@@ -53,68 +50,57 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
+fn parse_interval(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Ok(seconds),
+        _ => Err(format!("'{text}' is not a number of seconds")),
+    }
+}
+
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rlvconvert", args, |cli: Cli| {
         let (vg_name, snap) = split_lv(&cli.lv)?;
-        let devices = candidate_devices();
-        let mut open = OpenVg::open(&vg_name, &devices)?;
-        let (origin, _, hidden, already) = snapshot_of(&open.vg, &snap)
-            .ok_or_else(|| anyhow::anyhow!("{vg_name}/{snap} is not a snapshot"))?;
+        let test = cli.common.test;
+        if test {
+            rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
+        }
         let backend = try_backend();
-        let origin_top = dm_name(&vg_name, &origin, DmLayer::Top)?;
-        let origin_info = backend.as_deref().and_then(|b| b.info(&origin_top).ok());
-        if let (Some(backend), Some(_)) = (&backend, &origin_info) {
-            let status = backend
-                .status(&dm_name(&vg_name, &snap, DmLayer::Top)?)
-                .ok()
-                .and_then(|l| l.first().map(|l| l.params.clone()))
-                .unwrap_or_default();
-            if status == "Invalid" {
-                anyhow::bail!("Unable to merge invalidated snapshot LV \"{vg_name}/{snap}\".");
-            }
-        }
-        if !already {
-            let mut vg = open.vg.clone();
-            for lv in vg.lvs.iter_mut().filter(|lv| lv.name == hidden) {
-                for seg in &mut lv.segments {
-                    if let SegmentKind::Snapshot { merging, .. } = &mut seg.kind {
-                        *merging = true;
-                    }
-                }
-            }
-            open.commit(vg)?;
-        }
-        let (Some(backend), Some(info)) = (backend, origin_info) else {
-            println!("  Merging of snapshot {vg_name}/{snap} will occur on next activation of {vg_name}/{origin}.");
-            return Ok(());
+        let mut session = Session::open(&vg_name, &candidate_devices(), backend.as_deref(), test)?;
+        let started = session.merge(&snap)?;
+        let origin = session.stack_of(&snap)?;
+        let deferred = || {
+            rlvm::log::print(format!(
+                "Merging of snapshot {vg_name}/{snap} will occur on next activation of {vg_name}/{origin}."
+            ))
         };
-        let origin_devices = origin_spec(&open, &origin)?;
-        let snap_devices = snapshot_spec(&open, &snap)?;
-        let merging_now = backend
-            .table(&origin_top, TableSlot::Live)?
-            .first()
-            .is_some_and(|l| l.target_type == "snapshot-merge");
-        if !merging_now {
-            if info.open_count > 0 {
-                println!("  Delaying merge since origin is open.");
-                println!("  Merging of snapshot {vg_name}/{snap} will occur on next activation of {vg_name}/{origin}.");
+        match started {
+            MergeStart::Deferred => {
+                deferred();
                 return Ok(());
             }
-            start_merge(backend.as_ref(), &origin_devices, &snap_devices)?;
-            println!("  Merging of volume {vg_name}/{snap} started.");
+            MergeStart::DelayedOpen => {
+                rlvm::log::print("Delaying merge since origin is open.");
+                deferred();
+                return Ok(());
+            }
+            MergeStart::Started => {
+                rlvm::log::print(format!("Merging of volume {vg_name}/{snap} started."))
+            }
+            MergeStart::Running => {}
         }
         if cli.background {
             return Ok(());
         }
-        complete_merge(
-            backend.as_ref(),
-            &mut open,
-            &snap,
-            Duration::from_secs_f64(cli.interval.clamp(0.05, 60.0)),
-            |percent| println!("  {vg_name}/{origin}: Merged: {percent:.2}%"),
-        )?;
-        println!("  Merge of snapshot into logical volume {vg_name}/{origin} has finished.");
+        let interval = Duration::from_secs_f64(cli.interval.clamp(0.05, 60.0));
+        let finished = session.finish_merge(&origin, interval, |percent| {
+            rlvm::log::print(format!("{vg_name}/{origin}: Merged: {percent:.2}%"))
+        })?;
+        if finished.is_some() {
+            rlvm::log::print(format!(
+                "Merge of snapshot into logical volume {vg_name}/{origin} has finished."
+            ));
+        }
         Ok(())
     })
 }

@@ -1,20 +1,20 @@
-//! `rlvextend`: grow a logical volume, a snapshot's COW above all, live.
+//! `rlvextend`, `rlvreduce` and `rlvresize`: change the size of a logical
+//! volume (a snapshot's COW above all), live, through
+//! [`rlvm::ops::lvm::Session::extend`], [`rlvm::ops::lvm::Session::reduce`]
+//! and [`rlvm::ops::lvm::Session::autoextend`].
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use rlvm::config::Config;
 use rlvm::dm::SnapshotStatus;
-use rlvm::monitor::policy::{extents_for_percent, AutoextendPolicy, PolicyDecision};
-use rlvm::names::{dm_name, DmLayer};
-use rlvm::ops::grow_device;
-use rlvm::ops::snapshots::{extend_record, lv_extents, snapshot_of, snapshot_spec, snapshots_of};
-use rlvm::ops::volumes::OpenVg;
-use rlvm::units::{parse_signed_size, Sign};
+use rlvm::monitor::policy::{AutoextendPolicy, PolicyDecision};
+use rlvm::ops::lvm::{LvmError, Resize, Session};
+use rlvm::ops::snapshots::{lv_extents, snapshot_of};
+use rlvm::units::Sign;
 
-use super::lvm_common::{candidate_devices, lv_device, snapshot_percent, split_lv, try_backend};
+use super::lvm_common::{candidate_devices, confirm, snapshot_percent, split_lv, try_backend};
 use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
 
 /// Extend a logical volume.
@@ -32,17 +32,20 @@ pub struct Cli {
         allow_hyphen_values = true
     )]
     size: Option<String>,
-    /// New size in extents, or +N to add.
+    /// New size in extents, or +N to add; N%FREE, N%VG, N%PVS, N%ORIGIN too.
     #[arg(
         short = 'l',
         long = "extents",
-        value_name = "[+]N",
+        value_name = "[+]N[%FREE|%VG|%PVS|%ORIGIN]",
         allow_hyphen_values = true
     )]
     extents: Option<String>,
     /// Apply the snapshot autoextend policy (activation/snapshot_autoextend_*).
     #[arg(long = "use-policies", alias = "usepolicies", conflicts_with_all = ["size", "extents"])]
     use_policies: bool,
+    /// Resize the filesystem on the LV too (resize2fs, xfs_growfs).
+    #[arg(short = 'r', long = "resizefs")]
+    resizefs: bool,
     #[command(flatten)]
     common: CommonArgs,
     #[command(flatten)]
@@ -60,107 +63,185 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// Entry point.
+/// The clap definition of `rlvreduce`.
+pub fn command_reduce() -> clap::Command {
+    Cli::command()
+        .name("rlvreduce")
+        .about("Reduce the size of a logical volume.")
+}
+
+/// The clap definition of `rlvresize`.
+pub fn command_resize() -> clap::Command {
+    Cli::command()
+        .name("rlvresize")
+        .about("Resize a logical volume.")
+}
+
+/// Which way a program may change a size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Extend,
+    Reduce,
+    Either,
+}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    LvmError::Usage(message.into()).into()
+}
+
+/// Entry point of `rlvextend`.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rlvextend", args, |cli: Cli| {
-        let (vg_name, lv_name) = split_lv(&cli.lv)?;
-        let mut open = OpenVg::open(&vg_name, &candidate_devices())?;
-        let current =
-            open.vg.lv(&lv_name).map(lv_extents).ok_or_else(|| {
-                anyhow::anyhow!("logical volume \"{vg_name}/{lv_name}\" not found")
-            })?;
-        let is_snapshot = snapshot_of(&open.vg, &lv_name).is_some();
-        let backend = try_backend();
-        let top = dm_name(&vg_name, &lv_name, DmLayer::Top)?;
-        let active = backend.as_deref().is_some_and(|b| b.info(&top).is_ok());
-        let add = if cli.use_policies {
-            if !is_snapshot {
-                anyhow::bail!("Policy-based resize is supported only for snapshot volumes.");
-            }
-            let Some(backend) = backend.as_deref().filter(|_| active) else {
-                anyhow::bail!("Can't read state of locally inactive LV {vg_name}/{lv_name}.");
-            };
-            let status: SnapshotStatus = backend
-                .status(&top)?
-                .first()
-                .map(|l| l.params.clone())
-                .unwrap_or_default()
-                .parse()?;
-            if !matches!(status, SnapshotStatus::Usage { .. }) {
-                return Ok(());
-            }
-            let policy = AutoextendPolicy::from_config(&Config::load(&cli.common.config)?);
-            match policy.decide(snapshot_percent(&status))? {
-                PolicyDecision::Nothing => return Ok(()),
-                PolicyDecision::GrowByPercent(percent) => extents_for_percent(current, percent),
-            }
-        } else {
-            let extent_bytes = open.vg.extent_size * 512;
-            let (sign, wanted) = match (&cli.size, &cli.extents) {
-                (Some(size), None) => {
-                    let (sign, bytes) =
-                        parse_signed_size(size, 'm').with_context(|| format!("--size {size}"))?;
-                    (sign, bytes.div_ceil(extent_bytes))
-                }
-                (None, Some(extents)) => {
-                    let (sign, digits) = match extents.strip_prefix('+') {
-                        Some(rest) => (Sign::Plus, rest),
-                        None => match extents.strip_prefix('-') {
-                            Some(rest) => (Sign::Minus, rest),
-                            None => (Sign::Absolute, extents.as_str()),
-                        },
-                    };
-                    (
-                        sign,
-                        digits
-                            .parse()
-                            .with_context(|| format!("--extents {extents}"))?,
-                    )
-                }
-                _ => anyhow::bail!("give one of --size, --extents or --use-policies"),
-            };
-            match sign {
-                Sign::Plus => wanted,
-                Sign::Absolute if wanted > current => wanted - current,
-                Sign::Absolute if wanted == current => anyhow::bail!(
-                    "New size ({wanted} extents) matches existing size ({current} extents)."
-                ),
-                _ => anyhow::bail!(
-                    "{vg_name}/{lv_name}: rlvextend cannot shrink a volume{}",
-                    if is_snapshot {
-                        " (a COW never shrinks: that would lose saved chunks)"
-                    } else {
-                        ""
-                    }
-                ),
-            }
-        };
-        if !is_snapshot && active && !snapshots_of(&open.vg, &lv_name).is_empty() {
-            anyhow::bail!(
-                "{vg_name}/{lv_name}: snapshot origin volumes can be resized only while inactive"
-            );
-        }
-        let mut vg = open.vg.clone();
-        extend_record(&mut vg, &lv_name, add)?;
-        let extent_mib = vg.extent_size as f64 / 2048.0;
-        open.commit(vg)?;
-        if active {
-            let backend = backend.expect("active implies a backend");
-            let (name, table) = if is_snapshot {
-                let snap = snapshot_spec(&open, &lv_name)?;
-                (snap.cow.name, snap.cow.table)
-            } else {
-                let device = lv_device(&open, &lv_name)?;
-                (device.name, device.table)
-            };
-            grow_device(backend.as_ref(), &name, &table)?;
-        }
-        println!(
-            "  Size of logical volume {vg_name}/{lv_name} changed from {:.2} MiB ({current} extents) to {:.2} MiB ({} extents).",
-            current as f64 * extent_mib,
-            (current + add) as f64 * extent_mib,
-            current + add
-        );
-        Ok(())
+        resize(&cli, Direction::Extend)
     })
+}
+
+/// Entry point of `rlvreduce`.
+pub fn run_reduce(args: Vec<OsString>) -> ExitCode {
+    crate::exit::run_lvm("rlvreduce", args, |cli: Cli| {
+        resize(&cli, Direction::Reduce)
+    })
+}
+
+/// Entry point of `rlvresize`.
+pub fn run_resize(args: Vec<OsString>) -> ExitCode {
+    crate::exit::run_lvm("rlvresize", args, |cli: Cli| {
+        resize(&cli, Direction::Either)
+    })
+}
+
+fn resize(cli: &Cli, direction: Direction) -> anyhow::Result<()> {
+    let (vg_name, lv_name) = split_lv(&cli.lv)?;
+    let test = cli.common.test;
+    if test {
+        rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
+    }
+    let backend = try_backend();
+    let mut session = Session::open(&vg_name, &candidate_devices(), backend.as_deref(), test)?;
+    session.stack_of(&lv_name)?;
+    if cli.use_policies {
+        let Some(status) = session.snapshot_status(&lv_name)? else {
+            if snapshot_of(session.vg(), &lv_name).is_none() {
+                return Err(LvmError::Refused(
+                    "Policy-based resize is supported only for snapshot volumes.".into(),
+                )
+                .into());
+            }
+            anyhow::bail!("Can't read state of locally inactive LV {vg_name}/{lv_name}.");
+        };
+        if !matches!(status, SnapshotStatus::Usage { .. }) {
+            return Ok(());
+        }
+        let policy = AutoextendPolicy::from_config(&Config::load(&cli.common.config)?);
+        if let PolicyDecision::GrowByPercent(percent) = policy.decide(snapshot_percent(&status))? {
+            match session.autoextend(&lv_name, percent)? {
+                rlvm::ops::lvm::Autoextend::Grown { .. } => {}
+                rlvm::ops::lvm::Autoextend::NoSpace { free, needed } => anyhow::bail!(
+                    "Insufficient free space: {needed} extents needed, but only {free} available"
+                ),
+            }
+        }
+        return Ok(());
+    }
+    let request = match (&cli.size, &cli.extents) {
+        (Some(_), Some(_)) => {
+            return Err(usage("Please specify either size or extents (not both)."))
+        }
+        (Some(size), None) => Resize::parse_size(size)?,
+        (None, Some(extents)) => Resize::parse_extents(extents)?,
+        (None, None) => return Err(usage("Please specify either size or extents.")),
+    };
+    match (direction, request.sign) {
+        (Direction::Extend, Sign::Minus) => {
+            return Err(usage("Negative argument not permitted - use lvreduce."))
+        }
+        (Direction::Reduce, Sign::Plus) => {
+            return Err(usage("Positive sign not permitted - use lvextend."))
+        }
+        _ => {}
+    }
+    let vg = session.vg();
+    let lv = vg.lv(&lv_name).expect("checked by stack_of");
+    let current = lv_extents(lv);
+    let origin = snapshot_of(vg, &lv_name)
+        .and_then(|(origin, chunk, _, _)| vg.lv(&origin).map(|o| (lv_extents(o), chunk)));
+    let target = request.target(vg, current, origin)?;
+    if target == current {
+        return Err(LvmError::Refused(format!(
+            "New size ({target} extents) matches existing size ({current} extents)."
+        ))
+        .into());
+    }
+    let grow = target > current;
+    match (direction, grow) {
+        (Direction::Extend, false) => {
+            return Err(usage(format!(
+            "New size given ({target} extents) not larger than existing size ({current} extents)"
+        )))
+        }
+        (Direction::Reduce, true) => {
+            return Err(usage(format!(
+                "New size given ({target} extents) not less than existing size ({current} extents)"
+            )))
+        }
+        _ => {}
+    }
+    let fs = if cli.resizefs && !grow {
+        // A filesystem must shrink before its LV does.
+        Some(resize_filesystem(&session, &lv_name, target)?)
+    } else {
+        None
+    };
+    if grow {
+        session.extend(&lv_name, target - current)?;
+    } else {
+        let force = cli.change.forced() || fs.is_some();
+        let mut ask = |question: &str| confirm(&cli.common, question);
+        session.reduce(&lv_name, target, force, &mut ask)?;
+    }
+    rlvm::log::print(format!(
+        "Logical volume {vg_name}/{lv_name} successfully resized."
+    ));
+    if cli.resizefs && grow && !test {
+        resize_filesystem(&session, &lv_name, target)?;
+    }
+    Ok(())
+}
+
+/// Resize the filesystem on active LV `lv` to `extents` with the tool its
+/// signature calls for (resize2fs for ext2/3/4, xfs_growfs for XFS, which only grows).
+fn resize_filesystem(session: &Session<'_>, lv: &str, extents: u64) -> anyhow::Result<()> {
+    use rlvm::ops::lvm::wipe::LvRegion;
+    let vg = session.vg();
+    let record = vg.lv(lv).expect("an LV of the session");
+    let region = LvRegion::of(session.open_vg(), record)?;
+    let kinds: Vec<&str> = region.signatures()?.iter().map(|s| s.kind).collect();
+    let node = match try_backend() {
+        Some(backend) => backend.node_path(&rlvm::names::dm_name(
+            &vg.name,
+            lv,
+            rlvm::names::DmLayer::Top,
+        )?),
+        None => anyhow::bail!("--resizefs needs the LV active"),
+    };
+    let kib = extents * vg.extent_size / 2;
+    let status = if kinds.iter().any(|k| k.starts_with("ext")) {
+        std::process::Command::new("resize2fs")
+            .arg(&node)
+            .arg(format!("{kib}K"))
+            .status()
+    } else if kinds.contains(&"xfs") {
+        std::process::Command::new("xfs_growfs").arg(&node).status()
+    } else {
+        rlvm::log::warning(format!(
+            "No filesystem on {}/{lv} that rlvm can resize; only the LV changes.",
+            vg.name
+        ));
+        return Ok(());
+    };
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => anyhow::bail!("filesystem resize of {}/{lv} failed ({s})", vg.name),
+        Err(e) => anyhow::bail!("filesystem resize of {}/{lv}: {e}", vg.name),
+    }
 }

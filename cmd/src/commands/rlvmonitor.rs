@@ -13,12 +13,9 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use nix::sys::signal::{SigHandler, Signal};
 use rlvm::config::Config;
-use rlvm::monitor::policy::extents_for_percent;
 use rlvm::monitor::policy::AutoextendPolicy;
 use rlvm::monitor::watcher::{EventAction, ExtendError, Extender, Monitor, MonitorEvent};
-use rlvm::ops::grow_device;
-use rlvm::ops::snapshots::{extend_record, lv_extents, snapshot_spec};
-use rlvm::ops::volumes::{free_extents, OpenVg};
+use rlvm::ops::lvm::{Autoextend, Session};
 
 use super::lvm_common::candidate_devices;
 
@@ -113,27 +110,19 @@ struct MetadataExtender {
 
 impl Extender for MetadataExtender {
     fn extend(&self, vg: &str, lv: &str, grow_percent: u32) -> Result<String, ExtendError> {
-        let failed = |e: &dyn std::fmt::Display| ExtendError::Failed(e.to_string());
-        let mut open = OpenVg::open(vg, &candidate_devices()).map_err(|e| failed(&e))?;
-        let current = open
-            .vg
-            .lv(lv)
-            .map(lv_extents)
-            .ok_or_else(|| failed(&"no such LV"))?;
-        let add = extents_for_percent(current, grow_percent).max(1);
-        let free = free_extents(&open.vg);
-        if free < add {
-            return Err(ExtendError::NoSpace(format!(
-                "volume group {vg} has {free} free extents, {add} needed"
-            )));
+        let failed = |e: &dyn std::error::Error| ExtendError::Failed(rlvm::ops::lvm::chain(e));
+        let mut session =
+            Session::open(vg, &candidate_devices(), Some(self.backend.as_ref()), false)
+                .map_err(|e| failed(&e))?;
+        let extent_mib = session.vg().extent_size / 2048;
+        // The result line goes to the monitor's own events, not to stdout.
+        let (grown, _) = rlvm::log::capture(|| session.autoextend(lv, grow_percent));
+        match grown.map_err(|e| failed(&e))? {
+            Autoextend::Grown { to, .. } => Ok(format!("{} MiB", to * extent_mib)),
+            Autoextend::NoSpace { free, needed } => Err(ExtendError::NoSpace(format!(
+                "volume group {vg} has {free} free extents, {needed} needed"
+            ))),
         }
-        let mut record = open.vg.clone();
-        extend_record(&mut record, lv, add).map_err(|e| failed(&e))?;
-        let extent_mib = record.extent_size / 2048;
-        open.commit(record).map_err(|e| failed(&e))?;
-        let cow = snapshot_spec(&open, lv).map_err(|e| failed(&e))?.cow;
-        grow_device(self.backend.as_ref(), &cow.name, &cow.table).map_err(|e| failed(&e))?;
-        Ok(format!("{} MiB", (current + add) * extent_mib))
     }
 }
 

@@ -1,17 +1,13 @@
-//! `rlvremove`: deactivate and remove logical volumes.
+//! `rlvremove`: deactivate and remove logical volumes, through
+//! [`rlvm::ops::lvm::Session::remove`].
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use rlvm::names::{dm_name, DmLayer};
-use rlvm::ops::snapshots::{
-    origin_spec, remove_snapshot_record, snapshot_of, snapshot_spec, snapshots_of,
-};
-use rlvm::ops::volumes::{lv_remove, OpenVg};
-use rlvm::ops::{deactivate_device, remove_snapshot};
+use rlvm::ops::lvm::Session;
 
-use super::lvm_common::{candidate_devices, split_lv, try_backend};
+use super::lvm_common::{candidate_devices, confirm, split_lv, try_backend};
 use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
 
 /// Remove logical volumes.
@@ -43,51 +39,16 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rlvremove", args, |cli: Cli| {
         let devices = candidate_devices();
         let backend = try_backend();
+        let test = cli.common.test;
+        if test {
+            rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
+        }
+        let force = cli.change.forced();
+        let mut ask = |question: &str| confirm(&cli.common, question);
         for arg in &cli.lvs {
             let (vg_name, lv_name) = split_lv(arg)?;
-            let mut open = OpenVg::open(&vg_name, &devices)?;
-            let snapshots = snapshots_of(&open.vg, &lv_name);
-            let confirmed = cli.change.forced() || cli.common.yes;
-            if !snapshots.is_empty() && !confirmed {
-                anyhow::bail!(
-                    "{vg_name}/{lv_name} has {} snapshot(s); use --force to remove it with them",
-                    snapshots.len()
-                );
-            }
-            // Snapshots go first: each one's stack comes down, then its record.
-            let mut doomed: Vec<String> = snapshots.clone();
-            if snapshot_of(&open.vg, &lv_name).is_some() {
-                doomed.push(lv_name.clone());
-            }
-            for cow in &doomed {
-                let (origin, _, _, _) = snapshot_of(&open.vg, cow).expect("a snapshot");
-                if let Some(backend) = &backend {
-                    let others = snapshots_of(&open.vg, &origin).len() > 1;
-                    remove_snapshot(
-                        backend.as_ref(),
-                        &origin_spec(&open, &origin)?,
-                        &snapshot_spec(&open, cow)?,
-                        others,
-                    )?;
-                }
-                let mut vg = open.vg.clone();
-                remove_snapshot_record(&mut vg, cow)?;
-                open.commit(vg)?;
-                println!("  Logical volume \"{cow}\" successfully removed.");
-            }
-            if doomed.last() == Some(&lv_name) {
-                continue;
-            }
-            if let Some(backend) = &backend {
-                deactivate_device(
-                    backend.as_ref(),
-                    &dm_name(&vg_name, &lv_name, DmLayer::Top)?,
-                )?;
-            }
-            let mut vg = open.vg.clone();
-            lv_remove(&mut vg, &lv_name)?;
-            open.commit(vg)?;
-            println!("  Logical volume \"{lv_name}\" successfully removed.");
+            let mut session = Session::open(&vg_name, &devices, backend.as_deref(), test)?;
+            session.remove(&lv_name, force, &mut ask)?;
         }
         Ok(())
     })

@@ -1,11 +1,10 @@
-//! `rlvrename`: rename a logical volume (and its active device).
+//! `rlvrename`: rename a logical volume and every layer of its devices,
+//! through [`rlvm::ops::lvm::Session::rename`].
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use rlvm::names::{dm_name, DmLayer};
-use rlvm::ops::volumes::{lv_rename, OpenVg};
 
 use super::lvm_common::{candidate_devices, split_lv, try_backend};
 use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
@@ -57,17 +56,17 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 (vg, old, new)
             }
         };
-        let mut open = OpenVg::open(&vg_name, &candidate_devices())?;
-        let mut vg = open.vg.clone();
-        lv_rename(&mut vg, &old, &new)?;
-        open.commit(vg)?;
-        if let Some(backend) = try_backend() {
-            let from = dm_name(&vg_name, &old, DmLayer::Top)?;
-            if backend.info(&from).is_ok() {
-                backend.rename(&from, &dm_name(&vg_name, &new, DmLayer::Top)?)?;
-            }
+        let backend = try_backend();
+        if cli.common.test {
+            rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
         }
-        println!("  Renamed \"{old}\" to \"{new}\" in volume group \"{vg_name}\"");
+        let mut session = rlvm::ops::lvm::Session::open(
+            &vg_name,
+            &candidate_devices(),
+            backend.as_deref(),
+            cli.common.test,
+        )?;
+        session.rename(&old, &new)?;
         Ok(())
     })
 }

@@ -1,16 +1,17 @@
-//! `rvgchange -a y|n`: activate or deactivate every logical volume of volume
-//! groups; `--addtag/--deltag`, `-x`, `-l`, `-p`: change their metadata.
+//! `rvgchange -a y|n`: activate or deactivate every logical volume of
+//! volume groups, through [`rlvm::ops::lvm::Session`]; `--addtag/--deltag`,
+//! `-x`, `-l`, `-p`: change their metadata (before any activation).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser};
-use rlvm::lvm2::model::SegmentKind;
-use rlvm::ops::snapshots::{activate_lv, deactivate_lv, snapshot_of};
+use rlvm::lvm2::flags::LvFlag;
+use rlvm::ops::lvm::Session;
 use rlvm::ops::vg_change::{validate_tag, vg_change, TagChange, VgChange};
 use rlvm::ops::volumes::OpenVg;
 
-use super::lvm_common::{candidate_devices, finish_pending_merge};
+use super::lvm_common::{activates, candidate_devices, poll_merge, ACTIVATION_VALUES};
 use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon, YesNo};
 
 /// Change the activation of volume groups.
@@ -20,16 +21,16 @@ pub struct Cli {
     /// Volume groups.
     #[arg(required = true, value_name = "VG")]
     vgs: Vec<String>,
-    /// Activate (y) or deactivate (n).
-    #[arg(short = 'a', long = "activate", value_name = "y|n", value_parser = ["y", "n", "ay"],
+    /// Activate (y) or deactivate (n); ay, ey, ly activate, an, en, ln deactivate.
+    #[arg(short = 'a', long = "activate", value_name = "y|n", value_parser = ACTIVATION_VALUES,
           required_unless_present_any = ["addtag", "deltag", "resizeable", "logicalvolume", "maxphysicalvolumes"])]
     activate: Option<String>,
     #[command(flatten)]
     metadata: VgMetadataArgs,
     /// After activation, wait for a pending snapshot merge to finish and
     /// drop the merged snapshot (y, the default), or leave it running (n).
-    #[arg(long, value_name = "y|n", default_value = "y", value_parser = ["y", "n"])]
-    poll: String,
+    #[arg(long, value_name = "y|n", value_enum, default_value = "y")]
+    poll: YesNo,
     #[command(flatten)]
     common: CommonArgs,
     #[command(flatten)]
@@ -101,50 +102,48 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         let Some(activate) = cli.activate.as_deref() else {
             return Ok(());
         };
-        let backend = rlvm::backend::open_backend()?;
+        let test = cli.common.test;
+        if test {
+            rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
+        }
+        let backend = if test || cli.common.driverloaded == Some(YesNo::N) {
+            None
+        } else {
+            Some(rlvm::backend::open_backend()?)
+        };
+        let activate = activates(activate);
         let devices = candidate_devices();
         for name in &cli.vgs {
-            let open = OpenVg::open_read(name, &devices)?;
+            let mut session = Session::open(name, &devices, backend.as_deref(), test)?;
             // Origins carry their snapshots; snapshot records and COWs come with them.
-            let tops: Vec<String> = open
-                .vg
-                .lvs
-                .iter()
-                .filter(|lv| {
-                    !lv.segments
-                        .iter()
-                        .any(|s| matches!(s.kind, SegmentKind::Snapshot { .. }))
-                })
-                .filter(|lv| snapshot_of(&open.vg, &lv.name).is_none())
-                .map(|lv| lv.name.clone())
-                .collect();
-            let mut active = 0;
-            for lv in &tops {
-                if activate == "n" {
-                    deactivate_lv(backend.as_ref(), &open, lv)?;
+            let stacks = session.stacks();
+            let mut merging = Vec::new();
+            for lv in &stacks {
+                if activate {
+                    if session.activate(lv)? {
+                        merging.push(lv.clone());
+                    }
                 } else {
-                    activate_lv(backend.as_ref(), &open, lv)?;
-                    active += 1;
+                    session.deactivate(lv)?;
                 }
             }
-            let visible = open
-                .vg
+            let visible = session
+                .vg()
                 .lvs
                 .iter()
-                .filter(|lv| lv.status.iter().any(|s| s == "VISIBLE"))
+                .filter(|lv| lv.has(LvFlag::Visible))
                 .count();
-            println!(
-                "  {} logical volume(s) in volume group \"{name}\" now active",
-                if activate == "n" {
-                    0
+            rlvm::log::print(format!(
+                "{} logical volume(s) in volume group \"{name}\" now active",
+                if activate {
+                    visible.max(stacks.len())
                 } else {
-                    visible.max(active)
+                    0
                 }
-            );
-            drop(open);
-            if activate != "n" && cli.poll == "y" {
-                for lv in &tops {
-                    finish_pending_merge(backend.as_ref(), name, lv)?;
+            ));
+            if cli.poll.yes() {
+                for origin in &merging {
+                    poll_merge(&mut session, origin)?;
                 }
             }
         }

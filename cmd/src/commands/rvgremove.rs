@@ -1,14 +1,13 @@
-//! `rvgremove`: remove volume groups; their PVs become orphans.
+//! `rvgremove`: remove volume groups (with their LVs, once confirmed);
+//! their PVs become orphans. The operation is [`rlvm::ops::lvm::Session::remove_vg`].
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use rlvm::names::{dm_name, DmLayer};
-use rlvm::ops::deactivate_device;
-use rlvm::ops::volumes::{vg_remove, OpenVg};
+use rlvm::ops::lvm::Session;
 
-use super::lvm_common::{candidate_devices, try_backend};
+use super::lvm_common::{candidate_devices, confirm, try_backend};
 use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
 
 /// Remove volume groups.
@@ -39,28 +38,36 @@ pub fn command() -> clap::Command {
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rvgremove", args, |cli: Cli| {
         let devices = candidate_devices();
+        let backend = try_backend();
+        let test = cli.common.test;
+        if test {
+            rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
+        }
         for name in &cli.vgs {
-            let mut open = OpenVg::open(name, &devices)?;
-            if !open.vg.lvs.is_empty() {
-                if !cli.change.forced() {
-                    anyhow::bail!(
-                        "volume group \"{name}\" still contains {} logical volume(s); use --force to remove them",
-                        open.vg.lvs.len()
-                    );
+            let session = Session::open(name, &devices, backend.as_deref(), test)?;
+            let count = session.stacks().len() + {
+                let vg = session.vg();
+                vg.lvs
+                    .iter()
+                    .filter(|lv| rlvm::ops::snapshots::snapshot_of(vg, &lv.name).is_some())
+                    .count()
+            };
+            if count == 0 {
+                session.remove_empty_vg()?;
+            } else {
+                if !cli.change.forced()
+                    && !confirm(
+                        &cli.common,
+                        &format!(
+                            "Do you really want to remove volume group \"{name}\" containing {count} logical volumes? [y/n]: "
+                        ),
+                    )
+                {
+                    anyhow::bail!("Volume group \"{name}\" not removed");
                 }
-                if let Some(backend) = try_backend() {
-                    for lv in &open.vg.lvs {
-                        for layer in [DmLayer::Top, DmLayer::Cow, DmLayer::Real] {
-                            deactivate_device(backend.as_ref(), &dm_name(name, &lv.name, layer)?)?;
-                        }
-                    }
-                }
-                let mut vg = open.vg.clone();
-                vg.lvs.clear();
-                open.commit(vg)?;
+                session.remove_vg()?;
             }
-            vg_remove(open)?;
-            println!("  Volume group \"{name}\" successfully removed");
+            rlvm::log::print(format!("Volume group \"{name}\" successfully removed"));
         }
         Ok(())
     })

@@ -178,7 +178,7 @@ pub enum BackendError {
     #[error("userspace engine: {0}")]
     Protocol(String),
     /// Any other failure, with what was being done.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         /// What was being done.
         context: String,

@@ -6,7 +6,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum Lvm2Error {
     /// I/O failed.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         /// What was being read or written.
         context: String,

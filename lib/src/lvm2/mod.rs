@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod crc;
 pub mod error;
+pub mod flags;
 pub mod label;
 pub mod lock;
 pub mod mda;

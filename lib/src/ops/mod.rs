@@ -4,6 +4,7 @@
 //! it, and starting a merge. Every multi-step operation records how to undo
 //! each step and undoes them in reverse when a later step fails.
 
+pub mod lvm;
 pub mod snapshots;
 mod stack;
 mod undo;
@@ -11,7 +12,8 @@ pub mod vg_change;
 pub mod volumes;
 
 pub use stack::{
-    activate_device, add_snapshot, deactivate_device, finish_merge, grow_device, remove_snapshot,
-    start_merge, DeviceSpec, OriginSpec, PrepareCow, SnapshotSpec,
+    activate_device, add_snapshot, deactivate_device, finish_merge, finish_merge_among,
+    grow_device, remove_snapshot, rename_devices, start_merge, DeviceSpec, OriginSpec, PrepareCow,
+    SnapshotSpec,
 };
 pub use undo::OpsError;

@@ -50,9 +50,21 @@ pub fn lv_is_visible(vg: &Vg, name: &str) -> bool {
         return false;
     }
     if let Some((origin, _, _, merging)) = snapshot_of(vg, name) {
-        return !merging && lv_is_visible(vg, &origin);
+        return !merging && (is_virtual_origin(vg, &origin) || lv_is_visible(vg, &origin));
     }
     lv.status.iter().any(|s| s == "VISIBLE")
+}
+
+/// Whether `name` is the hidden zero-filled origin of a sparse snapshot
+/// (`lvcreate -s -V`): all of its segments are `zero`.
+pub fn is_virtual_origin(vg: &Vg, name: &str) -> bool {
+    vg.lv(name).is_some_and(|lv| {
+        !lv.segments.is_empty()
+            && lv
+                .segments
+                .iter()
+                .all(|s| matches!(&s.kind, SegmentKind::Other(kind) if kind == "zero"))
+    })
 }
 
 /// The COW LVs of every snapshot of `origin`, in metadata order.
@@ -114,11 +126,11 @@ pub fn add_snapshot_record(
             "snapshots of snapshots are not supported: {origin} is a snapshot"
         )));
     }
-    if !origin_lv
-        .segments
-        .iter()
-        .all(|s| matches!(&s.kind, SegmentKind::Striped { stripes, .. } if stripes.len() == 1))
-    {
+    if !origin_lv.segments.iter().all(|s| match &s.kind {
+        SegmentKind::Striped { stripes, .. } => stripes.len() == 1,
+        SegmentKind::Other(kind) => kind == "zero",
+        SegmentKind::Snapshot { .. } => false,
+    }) {
         return Err(VolumeError::Invalid(format!(
             "{}/{origin} is not a linear volume",
             vg.name
@@ -255,7 +267,7 @@ pub fn activate_lv(
     {
         let table = backend
             .table(&origin.top.name, crate::backend::TableSlot::Live)
-            .map_err(|e| VolumeError::Invalid(e.to_string()))?;
+            .map_err(|e| VolumeError::Invalid(super::lvm::chain(&e)))?;
         if table
             .first()
             .is_none_or(|l| l.target_type != "snapshot-merge")
@@ -364,7 +376,7 @@ pub fn complete_merge(
     loop {
         let line = backend
             .status(&origin_top)
-            .map_err(|e| VolumeError::Invalid(e.to_string()))?
+            .map_err(|e| VolumeError::Invalid(super::lvm::chain(&e)))?
             .into_iter()
             .next();
         let status: crate::dm::SnapshotStatus = line
@@ -392,10 +404,12 @@ pub fn complete_merge(
         }
         std::thread::sleep(interval);
     }
-    super::finish_merge(
+    let others_remain = snapshots_of(&open.vg, &origin).len() > 1;
+    super::finish_merge_among(
         backend,
         &origin_spec(open, &origin)?,
         &snapshot_spec(open, snap)?,
+        others_remain,
     )?;
     let mut vg = open.vg.clone();
     remove_snapshot_record(&mut vg, snap)?;

@@ -343,7 +343,65 @@ pub fn finish_merge(
     origin: &OriginSpec,
     snap: &SnapshotSpec,
 ) -> Result<(), OpsError> {
-    remove_snapshot(backend, origin, snap, false)
+    finish_merge_among(backend, origin, snap, false)
+}
+
+/// After the merge is complete: the snapshot's devices go, and the origin
+/// returns to its own mapping (`-real` goes too) or, while other snapshots
+/// remain, to `snapshot-origin` over `-real` so they keep their copy-outs.
+pub fn finish_merge_among(
+    backend: &dyn Backend,
+    origin: &OriginSpec,
+    snap: &SnapshotSpec,
+    others_remain: bool,
+) -> Result<(), OpsError> {
+    if !others_remain {
+        return remove_snapshot(backend, origin, snap, false);
+    }
+    let name = origin.top.name.as_str();
+    let origin_len = table_length(&origin.top.table);
+    let mut log = UndoLog::new(backend);
+    let real = log.run(format!("{}: info", origin.real_name), |b| {
+        b.info(&origin.real_name)
+    })?;
+    log.run(format!("{name}: load"), |b| {
+        b.load(name, &raw(&origin_table(origin_len, &real)))
+    })?;
+    log.push(Undo::Clear(name.to_string()));
+    log.run(format!("{name}: suspend"), |b| b.suspend(name, FLUSH))?;
+    log.push(Undo::Resume(name.to_string()));
+    log.run(format!("{name}: resume"), |b| b.resume(name))?;
+    log.commit();
+    deactivate_device(backend, &snap.name)?;
+    deactivate_device(backend, &snap.cow.name)
+}
+
+/// Rename devices, each `(old, new)`, while `hold` (a visible device of the
+/// stack, by its old name) is suspended, so no I/O sees a half-renamed
+/// stack; every rename is taken back if a later one fails.
+pub fn rename_devices(
+    backend: &dyn Backend,
+    hold: Option<&str>,
+    renames: &[(String, String)],
+) -> Result<(), OpsError> {
+    let mut log = UndoLog::new(backend);
+    if let Some(name) = hold {
+        log.run(format!("{name}: suspend"), |b| b.suspend(name, FLUSH))?;
+        log.push(Undo::Resume(name.to_string()));
+    }
+    for (old, new) in renames {
+        log.run(format!("{old}: rename to {new}"), |b| b.rename(old, new))?;
+        log.push(Undo::Rename(new.clone(), old.clone()));
+    }
+    if let Some(name) = hold {
+        let now = renames
+            .iter()
+            .find(|(old, _)| old == name)
+            .map_or(name, |(_, new)| new.as_str());
+        log.run(format!("{now}: resume"), |b| b.resume(now))?;
+    }
+    log.commit();
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::backend::{Backend, BackendError, SuspendMode};
 #[derive(Debug, Error)]
 pub enum OpsError {
     /// A step failed; everything done before it was undone.
-    #[error("{step}: {source}")]
+    #[error("{step}")]
     Step {
         /// What was being done.
         step: String,
@@ -16,7 +16,7 @@ pub enum OpsError {
         source: BackendError,
     },
     /// A step failed and so did undoing the steps before it: devices may be left behind.
-    #[error("{step}: {source}; undoing the earlier steps also failed: {rollback}")]
+    #[error("{step} (undoing the earlier steps also failed: {rollback})")]
     Rollback {
         /// What was being done.
         step: String,
@@ -39,6 +39,8 @@ pub(crate) enum Undo {
     Clear(String),
     /// Resume a device this operation suspended.
     Resume(String),
+    /// Rename a device back: (its new name, its old name).
+    Rename(String, String),
 }
 
 /// Steps done so far, undone in reverse on failure.
@@ -88,6 +90,7 @@ impl<'a> UndoLog<'a> {
                 Undo::Remove(name) => self.backend.remove(name),
                 Undo::Clear(name) => self.backend.clear(name),
                 Undo::Resume(name) => self.backend.resume(name).map(|_| ()),
+                Undo::Rename(new, old) => self.backend.rename(new, old),
             };
             if let Err(e) = result {
                 failures.push(format!("{undo:?}: {e}"));

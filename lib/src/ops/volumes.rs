@@ -32,7 +32,7 @@ pub const DEFAULT_EXTENT_SECTORS: u64 = 8192;
 #[derive(Debug, Error)]
 pub enum VolumeError {
     /// A device could not be opened or written.
-    #[error("{path}: {source}")]
+    #[error("{}", .path.display())]
     Device {
         /// The device.
         path: PathBuf,
@@ -40,7 +40,7 @@ pub enum VolumeError {
         source: std::io::Error,
     },
     /// On-disk metadata is damaged.
-    #[error("{path}: {source}")]
+    #[error("{}", .path.display())]
     Format {
         /// The device.
         path: PathBuf,
@@ -48,7 +48,7 @@ pub enum VolumeError {
         source: Lvm2Error,
     },
     /// The VG's metadata could not be used.
-    #[error("{0}")]
+    #[error(transparent)]
     Vg(#[from] VgError),
     /// A name breaks lvm2's rules.
     #[error(transparent)]
@@ -1076,6 +1076,13 @@ pub fn lv_table(
                         device: DevRef::Path(path),
                         offset_sectors: pv.pe_start + pe * vg.extent_size,
                     },
+                ));
+            }
+            SegmentKind::Other(kind) if kind == "zero" => {
+                lines.push(TableLine::new(
+                    seg.start_extent * vg.extent_size,
+                    seg.extent_count * vg.extent_size,
+                    Target::Zero,
                 ));
             }
             other => {

@@ -76,7 +76,7 @@ done
 rlvcreate -L 8M -s -n s2 volumeGroup/base
 lvm lvremove -q -f volumeGroup/s2
 lvm lvcreate -q -L 8M -s -n s3 rvolumeGroup/base
-rlvremove rvolumeGroup/s3
+rlvremove -y rvolumeGroup/s3
 expect_eq "$(dmsetup ls | grep -c -- '-real')" "0" "no -real layer left"
 lvm vgck volumeGroup
 lvm vgck rvolumeGroup

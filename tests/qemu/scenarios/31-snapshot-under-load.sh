@@ -58,5 +58,5 @@ case "$(dm_status loadvg-snap)" in
 */32768\ *) echo "ok: snapshot valid: $(dm_status loadvg-snap)" ;;
 *) fail "snapshot status: $(dm_status loadvg-snap)" ;;
 esac
-rlvremove loadvg/snap
+rlvremove -y loadvg/snap
 rvgchange -an loadvg

@@ -1,0 +1,26 @@
+complete -c rlvreduce -s L -l size -d 'New size, or +SIZE to add' -r
+complete -c rlvreduce -s l -l extents -d 'New size in extents, or +N to add; N%FREE, N%VG, N%PVS, N%ORIGIN too' -r
+complete -c rlvreduce -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
+complete -c rlvreduce -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvreduce -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvreduce -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rlvreduce -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses local file locks)' -r
+complete -c rlvreduce -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
+complete -c rlvreduce -l devicesfile -d 'A devices file other than the default' -r
+complete -c rlvreduce -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
+complete -c rlvreduce -s A -l autobackup -d 'Back up the metadata after a change (y, the default) or not (n)' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rlvreduce -l use-policies -d 'Apply the snapshot autoextend policy (activation/snapshot_autoextend_*)'
+complete -c rlvreduce -s r -l resizefs -d 'Resize the filesystem on the LV too (resize2fs, xfs_growfs)'
+complete -c rlvreduce -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
+complete -c rlvreduce -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
+complete -c rlvreduce -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'
+complete -c rlvreduce -s t -l test -d 'Run in test mode: no metadata is written and no device is (de)activated'
+complete -c rlvreduce -s y -l yes -d 'Answer yes to every prompt'
+complete -c rlvreduce -l nolocking -d 'Take no locks (lvm2: only for emergencies)'
+complete -c rlvreduce -l nohints -d 'Do not use the hints file to limit the devices scanned'
+complete -c rlvreduce -l version -d 'Display version information (lvm2\'s layout)'
+complete -c rlvreduce -l longhelp -d 'Display long help text'
+complete -c rlvreduce -s f -l force -d 'Override various checks and confirmations; repeat (-ff) to force more'
+complete -c rlvreduce -s h -l help -d 'Print help (see more with \'--help\')'
