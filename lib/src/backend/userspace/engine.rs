@@ -15,7 +15,7 @@ use crate::backend::{
 };
 use crate::dm::{RawLine, StoreKind, TableLine, Target};
 
-use super::export::{DeviceSet, ExportInfo, OpenDevice};
+use super::export::{DeviceSet, ExportInfo, Extent, OpenDevice};
 use super::lower::{engine_major, resolve, FileCache, Lower};
 use super::snapshot::{MergeTarget, OriginTarget, SnapshotRegistry};
 use super::table::{check_layout, Line, Mapped, Table};
@@ -138,6 +138,12 @@ impl Device {
         }
         let io = self.enter()?;
         io.table.discard(offset, len)
+    }
+
+    /// How bytes are allocated, through the live table (NBD block status).
+    pub(crate) fn allocation(&self, offset: u64, len: u64) -> io::Result<Vec<Extent>> {
+        let io = self.enter()?;
+        io.table.allocation(offset, len)
     }
 
     /// A table now maps onto this device.
@@ -672,6 +678,9 @@ impl OpenDevice for Opened {
     }
     fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
         self.device.discard(offset, len)
+    }
+    fn allocation(&self, offset: u64, len: u64) -> io::Result<Vec<Extent>> {
+        self.device.allocation(offset, len)
     }
 }
 

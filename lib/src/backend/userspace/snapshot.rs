@@ -41,6 +41,7 @@ use crate::dm::StoreKind;
 use crate::io::BlockIo;
 
 use super::engine::Device;
+use super::export::{push_extent, Extent};
 use super::lower::{DevKey, Lower};
 
 fn eio() -> io::Error {
@@ -540,6 +541,49 @@ impl SnapshotCore {
             state = wait(&self.shared.committed, state);
         }
         state
+    }
+
+    /// How the snapshot's bytes `pos..pos+len` are allocated: chunks in
+    /// the COW are data, the rest is whatever the origin has there.
+    pub(crate) fn allocation(&self, pos: u64, len: u64) -> io::Result<Vec<Extent>> {
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let mapping = {
+            let _range = self.group.shared(pos, len);
+            self.mapping(pos, len, true)?
+        };
+        let mut runs = Vec::new();
+        // (saved in the COW, start, length) of pieces alike in a row.
+        let mut run: Option<(bool, u64, u64)> = None;
+        let flush = |run: (bool, u64, u64), runs: &mut Vec<Extent>| -> io::Result<()> {
+            if run.0 {
+                push_extent(runs, Extent::data(run.2));
+            } else {
+                for part in self.origin.allocation(run.1, run.2)? {
+                    push_extent(runs, part);
+                }
+            }
+            Ok(())
+        };
+        let len_usize = usize::try_from(len).map_err(|_| eio())?;
+        for (piece, saved) in self.pieces(pos, len_usize).zip(&mapping) {
+            let saved = saved.is_some();
+            let take = piece.range.len() as u64;
+            match &mut run {
+                Some((s, _, n)) if *s == saved => *n += take,
+                _ => {
+                    if let Some(prev) = run.take() {
+                        flush(prev, &mut runs)?;
+                    }
+                    run = Some((saved, piece.at, take));
+                }
+            }
+        }
+        if let Some(last) = run {
+            flush(last, &mut runs)?;
+        }
+        Ok(runs)
     }
 
     /// Read `buf` at `pos` of the snapshot's view.
@@ -1144,5 +1188,57 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Block status through the engine: the holes of a sparse origin image,
+    /// and a snapshot's chunks saved in its COW as data.
+    #[test]
+    fn allocation_follows_image_holes_and_saved_chunks() {
+        use crate::backend::userspace::export::Extent;
+        use std::os::unix::fs::FileExt;
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::new(&dir.path().join("mapper"));
+        let base = dir.path().join("base.img");
+        let file = std::fs::File::create(&base).unwrap();
+        file.set_len(4 * MIB).unwrap();
+        file.write_all_at(&[1; 65536], MIB).unwrap();
+        drop(file);
+        let origin = OriginSpec {
+            top: spec("vg-base", &base, 4 * MIB),
+            real_name: "vg-base-real".into(),
+            real_uuid: "LVM-base-real".into(),
+        };
+        let cow = dir.path().join("cow.img");
+        std::fs::File::create(&cow)
+            .unwrap()
+            .set_len(2 * MIB)
+            .unwrap();
+        let snap = SnapshotSpec {
+            name: "vg-s".into(),
+            uuid: "LVM-s".into(),
+            read_only: false,
+            cow: spec("vg-s-cow", &cow, 2 * MIB),
+            store: StoreKind::Persistent,
+            chunk_sectors: 8,
+        };
+        ops::add_snapshot(&engine, &origin, &snap, None).unwrap();
+        let dev = DeviceSet::open(&engine, "vg-base", true).unwrap();
+        dev.write_at(&[2; 4096], 3 * MIB).unwrap();
+        let expected = vec![
+            Extent::hole(MIB),
+            Extent::data(65536),
+            Extent::hole(2 * MIB - 65536),
+            Extent::data(4096),
+            Extent::hole(MIB - 4096),
+        ];
+        assert_eq!(dev.allocation(0, 4 * MIB).unwrap(), expected);
+        // The snapshot: chunk 768 is saved in the COW (data, though a hole
+        // of the origin then), the rest is the origin's.
+        let snap = DeviceSet::open(&engine, "vg-s", false).unwrap();
+        assert_eq!(snap.allocation(0, 4 * MIB).unwrap(), expected);
+        assert_eq!(
+            snap.allocation(3 * MIB, 8192).unwrap(),
+            [Extent::data(4096), Extent::hole(4096)]
+        );
     }
 }

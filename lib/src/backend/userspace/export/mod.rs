@@ -49,11 +49,7 @@ pub trait OpenDevice: Send + Sync {
     /// on (NBD's `base:allocation`); a device that cannot tell is all data.
     fn allocation(&self, offset: u64, len: u64) -> io::Result<Vec<Extent>> {
         let _ = offset;
-        Ok(vec![Extent {
-            len,
-            hole: false,
-            zero: false,
-        }])
+        Ok(vec![Extent::data(len)])
     }
 }
 
@@ -66,6 +62,39 @@ pub struct Extent {
     pub hole: bool,
     /// Reads as zeros.
     pub zero: bool,
+}
+
+impl Extent {
+    /// `len` allocated bytes.
+    pub fn data(len: u64) -> Self {
+        Self {
+            len,
+            hole: false,
+            zero: false,
+        }
+    }
+
+    /// `len` bytes of hole that read as zeros.
+    pub fn hole(len: u64) -> Self {
+        Self {
+            len,
+            hole: true,
+            zero: true,
+        }
+    }
+}
+
+/// Append `extent` to `runs`, merged into the last run when they are alike.
+pub(crate) fn push_extent(runs: &mut Vec<Extent>, extent: Extent) {
+    if extent.len == 0 {
+        return;
+    }
+    match runs.last_mut() {
+        Some(last) if last.hole == extent.hole && last.zero == extent.zero => {
+            last.len += extent.len
+        }
+        _ => runs.push(extent),
+    }
 }
 
 /// An in-memory [`DeviceSet`] for the exports' own tests.
