@@ -4,16 +4,17 @@
 //!
 //! The server speaks the fixed newstyle handshake, structured replies and
 //! the `base:allocation` meta context (`NBD_CMD_BLOCK_STATUS`, so nbdcopy
-//! and `qemu-img convert` skip holes). Each connection has a reader thread
-//! and up to [`MAX_IN_FLIGHT`] workers (started as the queue deepens, kept
-//! for the connection's life): requests are served concurrently and
-//! answered as they complete, in any order, as the protocol allows. A flush
+//! and `qemu-img convert` skip holes). Each connection has up to
+//! [`MAX_IN_FLIGHT`] workers (started as the queue deepens, kept for the
+//! connection's life) that take turns reading a request and serve the one
+//! they read: requests are served concurrently and answered as they
+//! complete, in any order, as the protocol allows. A flush
 //! makes every completed write of the device durable, whichever connection
 //! wrote it, so the export advertises `NBD_FLAG_CAN_MULTI_CONN`.
 //!
 //! Open/close accounting lives in one place: the device is opened when the
 //! client picks its export ([`handshake`]) and held by the connection's
-//! [`Conn`], dropped once the reader and every worker are done, so the
+//! [`Conn`], dropped once every worker is done, so the
 //! engine's open count follows the clients.
 //!
 //! Everything a client sends is bounded before it is believed: option
@@ -30,7 +31,7 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -128,7 +129,7 @@ const MAX_OPTION_LEN: u32 = 16 << 10;
 const ZERO_CHUNK: usize = 1 << 20;
 /// Requests a connection serves at once (and workers it may start); the
 /// reader stops reading while this many are queued or running.
-pub const MAX_IN_FLIGHT: usize = 16;
+pub const MAX_IN_FLIGHT: usize = 32;
 
 /// Streams of the live connections, so that shutdown can end them.
 type Connections = Arc<Mutex<HashMap<u64, UnixStream>>>;
@@ -350,7 +351,8 @@ fn serve_connection(devices: &dyn DeviceSet, stream: UnixStream) -> io::Result<(
     let Some(device) = handshake(devices, &mut reader, &mut writer, &mut session)? else {
         return Ok(());
     };
-    transmission(device, session, &mut reader, writer)
+    transmission(device, session, reader, writer);
+    Ok(())
 }
 
 /// What the handshake settled for transmission.
@@ -757,39 +759,39 @@ struct Request {
     payload: Vec<u8>,
 }
 
-/// The requests of a connection waiting or being served.
-#[derive(Default)]
-struct Queue {
-    jobs: std::collections::VecDeque<Request>,
-    busy: usize,
-    idle: usize,
-    workers: usize,
-    closed: bool,
+/// The reading side of a connection: whichever worker holds it reads the
+/// next request (payload included), then lets go and serves it.
+struct Input {
+    reader: BufReader<UnixStream>,
+    /// The client hung up, sent DISC or broke the framing: no more requests.
+    done: bool,
 }
 
-/// A connection in transmission: the device it opened, the reply stream and
-/// the workers serving its requests.
+/// How many workers a connection has and how many are serving.
+#[derive(Default)]
+struct Workers {
+    started: usize,
+    serving: usize,
+}
+
+/// A connection in transmission: the device it opened, its two directions
+/// and the workers serving its requests (leader/follower: the worker that
+/// reads a request serves it, so a request at queue depth 1 never changes
+/// threads, and a deeper queue keeps up to [`MAX_IN_FLIGHT`] workers busy).
 struct Conn {
     device: Arc<dyn OpenDevice>,
     session: Session,
+    input: Mutex<Input>,
     /// Replies are written whole under this lock, in completion order.
     out: Mutex<UnixStream>,
-    queue: Mutex<Queue>,
-    /// A request was queued, or the connection is closing.
-    work: Condvar,
-    /// A request finished: room in the queue.
-    room: Condvar,
-    workers: Mutex<Vec<JoinHandle<()>>>,
+    workers: Mutex<Workers>,
+    handles: Mutex<Vec<JoinHandle<()>>>,
     /// Buffers of finished requests, for the next ones.
     buffers: Mutex<Vec<Vec<u8>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn wait<'a, T>(cv: &Condvar, g: std::sync::MutexGuard<'a, T>) -> std::sync::MutexGuard<'a, T> {
-    cv.wait(g).unwrap_or_else(|p| p.into_inner())
 }
 
 impl Conn {
@@ -811,69 +813,76 @@ impl Conn {
         }
     }
 
-    /// Queue a request, starting a worker if none is idle; waits while the
-    /// queue is full. Without any worker to be had, serve it here.
-    fn submit(self: &Arc<Self>, request: Request) {
-        let mut queue = lock(&self.queue);
-        while queue.jobs.len() + queue.busy >= MAX_IN_FLIGHT {
-            queue = wait(&self.room, queue);
+    /// The next request, or `None` once there are no more.
+    fn next_request(&self) -> Option<Request> {
+        let mut input = lock(&self.input);
+        if input.done {
+            return None;
         }
-        queue.jobs.push_back(request);
-        if queue.idle == 0 && queue.workers < MAX_IN_FLIGHT {
-            let conn = self.clone();
-            let spawned = std::thread::Builder::new()
-                .name("nbd-io".into())
-                .spawn(move || conn.work_loop());
-            if let Ok(handle) = spawned {
-                queue.workers += 1;
-                lock(&self.workers).push(handle);
+        match self.read_one(&mut input.reader) {
+            Ok(Some(request)) => Some(request),
+            Ok(None) | Err(_) => {
+                input.done = true;
+                None
             }
-        }
-        if queue.workers == 0 {
-            let request = queue.jobs.pop_back();
-            drop(queue);
-            if let Some(request) = request {
-                self.serve(request);
-            }
-            return;
-        }
-        drop(queue);
-        self.work.notify_one();
-    }
-
-    fn work_loop(&self) {
-        let mut queue = lock(&self.queue);
-        loop {
-            if let Some(request) = queue.jobs.pop_front() {
-                queue.busy += 1;
-                drop(queue);
-                self.serve(request);
-                queue = lock(&self.queue);
-                queue.busy -= 1;
-                self.room.notify_all();
-                continue;
-            }
-            if queue.closed {
-                return;
-            }
-            queue.idle += 1;
-            queue = wait(&self.work, queue);
-            queue.idle -= 1;
         }
     }
 
-    /// Wait for every request to be answered, then end the workers.
-    fn drain(&self) {
-        let mut queue = lock(&self.queue);
-        while !queue.jobs.is_empty() || queue.busy > 0 {
-            queue = wait(&self.room, queue);
+    /// Read one request; `None` at a hang-up, DISC or lost framing.
+    fn read_one(&self, r: &mut impl Read) -> io::Result<Option<Request>> {
+        let mut hdr = [0u8; 28];
+        if !read_request(r, &mut hdr)? {
+            return Ok(None);
         }
-        queue.closed = true;
-        drop(queue);
-        self.work.notify_all();
-        let workers = std::mem::take(&mut *lock(&self.workers));
-        for worker in workers {
-            let _ = worker.join();
+        let magic = u32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+        if magic != REQUEST_MAGIC {
+            // Framing is lost; nothing after this can be trusted.
+            return Ok(None);
+        }
+        let kind = u16::from_be_bytes([hdr[6], hdr[7]]);
+        let len = u32::from_be_bytes([hdr[24], hdr[25], hdr[26], hdr[27]]);
+        if kind == CMD_DISC {
+            return Ok(None);
+        }
+        let mut payload = Vec::new();
+        if kind == CMD_WRITE {
+            if len > MAX_PAYLOAD {
+                skip(r, u64::from(len))?;
+            } else {
+                payload = self.buffer(len as usize);
+                r.read_exact(&mut payload)?;
+            }
+        }
+        Ok(Some(Request {
+            flags: u16::from_be_bytes([hdr[4], hdr[5]]),
+            kind,
+            cookie: u64::from_be_bytes(hdr[8..16].try_into().unwrap_or_default()),
+            offset: u64::from_be_bytes(hdr[16..24].try_into().unwrap_or_default()),
+            len,
+            payload,
+        }))
+    }
+
+    /// Read a request, serve it, again, until the requests end. A worker
+    /// that takes a request when no other is left to read the next one
+    /// starts another first.
+    fn work_loop(self: &Arc<Self>) {
+        while let Some(request) = self.next_request() {
+            let mut workers = lock(&self.workers);
+            workers.serving += 1;
+            if workers.serving == workers.started && workers.started < MAX_IN_FLIGHT {
+                let conn = self.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("nbd-io".into())
+                    .spawn(move || conn.work_loop());
+                if let Ok(handle) = spawned {
+                    workers.started += 1;
+                    lock(&self.handles).push(handle);
+                }
+            }
+            drop(workers);
+            self.serve(request);
+            lock(&self.workers).serving -= 1;
         }
     }
 
@@ -1044,62 +1053,39 @@ fn structured_header(kind: u16, cookie: u64, len: u32) -> [u8; 20] {
     h
 }
 
-/// Read requests and hand them to the connection's workers until the client
-/// disconnects or breaks the framing; every request read is answered first.
+/// Serve requests until the client disconnects or breaks the framing;
+/// every request read is answered before this returns.
 fn transmission(
     device: Arc<dyn OpenDevice>,
     session: Session,
-    r: &mut impl Read,
+    reader: BufReader<UnixStream>,
     w: UnixStream,
-) -> io::Result<()> {
+) {
     let conn = Arc::new(Conn {
         device,
         session,
+        input: Mutex::new(Input {
+            reader,
+            done: false,
+        }),
         out: Mutex::new(w),
-        queue: Mutex::default(),
-        work: Condvar::new(),
-        room: Condvar::new(),
-        workers: Mutex::default(),
+        workers: Mutex::new(Workers {
+            started: 1,
+            serving: 0,
+        }),
+        handles: Mutex::default(),
         buffers: Mutex::default(),
     });
-    let result = read_requests(&conn, r);
-    conn.drain();
-    result
-}
-
-fn read_requests(conn: &Arc<Conn>, r: &mut impl Read) -> io::Result<()> {
-    let mut hdr = [0u8; 28];
+    // This thread is the first worker; then wait for the others.
+    conn.work_loop();
     loop {
-        if !read_request(r, &mut hdr)? {
-            return Ok(());
+        let handles = std::mem::take(&mut *lock(&conn.handles));
+        if handles.is_empty() {
+            break;
         }
-        let magic = u32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
-        if magic != REQUEST_MAGIC {
-            // Framing is lost; nothing after this can be trusted.
-            return Ok(());
+        for handle in handles {
+            let _ = handle.join();
         }
-        let kind = u16::from_be_bytes([hdr[6], hdr[7]]);
-        let len = u32::from_be_bytes([hdr[24], hdr[25], hdr[26], hdr[27]]);
-        if kind == CMD_DISC {
-            return Ok(());
-        }
-        let mut payload = Vec::new();
-        if kind == CMD_WRITE {
-            if len > MAX_PAYLOAD {
-                skip(r, u64::from(len))?;
-            } else {
-                payload = conn.buffer(len as usize);
-                r.read_exact(&mut payload)?;
-            }
-        }
-        conn.submit(Request {
-            flags: u16::from_be_bytes([hdr[4], hdr[5]]),
-            kind,
-            cookie: u64::from_be_bytes(hdr[8..16].try_into().unwrap_or_default()),
-            offset: u64::from_be_bytes(hdr[16..24].try_into().unwrap_or_default()),
-            len,
-            payload,
-        });
     }
 }
 
@@ -1803,7 +1789,7 @@ mod tests {
         /// would time out and answer first.
         struct Latch {
             written: Mutex<bool>,
-            cond: Condvar,
+            cond: std::sync::Condvar,
         }
         impl OpenDevice for Latch {
             fn size_bytes(&self) -> u64 {
@@ -1849,7 +1835,7 @@ mod tests {
         let sock = dir.path().join("s");
         let latch = Arc::new(Latch {
             written: Mutex::new(false),
-            cond: Condvar::new(),
+            cond: std::sync::Condvar::new(),
         });
         let server = serve(Arc::new(LatchSet(latch)), &sock).unwrap();
         let mut c = Client::connect(&sock);
