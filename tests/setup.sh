@@ -8,6 +8,8 @@ packages=(
     pkg-config libclang-dev libdevmapper-dev libudev-dev libfuse3-dev
     # runtime peers used by the tests
     lvm2 dmsetup fuse3 libnbd-bin qemu-utils e2fsprogs util-linux
+    # the NBD side-by-side bench (tests/bench/nbd-side-by-side.sh): peers and load
+    nbdkit fio python3
     # the real-kernel test bed: QEMU (TCG), a busybox initramfs, Debian's kernel package
     qemu-system-x86 busybox-static cpio zstd xz-utils kmod
 )
