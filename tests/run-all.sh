@@ -14,6 +14,8 @@ echo "== cargo test"
 RLVM_REQUIRE_LVM2=1 cargo test --workspace --locked
 echo "== engine bench, quick (prints ratios; fails only on a wrong byte)"
 RLVM_BENCH_QUICK=1 cargo bench -p rlvm --bench engine --locked
+echo "== NBD side by side, quick (rdmd vs nbdkit and qemu-nbd; fails only on a wrong byte)"
+bash tests/bench/nbd-side-by-side.sh --quick
 echo "== fuzz targets"
 bash tests/fuzz.sh
 cargo build --release --workspace --bins --examples --locked

@@ -56,7 +56,8 @@ pub use error::{CowError, Slot};
 pub use header::{Header, HEADER_LEN, MAGIC, VERSION};
 pub use map::ExceptionMap;
 pub use store::{
-    read_header, ExceptionStore, MergeRun, OpenReport, PersistentStore, StoreType, Usage,
+    read_header, ExceptionStore, MergeRun, OpenReport, PersistentStore, StagedCommit, StoreType,
+    Usage,
 };
 pub use transient::TransientStore;
 pub use view::SnapshotView;

@@ -69,6 +69,55 @@ impl MergeRun {
     }
 }
 
+/// One metadata area write of a commit, in the kernel's order: zero the next
+/// area first when this one is full, flush (the data chunks and that zeroed
+/// area reach stable media before the records pointing at them), write the
+/// area, flush again (the kernel's PREFLUSH|FUA).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AreaWrite {
+    /// Byte offset of the next area, zeroed first (the area is full).
+    zero_next: Option<u64>,
+    /// Byte offset of the area.
+    offset: u64,
+    /// Which area, for error messages.
+    area: u64,
+    /// The area's bytes, every record committed in it so far.
+    bytes: Vec<u8>,
+}
+
+/// The disk writes that make a staged batch of exceptions durable
+/// ([`ExceptionStore::stage_commit`]); empty for the transient store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StagedCommit {
+    writes: Vec<AreaWrite>,
+}
+
+impl StagedCommit {
+    /// Do the writes on `disk`, the store's device, in order.
+    pub fn write_to(&self, disk: &dyn BlockIo) -> Result<(), CowError> {
+        for w in &self.writes {
+            if let Some(next) = w.zero_next {
+                let zero = vec![0u8; w.bytes.len()];
+                write(
+                    disk,
+                    &zero,
+                    next,
+                    &format!("zeroing metadata area {}", w.area + 1),
+                )?;
+            }
+            flush(disk, "flushing data before a metadata area")?;
+            write(
+                disk,
+                &w.bytes,
+                w.offset,
+                &format!("writing metadata area {}", w.area),
+            )?;
+            flush(disk, &format!("flushing metadata area {}", w.area))?;
+        }
+        Ok(())
+    }
+}
+
 /// What a snapshot target needs from an exception store; both [`PersistentStore`]
 /// and [`super::TransientStore`] implement it.
 ///
@@ -101,6 +150,19 @@ pub trait ExceptionStore: Send {
     }
     /// Make several exceptions durable with as few flushes and area writes as the format allows.
     fn commit_batch(&mut self, batch: &[Exception]) -> Result<(), CowError>;
+    /// The first half of [`commit_batch`](Self::commit_batch), for a caller
+    /// that does the disk I/O without holding the store: record `batch` in
+    /// the in-memory area and return the writes that make it durable. Call
+    /// [`StagedCommit::write_to`] on the store's device, then
+    /// [`finish_commit`](Self::finish_commit); stage nothing else in between.
+    fn stage_commit(&mut self, batch: &[Exception]) -> Result<StagedCommit, CowError>;
+    /// The second half: with the staged writes' result, publish `batch` to
+    /// lookups, or invalidate the store (as the kernel does on a failed metadata write).
+    fn finish_commit(
+        &mut self,
+        batch: &[Exception],
+        written: Result<(), CowError>,
+    ) -> Result<(), CowError>;
     /// Mark the store invalid for good (header `valid = 0`, written at once).
     fn invalidate(&mut self) -> Result<(), CowError>;
     /// Space accounting, with the device size re-read now.
@@ -320,40 +382,22 @@ impl<D: BlockIo> PersistentStore<D> {
             })
     }
 
-    /// Durably write the in-memory current area: flush first so the data chunks
-    /// (and a zeroed next area) are stable before the records that point at
-    /// them, then write, then flush again (the kernel's PREFLUSH|FUA).
-    fn write_current_area(&self) -> Result<(), CowError> {
-        let offset = self.area_offset(self.current_area)?;
-        flush(&self.disk, "flushing data before a metadata area")?;
-        write(
-            &self.disk,
-            &self.area,
-            offset,
-            &format!("writing metadata area {}", self.current_area),
-        )?;
-        flush(
-            &self.disk,
-            &format!("flushing metadata area {}", self.current_area),
-        )
+    /// The write that makes the in-memory current area durable.
+    fn current_area_write(&self) -> Result<AreaWrite, CowError> {
+        Ok(AreaWrite {
+            zero_next: None,
+            offset: self.area_offset(self.current_area)?,
+            area: self.current_area,
+            bytes: self.area.clone(),
+        })
     }
 
-    /// The area just filled: zero the next one on disk before this one is written,
-    /// so a reader that walks on from a full area finds an end marker, not stale bytes.
-    fn write_full_area(&mut self) -> Result<(), CowError> {
-        let next = self.area_offset(self.current_area + 1)?;
-        let zero = vec![0u8; self.area.len()];
-        write(
-            &self.disk,
-            &zero,
-            next,
-            &format!("zeroing metadata area {}", self.current_area + 1),
-        )?;
-        self.write_current_area()?;
-        self.current_area += 1;
-        self.current_committed = 0;
-        self.area.fill(0);
-        Ok(())
+    /// Durably write the in-memory current area (a merge step's commit).
+    fn write_current_area(&self) -> Result<(), CowError> {
+        StagedCommit {
+            writes: vec![self.current_area_write()?],
+        }
+        .write_to(&self.disk)
     }
 
     fn check_batch(&self, batch: &[Exception]) -> Result<(), CowError> {
@@ -374,28 +418,37 @@ impl<D: BlockIo> PersistentStore<D> {
         Ok(())
     }
 
-    fn commit_records(&mut self, batch: &[Exception]) -> Result<(), CowError> {
+    /// Record `batch` in the in-memory areas and list the writes that make it
+    /// durable: a full area's (after zeroing the next one, so a reader that
+    /// walks on from a full area finds an end marker, not stale bytes), then
+    /// the current one's.
+    fn stage_records(&mut self, batch: &[Exception]) -> Result<StagedCommit, CowError> {
         let epa = self.geometry.exceptions_per_area();
-        let mut staged = Vec::with_capacity(batch.len());
+        let mut writes = Vec::new();
+        let mut open = false;
         for e in batch {
             e.encode_at(&mut self.area, self.current_committed);
             self.current_committed += 1;
-            staged.push(*e);
+            open = true;
             if self.current_committed == epa {
-                self.write_full_area()?;
-                self.publish(&mut staged);
+                let mut full = self.current_area_write()?;
+                full.zero_next = Some(self.area_offset(self.current_area + 1)?);
+                writes.push(full);
+                self.current_area += 1;
+                self.current_committed = 0;
+                self.area.fill(0);
+                open = false;
             }
         }
-        if !staged.is_empty() {
-            self.write_current_area()?;
-            self.publish(&mut staged);
+        if open {
+            writes.push(self.current_area_write()?);
         }
-        Ok(())
+        Ok(StagedCommit { writes })
     }
 
     /// Records are durable: make them visible to lookups.
-    fn publish(&mut self, staged: &mut Vec<Exception>) {
-        for e in staged.drain(..) {
+    fn publish(&mut self, staged: &[Exception]) {
+        for e in staged {
             self.pending.remove(&e.new_chunk);
             self.map.insert(e.old_chunk, e.new_chunk);
         }
@@ -453,13 +506,40 @@ impl<D: BlockIo> ExceptionStore for PersistentStore<D> {
         if !self.valid {
             return Err(CowError::Invalidated);
         }
+        let staged = self.stage_commit(batch)?;
+        let written = staged.write_to(&self.disk);
+        self.finish_commit(batch, written)
+    }
+
+    fn stage_commit(&mut self, batch: &[Exception]) -> Result<StagedCommit, CowError> {
+        if !self.valid {
+            return Err(CowError::Invalidated);
+        }
         self.check_batch(batch)?;
-        let result = self.commit_records(batch);
-        if result.is_err() {
-            // As the kernel: a failed metadata write leaves the snapshot invalid.
+        let staged = self.stage_records(batch);
+        if staged.is_err() {
             let _ = self.invalidate();
         }
-        result
+        staged
+    }
+
+    fn finish_commit(
+        &mut self,
+        batch: &[Exception],
+        written: Result<(), CowError>,
+    ) -> Result<(), CowError> {
+        match written {
+            Ok(()) if self.valid => {
+                self.publish(batch);
+                Ok(())
+            }
+            Ok(()) => Err(CowError::Invalidated),
+            Err(e) => {
+                // As the kernel: a failed metadata write leaves the snapshot invalid.
+                let _ = self.invalidate();
+                Err(e)
+            }
+        }
     }
 
     fn invalidate(&mut self) -> Result<(), CowError> {

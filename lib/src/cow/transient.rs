@@ -7,7 +7,7 @@ use super::area::Exception;
 use super::chunk;
 use super::error::CowError;
 use super::map::ExceptionMap;
-use super::store::{size, ExceptionStore, MergeRun, StoreType, Usage};
+use super::store::{size, ExceptionStore, MergeRun, StagedCommit, StoreType, Usage};
 use crate::io::BlockIo;
 
 /// The kernel's transient store over a COW device (only its size is read).
@@ -83,6 +83,12 @@ impl<D: BlockIo> ExceptionStore for TransientStore<D> {
     }
 
     fn commit_batch(&mut self, batch: &[Exception]) -> Result<(), CowError> {
+        self.stage_commit(batch)?;
+        self.finish_commit(batch, Ok(()))
+    }
+
+    /// Nothing to write: the records live in memory only.
+    fn stage_commit(&mut self, batch: &[Exception]) -> Result<StagedCommit, CowError> {
         if !self.valid {
             return Err(CowError::Invalidated);
         }
@@ -99,6 +105,18 @@ impl<D: BlockIo> ExceptionStore for TransientStore<D> {
                     old_chunk: e.old_chunk,
                 });
             }
+        }
+        Ok(StagedCommit::default())
+    }
+
+    fn finish_commit(
+        &mut self,
+        batch: &[Exception],
+        written: Result<(), CowError>,
+    ) -> Result<(), CowError> {
+        written?;
+        if !self.valid {
+            return Err(CowError::Invalidated);
         }
         for e in batch {
             self.pending.remove(&e.new_chunk);

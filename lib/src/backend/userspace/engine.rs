@@ -15,7 +15,7 @@ use crate::backend::{
 };
 use crate::dm::{RawLine, StoreKind, TableLine, Target};
 
-use super::export::{DeviceSet, ExportInfo, OpenDevice};
+use super::export::{DeviceSet, ExportInfo, Extent, OpenDevice};
 use super::links;
 use super::lockfs;
 use super::lower::{engine_major, resolve, FileCache, Lower};
@@ -146,6 +146,12 @@ impl Device {
         }
         let io = self.enter()?;
         io.table.discard(offset, len)
+    }
+
+    /// How bytes are allocated, through the live table (NBD block status).
+    pub(crate) fn allocation(&self, offset: u64, len: u64) -> io::Result<Vec<Extent>> {
+        let io = self.enter()?;
+        io.table.allocation(offset, len)
     }
 
     /// A table now maps onto this device.
@@ -813,6 +819,9 @@ impl OpenDevice for Opened {
     }
     fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
         self.device.discard(offset, len)
+    }
+    fn allocation(&self, offset: u64, len: u64) -> io::Result<Vec<Extent>> {
+        self.device.allocation(offset, len)
     }
 }
 

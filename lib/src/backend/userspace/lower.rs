@@ -12,6 +12,7 @@ use crate::dm::DevRef;
 use crate::io::{BlockIo, FileDisk};
 
 use super::engine::Device;
+use super::export::Extent;
 
 /// The identity of an underlying device, used to find the snapshots of an
 /// origin and the store already loaded on a COW, whatever path named it.
@@ -79,6 +80,18 @@ impl Lower {
         match self {
             Lower::Dm(dev) => Some((dev.major, dev.minor)),
             Lower::File(file) => file.number,
+        }
+    }
+
+    /// How `offset..offset+len` is allocated: an image file's holes, an
+    /// engine device's own answer, all data for a host block device.
+    pub(crate) fn allocation(&self, offset: u64, len: u64) -> io::Result<Vec<Extent>> {
+        match self {
+            Lower::Dm(dev) => dev.allocation(offset, len),
+            Lower::File(file) if file.number.is_none() => {
+                super::table::file_allocation(file.disk.file(), offset, len)
+            }
+            Lower::File(_) => Ok(vec![Extent::data(len)]),
         }
     }
 

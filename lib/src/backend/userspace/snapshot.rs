@@ -12,17 +12,28 @@
 //!   store, a run at a time, on a worker that stops while the device is
 //!   suspended.
 //!
-//! Locking: each origin has an [`OriginGroup`] whose `copy` lock is held
-//! exclusively by everything that creates or consumes exceptions (origin and
-//! snapshot writes, merge steps) and shared by snapshot reads that fall
-//! through to the origin, so a reader never sees an origin chunk mid-change.
-//! A store's own mutex is only taken under the copy lock (or alone, for
-//! status), never the other way round.
+//! Commits are batched as dm-snap-persistent.c batches them: each snapshot
+//! has one committer thread; a request copies its chunks into the COW, hands
+//! the exceptions over and waits. The committer writes the metadata area
+//! once for every exception copied since its last write (flush, area write,
+//! flush: the data is durable before the record, the record before the
+//! origin write that waits for it), in allocation order, as the kernel
+//! completes them. Concurrent first writes to different chunks share that
+//! flush, and the committers of several snapshots flush side by side.
+//!
+//! Locking: each origin has an [`OriginGroup`] whose range locks give
+//! per-chunk exclusion (ranges widened to the largest chunk of the group's
+//! snapshots): everything that creates or consumes exceptions (origin and
+//! snapshot writes, merge steps) holds its chunks exclusively, snapshot
+//! reads that fall through to the origin hold theirs shared, so a reader
+//! never sees an origin chunk mid-change and two writers never race for one
+//! exception. A store's own mutex is only taken under a range lock (or
+//! alone, for status and by its committer), never the other way round.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 
 use crate::cow::{CowError, Exception, ExceptionStore, PersistentStore, TransientStore};
@@ -30,6 +41,7 @@ use crate::dm::StoreKind;
 use crate::io::BlockIo;
 
 use super::engine::Device;
+use super::export::{push_extent, Extent};
 use super::lower::{DevKey, Lower};
 
 fn eio() -> io::Error {
@@ -40,10 +52,68 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Every snapshot of one origin device, and the lock that orders copy-outs.
+fn wait<'a, T>(cv: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    cv.wait(guard).unwrap_or_else(|p| p.into_inner())
+}
+
+/// One held byte range of an origin.
+struct Held {
+    id: u64,
+    start: u64,
+    end: u64,
+    exclusive: bool,
+}
+
+/// Byte ranges of one origin that requests are working on: a reader/writer
+/// lock per range, so requests on different chunks never wait for each other.
+#[derive(Default)]
+struct RangeLocks {
+    /// The last id handed out, and the ranges held now.
+    held: Mutex<(u64, Vec<Held>)>,
+    released: Condvar,
+}
+
+impl RangeLocks {
+    fn lock(&self, start: u64, end: u64, exclusive: bool) -> RangeGuard<'_> {
+        let mut held = lock(&self.held);
+        while held
+            .1
+            .iter()
+            .any(|h| h.start < end && start < h.end && (exclusive || h.exclusive))
+        {
+            held = wait(&self.released, held);
+        }
+        held.0 += 1;
+        let id = held.0;
+        held.1.push(Held {
+            id,
+            start,
+            end,
+            exclusive,
+        });
+        RangeGuard { locks: self, id }
+    }
+}
+
+/// A held range; dropping it lets the waiters on overlapping ranges in.
+struct RangeGuard<'a> {
+    locks: &'a RangeLocks,
+    id: u64,
+}
+
+impl Drop for RangeGuard<'_> {
+    fn drop(&mut self) {
+        let mut held = lock(&self.locks.held);
+        held.1.retain(|h| h.id != self.id);
+        drop(held);
+        self.locks.released.notify_all();
+    }
+}
+
+/// Every snapshot of one origin device, and the range locks that order copy-outs.
 #[derive(Default)]
 pub(crate) struct OriginGroup {
-    copy: RwLock<()>,
+    ranges: RangeLocks,
     snapshots: Mutex<Vec<Weak<SnapshotCore>>>,
 }
 
@@ -60,12 +130,31 @@ impl OriginGroup {
             .collect()
     }
 
-    fn write_lock(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
-        self.copy.write().unwrap_or_else(|p| p.into_inner())
+    /// Bytes `pos..pos+len` widened to whole chunks of every snapshot of the group.
+    fn span(&self, pos: u64, len: u64) -> (u64, u64) {
+        let align = lock(&self.snapshots)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .map(|s| s.chunk_bytes)
+            .max()
+            .unwrap_or(1);
+        let end = pos.saturating_add(len);
+        (
+            pos / align * align,
+            end.div_ceil(align).saturating_mul(align),
+        )
     }
 
-    fn read_lock(&self) -> std::sync::RwLockReadGuard<'_, ()> {
-        self.copy.read().unwrap_or_else(|p| p.into_inner())
+    /// Exclusive hold of the chunks of bytes `pos..pos+len`.
+    fn exclusive(&self, pos: u64, len: u64) -> RangeGuard<'_> {
+        let (start, end) = self.span(pos, len);
+        self.ranges.lock(start, end, true)
+    }
+
+    /// Shared hold of the chunks of bytes `pos..pos+len`.
+    fn shared(&self, pos: u64, len: u64) -> RangeGuard<'_> {
+        let (start, end) = self.span(pos, len);
+        self.ranges.lock(start, end, false)
     }
 }
 
@@ -121,18 +210,37 @@ impl SnapshotRegistry {
             }
         };
         let group = self.group(origin.key());
+        let chunk_bytes = u64::from(store.chunk_size()) * 512;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(SnapState {
+                store,
+                overflowed: false,
+                merge_failed: false,
+                copying: BTreeSet::new(),
+                ready: Vec::new(),
+                committing: false,
+                closed: false,
+            }),
+            committed: Condvar::new(),
+            work: Condvar::new(),
+            owner: Mutex::new(Weak::new()),
+        });
+        let committer = {
+            let shared = shared.clone();
+            let cow = cow.clone();
+            std::thread::Builder::new()
+                .name("rdmd-commit".into())
+                .spawn(move || committer_loop(&shared, &cow))
+                .ok()
+        };
         let core = Arc::new(SnapshotCore {
             group: group.clone(),
             origin,
             cow: cow.clone(),
             kind,
-            chunk_bytes: u64::from(store.chunk_size()) * 512,
-            state: Mutex::new(SnapState {
-                store,
-                overflowed: false,
-                merge_failed: false,
-            }),
-            owner: Mutex::new(Weak::new()),
+            chunk_bytes,
+            shared,
+            committer,
             active: AtomicBool::new(false),
             merging: AtomicBool::new(false),
         });
@@ -153,6 +261,108 @@ struct SnapState {
     store: Box<dyn ExceptionStore>,
     overflowed: bool,
     merge_failed: bool,
+    /// Allocated COW chunks whose data is not in the COW yet.
+    copying: BTreeSet<u64>,
+    /// Exceptions whose data is in the COW, waiting for a commit.
+    ready: Vec<Exception>,
+    /// A commit's disk writes are under way without the lock.
+    committing: bool,
+    /// The snapshot is going away: its committer ends.
+    closed: bool,
+}
+
+impl SnapState {
+    /// How many of `ready` may be committed now: those allocated before
+    /// every chunk still being copied (the kernel completes exceptions in
+    /// allocation order; a COW chunk's number is its allocation order).
+    fn committable(&self) -> usize {
+        let limit = self.copying.first().copied().unwrap_or(u64::MAX);
+        self.ready.iter().filter(|e| e.new_chunk < limit).count()
+    }
+}
+
+/// A snapshot's store with the exceptions on their way into it, shared with
+/// its committer thread.
+struct Shared {
+    state: Mutex<SnapState>,
+    /// A commit ended or the store was invalidated: waiters look again.
+    committed: Condvar,
+    /// Exceptions became ready, or the snapshot is going away.
+    work: Condvar,
+    /// The device of the table that went live last, for events.
+    owner: Mutex<Weak<Device>>,
+}
+
+impl Shared {
+    fn raise_event(&self) {
+        if let Some(owner) = lock(&self.owner).upgrade() {
+            owner.raise_event();
+        }
+    }
+
+    /// Invalidate the store: every waiter gives up, the device raises an event.
+    fn invalidate(&self, state: &mut SnapState) {
+        // A failed header write changes nothing: the in-memory store is invalid already.
+        let _ = state.store.invalidate();
+        state.copying.clear();
+        state.ready.clear();
+        self.committed.notify_all();
+        self.raise_event();
+    }
+
+    /// Commit every committable ready exception as one batch: stage the
+    /// records under the lock, write them without it, publish them under it.
+    fn commit_round<'a>(
+        &'a self,
+        cow: &Lower,
+        mut state: MutexGuard<'a, SnapState>,
+    ) -> MutexGuard<'a, SnapState> {
+        if state.committing {
+            return state;
+        }
+        let limit = state.copying.first().copied().unwrap_or(u64::MAX);
+        state.ready.sort_unstable_by_key(|e| e.new_chunk);
+        let count = state.ready.partition_point(|e| e.new_chunk < limit);
+        if count == 0 {
+            return state;
+        }
+        let batch: Vec<Exception> = state.ready.drain(..count).collect();
+        let staged = match state.store.stage_commit(&batch) {
+            Ok(staged) => staged,
+            Err(_) => {
+                // The store invalidated itself (or was invalid already).
+                self.invalidate(&mut state);
+                return state;
+            }
+        };
+        state.committing = true;
+        drop(state);
+        let written = staged.write_to(cow);
+        let mut state = lock(&self.state);
+        state.committing = false;
+        if state.store.finish_commit(&batch, written).is_err() {
+            state.copying.clear();
+            state.ready.clear();
+            self.raise_event();
+        }
+        self.committed.notify_all();
+        state
+    }
+}
+
+/// A snapshot's committer: commits whatever is ready, batch after batch.
+fn committer_loop(shared: &Shared, cow: &Lower) {
+    let mut state = lock(&shared.state);
+    loop {
+        if state.committable() > 0 {
+            state = shared.commit_round(cow, state);
+            continue;
+        }
+        if state.closed {
+            return;
+        }
+        state = wait(&shared.work, state);
+    }
 }
 
 /// One snapshot's state: its exception store over the COW, shared by every
@@ -163,11 +373,29 @@ pub(crate) struct SnapshotCore {
     cow: Lower,
     kind: StoreKind,
     chunk_bytes: u64,
-    state: Mutex<SnapState>,
-    owner: Mutex<Weak<Device>>,
+    shared: Arc<Shared>,
+    /// `None` when no thread could be had: waiters commit themselves.
+    committer: Option<JoinHandle<()>>,
     active: AtomicBool,
     merging: AtomicBool,
 }
+
+impl Drop for SnapshotCore {
+    fn drop(&mut self) {
+        lock(&self.shared.state).closed = true;
+        self.shared.work.notify_all();
+        if let Some(handle) = self.committer.take() {
+            // Never join from the committer itself (it may drop the last
+            // reference to a device while raising an event).
+            if handle.thread().id() != std::thread::current().id() {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+/// Exceptions a request allocated, with the COW byte offset of each.
+type Allocated = Vec<(Exception, u64)>;
 
 impl SnapshotCore {
     /// Chunk size in sectors (the store's, which overrides the table's).
@@ -190,20 +418,24 @@ impl SnapshotCore {
         self.kind
     }
 
+    fn state(&self) -> MutexGuard<'_, SnapState> {
+        lock(&self.shared.state)
+    }
+
     /// Whether the store still holds a valid snapshot.
     pub(crate) fn is_valid(&self) -> bool {
-        lock(&self.state).store.is_valid()
+        self.state().store.is_valid()
     }
 
     /// The table went live on `owner`: origin writes copy out from now on.
     pub(crate) fn activate(&self, owner: &Arc<Device>) {
-        *lock(&self.owner) = Arc::downgrade(owner);
+        *lock(&self.shared.owner) = Arc::downgrade(owner);
         self.active.store(true, Ordering::Release);
     }
 
     /// The kernel's status text: usage, or `Invalid` / `Merge failed` / `Overflow`.
     pub(crate) fn status(&self) -> String {
-        let state = lock(&self.state);
+        let state = self.state();
         if !state.store.is_valid() {
             "Invalid".into()
         } else if state.merge_failed {
@@ -215,18 +447,6 @@ impl SnapshotCore {
                 Ok(usage) => usage.to_string(),
                 Err(_) => "Unknown".into(),
             }
-        }
-    }
-
-    fn invalidate(&self, state: &mut SnapState) {
-        // A failed header write changes nothing: the in-memory store is invalid already.
-        let _ = state.store.invalidate();
-        self.raise_event();
-    }
-
-    fn raise_event(&self) {
-        if let Some(owner) = lock(&self.owner).upgrade() {
-            owner.raise_event();
         }
     }
 
@@ -252,12 +472,126 @@ impl SnapshotCore {
         })
     }
 
+    /// Allocate a COW chunk for origin chunk `old_chunk`, marked as being copied.
+    fn allocate(
+        &self,
+        state: &mut SnapState,
+        old_chunk: u64,
+    ) -> Result<(Exception, u64), CowError> {
+        let new_chunk = state.store.allocate()?;
+        let offset = state
+            .store
+            .chunk_offset(new_chunk)
+            .ok_or(CowError::Invalidated)?;
+        state.copying.insert(new_chunk);
+        Ok((
+            Exception {
+                old_chunk,
+                new_chunk,
+            },
+            offset,
+        ))
+    }
+
+    /// The data of `exceptions` is in the COW: hand them to the committer.
+    fn copied(&self, exceptions: &[(Exception, u64)]) {
+        let mut state = self.state();
+        if !state.store.is_valid() {
+            return;
+        }
+        for (e, _) in exceptions {
+            state.copying.remove(&e.new_chunk);
+            state.ready.push(*e);
+        }
+        drop(state);
+        self.shared.work.notify_one();
+    }
+
+    /// Wait until `exceptions` are committed; `false` if the store was
+    /// invalidated first. Without a committer thread, commit them here.
+    fn wait_committed(&self, exceptions: &[(Exception, u64)]) -> bool {
+        let mut state = self.state();
+        loop {
+            if !state.store.is_valid() {
+                return false;
+            }
+            if exceptions
+                .iter()
+                .all(|(e, _)| state.store.lookup(e.old_chunk) == Some(e.new_chunk))
+            {
+                return true;
+            }
+            if self.committer.is_none() && !state.committing && state.committable() > 0 {
+                state = self.shared.commit_round(&self.cow, state);
+                continue;
+            }
+            state = wait(&self.shared.committed, state);
+        }
+    }
+
+    /// Wait until no commit is under way or queued (a merge step rewrites
+    /// the area a commit would write).
+    fn settle(&self) -> MutexGuard<'_, SnapState> {
+        let mut state = self.state();
+        while state.committing || !state.ready.is_empty() || !state.copying.is_empty() {
+            if self.committer.is_none() && !state.committing && state.committable() > 0 {
+                state = self.shared.commit_round(&self.cow, state);
+                continue;
+            }
+            state = wait(&self.shared.committed, state);
+        }
+        state
+    }
+
+    /// How the snapshot's bytes `pos..pos+len` are allocated: chunks in
+    /// the COW are data, the rest is whatever the origin has there.
+    pub(crate) fn allocation(&self, pos: u64, len: u64) -> io::Result<Vec<Extent>> {
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let mapping = {
+            let _range = self.group.shared(pos, len);
+            self.mapping(pos, len, true)?
+        };
+        let mut runs = Vec::new();
+        // (saved in the COW, start, length) of pieces alike in a row.
+        let mut run: Option<(bool, u64, u64)> = None;
+        let flush = |run: (bool, u64, u64), runs: &mut Vec<Extent>| -> io::Result<()> {
+            if run.0 {
+                push_extent(runs, Extent::data(run.2));
+            } else {
+                for part in self.origin.allocation(run.1, run.2)? {
+                    push_extent(runs, part);
+                }
+            }
+            Ok(())
+        };
+        let len_usize = usize::try_from(len).map_err(|_| eio())?;
+        for (piece, saved) in self.pieces(pos, len_usize).zip(&mapping) {
+            let saved = saved.is_some();
+            let take = piece.range.len() as u64;
+            match &mut run {
+                Some((s, _, n)) if *s == saved => *n += take,
+                _ => {
+                    if let Some(prev) = run.take() {
+                        flush(prev, &mut runs)?;
+                    }
+                    run = Some((saved, piece.at, take));
+                }
+            }
+        }
+        if let Some(last) = run {
+            flush(last, &mut runs)?;
+        }
+        Ok(runs)
+    }
+
     /// Read `buf` at `pos` of the snapshot's view.
     pub(crate) fn read(&self, buf: &mut [u8], pos: u64) -> io::Result<()> {
         if buf.is_empty() {
             return Ok(());
         }
-        let _copy = self.group.read_lock();
+        let _range = self.group.shared(pos, buf.len() as u64);
         let mapping = self.mapping(pos, buf.len() as u64, true)?;
         self.read_mapped(buf, pos, &mapping)
     }
@@ -265,7 +599,7 @@ impl SnapshotCore {
     /// Where each chunk of bytes `pos..pos+len` is: `Some(COW offset)` or the
     /// origin. `require_valid` fails it for an invalid store, as snapshot I/O does.
     fn mapping(&self, pos: u64, len: u64, require_valid: bool) -> io::Result<Vec<Option<u64>>> {
-        let state = lock(&self.state);
+        let state = self.state();
         if require_valid && !state.store.is_valid() {
             return Err(eio());
         }
@@ -330,13 +664,30 @@ impl SnapshotCore {
         if data.is_empty() {
             return Ok(());
         }
-        let _copy = self.group.write_lock();
-        let mut state = lock(&self.state);
-        if !state.store.is_valid() || state.overflowed {
-            return Err(eio());
-        }
+        let _range = self.group.exclusive(pos, data.len() as u64);
         let origin_bytes = self.origin.size_bytes()?;
-        let mut staged = Vec::new();
+        let mut allocated: Allocated = Vec::new();
+        let result = self.write_pieces(data, pos, origin_bytes, &mut allocated);
+        if !allocated.is_empty() {
+            // Every allocated chunk is in the COW by now (a failed copy
+            // invalidated the store), whatever else failed.
+            self.copied(&allocated);
+            if !self.wait_committed(&allocated) {
+                return Err(eio());
+            }
+        }
+        result
+    }
+
+    /// The pieces of a snapshot write: into the chunk already saved, else
+    /// into a new chunk (recorded in `allocated`, not committed yet).
+    fn write_pieces(
+        &self,
+        data: &[u8],
+        pos: u64,
+        origin_bytes: u64,
+        allocated: &mut Allocated,
+    ) -> io::Result<()> {
         for Piece {
             chunk,
             within,
@@ -346,51 +697,60 @@ impl SnapshotCore {
         {
             let take = range.len();
             let piece = &data[range];
-            if let Some(offset) = state
-                .store
-                .lookup(chunk)
-                .and_then(|new| state.store.chunk_offset(new))
-            {
+            let (saved, fresh) = {
+                let mut state = self.state();
+                if !state.store.is_valid() || state.overflowed {
+                    return Err(eio());
+                }
+                match state
+                    .store
+                    .lookup(chunk)
+                    .and_then(|new| state.store.chunk_offset(new))
+                {
+                    Some(offset) => (Some(offset), None),
+                    None => match self.allocate(&mut state, chunk) {
+                        Ok(fresh) => (None, Some(fresh)),
+                        Err(CowError::Full { .. })
+                            if self.kind == StoreKind::PersistentOverflow =>
+                        {
+                            state.overflowed = true;
+                            return Err(eio());
+                        }
+                        Err(_) => {
+                            self.shared.invalidate(&mut state);
+                            return Err(eio());
+                        }
+                    },
+                }
+            };
+            if let Some(offset) = saved {
                 self.cow.write_all_at(piece, offset + within)?;
                 continue;
             }
-            let new_chunk = match state.store.allocate() {
-                Ok(new_chunk) => new_chunk,
-                Err(CowError::Full { .. }) if self.kind == StoreKind::PersistentOverflow => {
-                    state.overflowed = true;
-                    return Err(eio());
-                }
-                Err(_) => {
-                    self.invalidate(&mut state);
-                    return Err(eio());
-                }
+            let Some((exception, offset)) = fresh else {
+                continue;
             };
+            allocated.push((exception, offset));
             // A partial write keeps the rest of the chunk's old content: the
             // chunk goes to the COW whole, already carrying the new bytes, so
             // it is committed with its post-write content or not at all.
             let mut whole = vec![0u8; self.chunk_bytes as usize];
-            if take as u64 != self.chunk_bytes {
-                read_clipped(
-                    &self.origin,
-                    &mut whole,
-                    chunk * self.chunk_bytes,
-                    origin_bytes,
-                )?;
-            }
-            whole[within as usize..within as usize + take].copy_from_slice(piece);
-            let offset = state.store.chunk_offset(new_chunk).ok_or_else(eio)?;
-            if self.cow.write_all_at(&whole, offset).is_err() {
-                self.invalidate(&mut state);
+            let copied = (|| {
+                if take as u64 != self.chunk_bytes {
+                    read_clipped(
+                        &self.origin,
+                        &mut whole,
+                        chunk * self.chunk_bytes,
+                        origin_bytes,
+                    )?;
+                }
+                whole[within as usize..within as usize + take].copy_from_slice(piece);
+                self.cow.write_all_at(&whole, offset)
+            })();
+            if copied.is_err() {
+                self.shared.invalidate(&mut self.state());
                 return Err(eio());
             }
-            staged.push(Exception {
-                old_chunk: chunk,
-                new_chunk,
-            });
-        }
-        if !staged.is_empty() && state.store.commit_batch(&staged).is_err() {
-            self.raise_event();
-            return Err(eio());
         }
         Ok(())
     }
@@ -419,8 +779,9 @@ fn read_clipped(dev: &Lower, buf: &mut [u8], pos: u64, dev_bytes: u64) -> io::Re
 }
 
 /// Save, in every active snapshot of `group` but `skip`, the chunks of
-/// origin bytes `pos..pos+len` it has not saved yet. The caller holds the
-/// group's copy lock exclusively and writes the origin afterwards.
+/// origin bytes `pos..pos+len` it has not saved yet, and wait for their
+/// commits. The caller holds those bytes' range exclusively and writes the
+/// origin afterwards.
 fn copy_out(
     group: &OriginGroup,
     origin: &Lower,
@@ -435,113 +796,98 @@ fn copy_out(
     if snapshots.is_empty() {
         return Ok(());
     }
-    let mut plans = Vec::new();
+    let mut plans: Vec<(&SnapshotCore, Allocated)> = Vec::new();
     for snap in &snapshots {
-        let state = lock(&snap.state);
+        let mut state = snap.state();
         if !state.store.is_valid() {
             continue;
         }
-        let needed: Vec<u64> = snap
-            .chunks(pos, len)
-            .filter(|&chunk| state.store.lookup(chunk).is_none())
-            .collect();
-        if !needed.is_empty() {
-            plans.push((snap, state, needed));
+        let mut allocated = Vec::new();
+        for chunk in snap.chunks(pos, len) {
+            if state.store.lookup(chunk).is_some() {
+                continue;
+            }
+            match snap.allocate(&mut state, chunk) {
+                Ok(fresh) => allocated.push(fresh),
+                Err(_) => {
+                    // COW full (or already broken): this snapshot is lost.
+                    snap.shared.invalidate(&mut state);
+                    allocated.clear();
+                    break;
+                }
+            }
+        }
+        if !allocated.is_empty() {
+            plans.push((snap, allocated));
         }
     }
     if plans.is_empty() {
         return Ok(());
     }
     // Read the origin once, over the union of every needed chunk.
-    let origin_bytes = origin.size_bytes()?;
     let start = plans
         .iter()
-        .map(|(s, _, needed)| needed[0] * s.chunk_bytes)
+        .map(|(s, a)| a[0].0.old_chunk * s.chunk_bytes)
         .min()
         .unwrap_or(pos);
     let end = plans
         .iter()
-        .map(|(s, _, needed)| (needed[needed.len() - 1] + 1) * s.chunk_bytes)
+        .map(|(s, a)| (a[a.len() - 1].0.old_chunk + 1) * s.chunk_bytes)
         .max()
         .unwrap_or(pos + len);
     let mut old = vec![0u8; (end - start) as usize];
-    read_clipped(origin, &mut old, start, origin_bytes)?;
-    // Each snapshot's copy ends in flushes of its own COW: run them side by
-    // side, so the flushes of several COWs overlap. The origin write still
-    // waits for every one of them (the scope joins before we return).
-    type Job<'a> = Mutex<Option<(&'a SnapshotCore, &'a mut SnapState, &'a [u64])>>;
-    let jobs: Vec<Job<'_>> = plans
-        .iter_mut()
-        .map(|(snap, state, needed)| Mutex::new(Some((&***snap, &mut **state, &needed[..]))))
-        .collect();
-    let old = &old[..];
-    let run = |job: &Job<'_>| {
-        if let Some((snap, state, needed)) = lock(job).take() {
-            save_chunks(snap, state, needed, old, start);
+    let read = origin
+        .size_bytes()
+        .and_then(|origin_bytes| read_clipped(origin, &mut old, start, origin_bytes));
+    if let Err(e) = read {
+        // As the kernel on a failed copy: those snapshots are lost.
+        for (snap, _) in &plans {
+            snap.shared.invalidate(&mut snap.state());
         }
-    };
-    std::thread::scope(|scope| {
-        for job in &jobs[1..] {
-            let spawned = std::thread::Builder::new()
-                .name("rdmd-copy-out".into())
-                .spawn_scoped(scope, || run(job));
-            if spawned.is_err() {
-                // No thread to be had: do it here instead.
-                run(job);
-            }
+        return Err(e);
+    }
+    for (snap, allocated) in &plans {
+        if save_chunks(snap, allocated, &old, start).is_ok() {
+            snap.copied(allocated);
+        } else {
+            snap.shared.invalidate(&mut snap.state());
         }
-        run(&jobs[0]);
-    });
+    }
+    // Each committer flushes its own COW, side by side; the origin write
+    // waits for every one of them. An invalidated snapshot lets it go on.
+    for (snap, allocated) in &plans {
+        snap.wait_committed(allocated);
+    }
     Ok(())
 }
 
-/// Copy the origin chunks `needed` (their old bytes are `old`, which starts
-/// at origin byte `start`) into `snap`'s COW and commit them as one batch.
-/// A snapshot that cannot take them is invalidated; the origin goes on.
-fn save_chunks(snap: &SnapshotCore, state: &mut SnapState, needed: &[u64], old: &[u8], start: u64) {
-    let mut staged = Vec::with_capacity(needed.len());
-    for &chunk in needed {
-        match state.store.allocate() {
-            Ok(new_chunk) => staged.push(Exception {
-                old_chunk: chunk,
-                new_chunk,
-            }),
-            Err(_) => {
-                // COW full (or already broken): this snapshot is lost.
-                snap.invalidate(state);
-                return;
-            }
-        }
-    }
-    // Chunks neighbouring on both sides (as a sequential write allocates
-    // them) go to the COW in one write.
+/// Write the origin chunks of `allocated` (their old bytes are `old`, which
+/// starts at origin byte `start`) into `snap`'s COW; chunks neighbouring on
+/// both sides (as a sequential write allocates them) go in one write.
+fn save_chunks(
+    snap: &SnapshotCore,
+    allocated: &Allocated,
+    old: &[u8],
+    start: u64,
+) -> io::Result<()> {
     let mut at = 0;
-    while at < staged.len() {
-        let Some(offset) = state.store.chunk_offset(staged[at].new_chunk) else {
-            snap.invalidate(state);
-            return;
-        };
+    while at < allocated.len() {
+        let (first, offset) = allocated[at];
         let mut count = 1;
-        while let Some(next) = staged.get(at + count) {
-            let follows = next.old_chunk == staged[at].old_chunk + count as u64
-                && state.store.chunk_offset(next.new_chunk)
-                    == Some(offset + count as u64 * snap.chunk_bytes);
+        while let Some((next, next_offset)) = allocated.get(at + count) {
+            let follows = next.old_chunk == first.old_chunk + count as u64
+                && *next_offset == offset + count as u64 * snap.chunk_bytes;
             if !follows {
                 break;
             }
             count += 1;
         }
-        let from = (staged[at].old_chunk * snap.chunk_bytes - start) as usize;
+        let from = (first.old_chunk * snap.chunk_bytes - start) as usize;
         let data = &old[from..from + count * snap.chunk_bytes as usize];
-        if snap.cow.write_all_at(data, offset).is_err() {
-            snap.invalidate(state);
-            return;
-        }
+        snap.cow.write_all_at(data, offset)?;
         at += count;
     }
-    if state.store.commit_batch(&staged).is_err() {
-        snap.raise_event();
-    }
+    Ok(())
 }
 
 /// `snapshot-origin`: reads pass through; writes copy out first.
@@ -571,7 +917,7 @@ impl OriginTarget {
 
     /// Copy out to the snapshots, then write the origin.
     pub(crate) fn write(&self, data: &[u8], pos: u64) -> io::Result<()> {
-        let _copy = self.group.write_lock();
+        let _range = self.group.exclusive(pos, data.len() as u64);
         copy_out(&self.group, &self.origin, pos, data.len() as u64, None)?;
         self.origin.write_all_at(data, pos)
     }
@@ -616,7 +962,7 @@ impl MergeTarget {
             return Ok(());
         }
         let core = &self.core;
-        let _copy = core.group.read_lock();
+        let _range = core.group.shared(pos, buf.len() as u64);
         let mapping = core.mapping(pos, buf.len() as u64, false)?;
         core.read_mapped(buf, pos, &mapping)
     }
@@ -628,7 +974,7 @@ impl MergeTarget {
             return Ok(());
         }
         let core = &self.core;
-        let _copy = core.group.write_lock();
+        let _range = core.group.exclusive(pos, data.len() as u64);
         for Piece {
             chunk,
             at,
@@ -639,7 +985,7 @@ impl MergeTarget {
             let take = range.len();
             let piece = &data[range];
             let offset = {
-                let state = lock(&core.state);
+                let state = core.state();
                 state
                     .store
                     .lookup(chunk)
@@ -673,7 +1019,7 @@ impl MergeTarget {
         if let Ok(handle) = handle {
             *worker = Some((stop, handle));
         } else {
-            lock(&self.core.state).merge_failed = true;
+            self.core.state().merge_failed = true;
         }
     }
 
@@ -696,26 +1042,31 @@ impl Drop for MergeTarget {
 /// copy it back, flush the origin, then drop its records.
 fn merge_loop(core: &SnapshotCore, stop: &AtomicBool) {
     while !stop.load(Ordering::Acquire) {
-        let _copy = core.group.write_lock();
-        let mut state = lock(&core.state);
-        let run = match state.store.prepare_merge() {
-            Ok(Some(run)) => run,
-            Ok(None) => return,
-            Err(_) => {
-                state.merge_failed = true;
-                core.raise_event();
-                return;
+        let run = {
+            let mut state = core.settle();
+            match state.store.prepare_merge() {
+                Ok(Some(run)) => run,
+                Ok(None) => return,
+                Err(_) => {
+                    state.merge_failed = true;
+                    core.shared.raise_event();
+                    return;
+                }
             }
         };
+        // Only the merge consumes this store's exceptions, so the run found
+        // stays the next one while we wait for its chunks.
+        let len = run.count * core.chunk_bytes;
+        let to = run.first_old_chunk() * core.chunk_bytes;
+        let range = core.group.exclusive(to, len);
+        let mut state = core.state();
         let result = (|| -> io::Result<()> {
-            let len = run.count * core.chunk_bytes;
             let mut data = vec![0u8; len as usize];
             let from = state
                 .store
                 .chunk_offset(run.first_new_chunk())
                 .ok_or_else(eio)?;
             core.cow.read_exact_at(&mut data, from)?;
-            let to = run.first_old_chunk() * core.chunk_bytes;
             let origin_bytes = core.origin.size_bytes()?;
             let inside = origin_bytes.saturating_sub(to).min(len) as usize;
             copy_out(&core.group, &core.origin, to, inside as u64, Some(core))?;
@@ -728,12 +1079,166 @@ fn merge_loop(core: &SnapshotCore, stop: &AtomicBool) {
         })();
         if result.is_err() {
             state.merge_failed = true;
-            core.raise_event();
+            core.shared.raise_event();
             return;
         }
         drop(state);
-        drop(_copy);
+        drop(range);
         // Let waiting I/O in between runs.
         std::thread::yield_now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::backend::userspace::export::DeviceSet;
+    use crate::backend::userspace::Engine;
+    use crate::dm::parse_table;
+    use crate::ops::{self, DeviceSpec, OriginSpec, SnapshotSpec};
+
+    const MIB: u64 = 1 << 20;
+
+    fn spec(name: &str, path: &Path, bytes: u64) -> DeviceSpec {
+        DeviceSpec {
+            name: name.into(),
+            uuid: format!("LVM-{name}"),
+            table: parse_table(&format!("0 {} linear {} 0", bytes / 512, path.display())).unwrap(),
+            read_only: false,
+        }
+    }
+
+    /// Eight threads write every chunk of the origin for the first time, at
+    /// once, under two snapshots of different chunk sizes: each snapshot keeps
+    /// the old bytes, live and after a reload of its COW from disk.
+    #[test]
+    fn concurrent_first_writes_keep_every_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::new(&dir.path().join("mapper"));
+        let base = dir.path().join("base.img");
+        let old: Vec<u8> = (0..4 * MIB).map(|i| (i / 4096) as u8 ^ 0x5a).collect();
+        std::fs::write(&base, &old).unwrap();
+        let origin = OriginSpec {
+            top: spec("vg-base", &base, 4 * MIB),
+            real_name: "vg-base-real".into(),
+            real_uuid: "LVM-base-real".into(),
+        };
+        let mut cows = Vec::new();
+        for (i, chunk) in [8u32, 128].into_iter().enumerate() {
+            let cow = dir.path().join(format!("cow{i}.img"));
+            std::fs::File::create(&cow)
+                .unwrap()
+                .set_len(6 * MIB)
+                .unwrap();
+            let snap = SnapshotSpec {
+                name: format!("vg-s{i}"),
+                uuid: format!("LVM-s{i}"),
+                read_only: false,
+                cow: spec(&format!("vg-s{i}-cow"), &cow, 6 * MIB),
+                store: StoreKind::Persistent,
+                chunk_sectors: chunk,
+            };
+            ops::add_snapshot(&engine, &origin, &snap, None).unwrap();
+            cows.push(cow);
+        }
+        let dev = DeviceSet::open(&engine, "vg-base", true).unwrap();
+        std::thread::scope(|scope| {
+            for t in 0..8u64 {
+                let dev = dev.clone();
+                scope.spawn(move || {
+                    // Thread t writes every eighth 4 KiB block, 4 KiB at a time.
+                    for block in (t..1024).step_by(8) {
+                        dev.write_at(&[t as u8 + 1; 4096], block * 4096).unwrap();
+                    }
+                });
+            }
+        });
+        dev.flush().unwrap();
+        let mut now = vec![0u8; 4 * MIB as usize];
+        dev.read_at(&mut now, 0).unwrap();
+        for (block, bytes) in now.chunks(4096).enumerate() {
+            assert!(
+                bytes.iter().all(|&b| b == (block % 8) as u8 + 1),
+                "origin block {block}"
+            );
+        }
+        for i in 0..2 {
+            let snap = DeviceSet::open(&engine, &format!("vg-s{i}"), false).unwrap();
+            let mut kept = vec![0u8; 4 * MIB as usize];
+            snap.read_at(&mut kept, 0).unwrap();
+            assert!(kept == old, "snapshot {i} keeps the old bytes");
+        }
+        for (i, cow) in cows.iter().enumerate() {
+            let disk = crate::io::FileDisk::open_read_only(cow).unwrap();
+            let store = PersistentStore::load(disk).unwrap();
+            let chunk_bytes = u64::from(store.chunk_size()) * 512;
+            assert_eq!(store.exception_count(), 4 * MIB / chunk_bytes, "COW {i}");
+            let cow_bytes = std::fs::read(cow).unwrap();
+            for old_chunk in 0..4 * MIB / chunk_bytes {
+                let at = store
+                    .chunk_offset(store.lookup(old_chunk).unwrap())
+                    .unwrap() as usize;
+                let from = (old_chunk * chunk_bytes) as usize;
+                assert!(
+                    cow_bytes[at..at + chunk_bytes as usize]
+                        == old[from..from + chunk_bytes as usize],
+                    "COW {i} chunk {old_chunk} on disk"
+                );
+            }
+        }
+    }
+
+    /// Block status through the engine: the holes of a sparse origin image,
+    /// and a snapshot's chunks saved in its COW as data.
+    #[test]
+    fn allocation_follows_image_holes_and_saved_chunks() {
+        use crate::backend::userspace::export::Extent;
+        use std::os::unix::fs::FileExt;
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::new(&dir.path().join("mapper"));
+        let base = dir.path().join("base.img");
+        let file = std::fs::File::create(&base).unwrap();
+        file.set_len(4 * MIB).unwrap();
+        file.write_all_at(&[1; 65536], MIB).unwrap();
+        drop(file);
+        let origin = OriginSpec {
+            top: spec("vg-base", &base, 4 * MIB),
+            real_name: "vg-base-real".into(),
+            real_uuid: "LVM-base-real".into(),
+        };
+        let cow = dir.path().join("cow.img");
+        std::fs::File::create(&cow)
+            .unwrap()
+            .set_len(2 * MIB)
+            .unwrap();
+        let snap = SnapshotSpec {
+            name: "vg-s".into(),
+            uuid: "LVM-s".into(),
+            read_only: false,
+            cow: spec("vg-s-cow", &cow, 2 * MIB),
+            store: StoreKind::Persistent,
+            chunk_sectors: 8,
+        };
+        ops::add_snapshot(&engine, &origin, &snap, None).unwrap();
+        let dev = DeviceSet::open(&engine, "vg-base", true).unwrap();
+        dev.write_at(&[2; 4096], 3 * MIB).unwrap();
+        let expected = vec![
+            Extent::hole(MIB),
+            Extent::data(65536),
+            Extent::hole(2 * MIB - 65536),
+            Extent::data(4096),
+            Extent::hole(MIB - 4096),
+        ];
+        assert_eq!(dev.allocation(0, 4 * MIB).unwrap(), expected);
+        // The snapshot: chunk 768 is saved in the COW (data, though a hole
+        // of the origin then), the rest is the origin's.
+        let snap = DeviceSet::open(&engine, "vg-s", false).unwrap();
+        assert_eq!(snap.allocation(0, 4 * MIB).unwrap(), expected);
+        assert_eq!(
+            snap.allocation(3 * MIB, 8192).unwrap(),
+            [Extent::data(4096), Extent::hole(4096)]
+        );
     }
 }

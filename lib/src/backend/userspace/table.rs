@@ -8,6 +8,7 @@ use crate::dm::{RawLine, StoreKind, TableLine};
 use crate::io::BlockIo;
 
 use super::engine::Device;
+use super::export::{push_extent, Extent};
 use super::lower::Lower;
 use super::snapshot::{MergeTarget, OriginTarget, SnapshotCore};
 
@@ -138,6 +139,27 @@ impl Table {
             Mapped::Linear { dev, offset } => dev.discard(offset + pos, range.len() as u64),
             _ => Ok(()),
         })
+    }
+
+    /// How bytes `offset..offset+len` are allocated, line by line.
+    pub(crate) fn allocation(&self, offset: u64, len: u64) -> io::Result<Vec<Extent>> {
+        let mut runs = Vec::new();
+        let len = usize::try_from(len).map_err(|_| eio())?;
+        self.split(offset, len, |line, pos, range| {
+            let n = range.len() as u64;
+            let parts = match &line.target {
+                Mapped::Linear { dev, offset } => dev.allocation(offset + pos, n)?,
+                Mapped::Zero => vec![Extent::hole(n)],
+                Mapped::Origin(origin) => origin.origin().allocation(pos, n)?,
+                Mapped::Snapshot(core) => core.allocation(pos, n)?,
+                Mapped::Error | Mapped::Merge(_) => vec![Extent::data(n)],
+            };
+            for part in parts {
+                push_extent(&mut runs, part);
+            }
+            Ok(())
+        })?;
+        Ok(runs)
     }
 
     /// Flush every device the table maps onto.
@@ -307,4 +329,51 @@ pub(crate) fn check_layout(lines: &[TableLine]) -> Result<(), String> {
             .ok_or("table length overflows")?;
     }
     Ok(())
+}
+
+/// The holes and data of bytes `offset..offset+len` of an image file
+/// (`SEEK_DATA`/`SEEK_HOLE`; a file system without them answers all data).
+pub(crate) fn file_allocation(
+    file: &std::fs::File,
+    offset: u64,
+    len: u64,
+) -> io::Result<Vec<Extent>> {
+    use std::os::fd::AsRawFd;
+    let seek = |at: u64, whence: i32| -> io::Result<Option<u64>> {
+        let at = i64::try_from(at).map_err(|_| eio())?;
+        // SAFETY: lseek on a descriptor we own; the file offset is not used
+        // by our positioned reads and writes.
+        let got = unsafe { libc::lseek(file.as_raw_fd(), at, whence) };
+        if got >= 0 {
+            return Ok(Some(got as u64));
+        }
+        match io::Error::last_os_error() {
+            e if e.raw_os_error() == Some(libc::ENXIO) => Ok(None),
+            e => Err(e),
+        }
+    };
+    let end = offset.saturating_add(len);
+    let mut runs = Vec::new();
+    let mut at = offset;
+    while at < end {
+        let data = match seek(at, libc::SEEK_DATA) {
+            Ok(Some(data)) => data.min(end),
+            // No data from here to the end of the file.
+            Ok(None) => end,
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                push_extent(&mut runs, Extent::data(end - at));
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        if data > at {
+            push_extent(&mut runs, Extent::hole(data - at));
+            at = data;
+            continue;
+        }
+        let hole = seek(at, libc::SEEK_HOLE)?.unwrap_or(end).min(end);
+        push_extent(&mut runs, Extent::data(hole.max(at + 1) - at));
+        at = hole.max(at + 1);
+    }
+    Ok(runs)
 }

@@ -45,6 +45,56 @@ pub trait OpenDevice: Send + Sync {
     fn flush(&self) -> io::Result<()>;
     /// Tell the device `len` bytes at `offset` are no longer needed (may do nothing).
     fn discard(&self, offset: u64, len: u64) -> io::Result<()>;
+    /// How bytes `offset..offset+len` are allocated, as runs from `offset`
+    /// on (NBD's `base:allocation`); a device that cannot tell is all data.
+    fn allocation(&self, offset: u64, len: u64) -> io::Result<Vec<Extent>> {
+        let _ = offset;
+        Ok(vec![Extent::data(len)])
+    }
+}
+
+/// A run of a device's bytes, as NBD's `base:allocation` describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extent {
+    /// Length in bytes.
+    pub len: u64,
+    /// Not allocated (a hole of a sparse image, a chunk no store holds).
+    pub hole: bool,
+    /// Reads as zeros.
+    pub zero: bool,
+}
+
+impl Extent {
+    /// `len` allocated bytes.
+    pub fn data(len: u64) -> Self {
+        Self {
+            len,
+            hole: false,
+            zero: false,
+        }
+    }
+
+    /// `len` bytes of hole that read as zeros.
+    pub fn hole(len: u64) -> Self {
+        Self {
+            len,
+            hole: true,
+            zero: true,
+        }
+    }
+}
+
+/// Append `extent` to `runs`, merged into the last run when they are alike.
+pub(crate) fn push_extent(runs: &mut Vec<Extent>, extent: Extent) {
+    if extent.len == 0 {
+        return;
+    }
+    match runs.last_mut() {
+        Some(last) if last.hole == extent.hole && last.zero == extent.zero => {
+            last.len += extent.len
+        }
+        _ => runs.push(extent),
+    }
 }
 
 /// An in-memory [`DeviceSet`] for the exports' own tests.
@@ -126,6 +176,27 @@ pub(crate) mod memory {
         fn flush(&self) -> io::Result<()> {
             self.0.flushes.fetch_add(1, Ordering::SeqCst);
             Ok(())
+        }
+        /// All-zero 4 KiB blocks are holes, as a sparse file's would be.
+        fn allocation(&self, offset: u64, len: u64) -> io::Result<Vec<super::Extent>> {
+            let bytes = self.0.bytes.lock().unwrap();
+            let r = range(bytes.len(), offset, len as usize)?;
+            let mut extents: Vec<super::Extent> = Vec::new();
+            let mut at = r.start;
+            while at < r.end {
+                let end = ((at / 4096 + 1) * 4096).min(r.end);
+                let hole = bytes[at..end].iter().all(|&b| b == 0);
+                match extents.last_mut() {
+                    Some(last) if last.hole == hole => last.len += (end - at) as u64,
+                    _ => extents.push(super::Extent {
+                        len: (end - at) as u64,
+                        hole,
+                        zero: hole,
+                    }),
+                }
+                at = end;
+            }
+            Ok(extents)
         }
         fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
             let mut bytes = self.0.bytes.lock().unwrap();

@@ -2,11 +2,20 @@
 //! named by its dm name, so qemu, nbdcopy and other libnbd clients can reach
 //! the userspace engine's devices where no kernel device-mapper exists.
 //!
-//! The server speaks the fixed newstyle handshake and answers with simple
-//! replies only (structured replies are refused, which every client must
-//! accept). Each connection has its own thread and serves its requests in
-//! order; the device is opened when the client picks its export and dropped
-//! when the connection ends, so the engine's open count follows the clients.
+//! The server speaks the fixed newstyle handshake, structured replies and
+//! the `base:allocation` meta context (`NBD_CMD_BLOCK_STATUS`, so nbdcopy
+//! and `qemu-img convert` skip holes). Each connection has up to
+//! [`MAX_IN_FLIGHT`] workers (started as the queue deepens, kept for the
+//! connection's life) that take turns reading a request and serve the one
+//! they read: requests are served concurrently and answered as they
+//! complete, in any order, as the protocol allows. A flush
+//! makes every completed write of the device durable, whichever connection
+//! wrote it, so the export advertises `NBD_FLAG_CAN_MULTI_CONN`.
+//!
+//! Open/close accounting lives in one place: the device is opened when the
+//! client picks its export ([`handshake`]) and held by the connection's
+//! [`Conn`], dropped once every worker is done, so the
+//! engine's open count follows the clients.
 //!
 //! Everything a client sends is bounded before it is believed: option
 //! lengths, request lengths and ranges. A client that breaks the framing
@@ -41,11 +50,15 @@ const OPT_ABORT: u32 = 2;
 const OPT_LIST: u32 = 3;
 const OPT_INFO: u32 = 6;
 const OPT_GO: u32 = 7;
+const OPT_STRUCTURED_REPLY: u32 = 8;
+const OPT_LIST_META_CONTEXT: u32 = 9;
+const OPT_SET_META_CONTEXT: u32 = 10;
 
 // Option replies.
 const REP_ACK: u32 = 1;
 const REP_SERVER: u32 = 2;
 const REP_INFO: u32 = 3;
+const REP_META_CONTEXT: u32 = 4;
 const REP_ERR_UNSUP: u32 = (1 << 31) | 1;
 const REP_ERR_POLICY: u32 = (1 << 31) | 2;
 const REP_ERR_INVALID: u32 = (1 << 31) | 3;
@@ -64,6 +77,7 @@ const TFLAG_SEND_FLUSH: u16 = 1 << 2;
 const TFLAG_SEND_FUA: u16 = 1 << 3;
 const TFLAG_SEND_TRIM: u16 = 1 << 5;
 const TFLAG_SEND_WRITE_ZEROES: u16 = 1 << 6;
+const TFLAG_CAN_MULTI_CONN: u16 = 1 << 8;
 
 // Transmission.
 const REQUEST_MAGIC: u32 = 0x2560_9513;
@@ -74,10 +88,25 @@ const CMD_DISC: u16 = 2;
 const CMD_FLUSH: u16 = 3;
 const CMD_TRIM: u16 = 4;
 const CMD_WRITE_ZEROES: u16 = 6;
+const CMD_BLOCK_STATUS: u16 = 7;
 const CMD_FLAG_FUA: u16 = 1 << 0;
 const CMD_FLAG_NO_HOLE: u16 = 1 << 1;
 const CMD_FLAG_DF: u16 = 1 << 2;
-const CMD_FLAGS_KNOWN: u16 = CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_DF;
+const CMD_FLAG_REQ_ONE: u16 = 1 << 3;
+const CMD_FLAGS_KNOWN: u16 = CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_DF | CMD_FLAG_REQ_ONE;
+
+// Structured replies.
+const STRUCTURED_REPLY_MAGIC: u32 = 0x668e_33ef;
+const REPLY_FLAG_DONE: u16 = 1 << 0;
+const REPLY_TYPE_OFFSET_DATA: u16 = 1;
+const REPLY_TYPE_BLOCK_STATUS: u16 = 5;
+const REPLY_TYPE_ERROR: u16 = (1 << 15) + 1;
+
+// The one meta context we serve.
+const ALLOCATION_CONTEXT: &str = "base:allocation";
+const ALLOCATION_CONTEXT_ID: u32 = 1;
+const STATE_HOLE: u32 = 1 << 0;
+const STATE_ZERO: u32 = 1 << 1;
 
 // NBD error numbers are the protocol's own, fixed whatever the host's errno values.
 const NBD_EPERM: u32 = 1;
@@ -98,6 +127,9 @@ const PREFERRED_BLOCK: u32 = 4096;
 const MAX_OPTION_LEN: u32 = 16 << 10;
 /// Chunk in which WRITE_ZEROES is written and oversized payloads are skipped.
 const ZERO_CHUNK: usize = 1 << 20;
+/// Requests a connection serves at once (and workers it may start); the
+/// reader stops reading while this many are queued or running.
+pub const MAX_IN_FLIGHT: usize = 32;
 
 /// Streams of the live connections, so that shutdown can end them.
 type Connections = Arc<Mutex<HashMap<u64, UnixStream>>>;
@@ -315,10 +347,96 @@ impl Drop for Registration {
 fn serve_connection(devices: &dyn DeviceSet, stream: UnixStream) -> io::Result<()> {
     let mut reader = BufReader::with_capacity(64 << 10, stream.try_clone()?);
     let mut writer = stream;
-    let Some(device) = handshake(devices, &mut reader, &mut writer)? else {
+    let mut session = Session::default();
+    let Some(device) = handshake(devices, &mut reader, &mut writer, &mut session)? else {
         return Ok(());
     };
-    transmission(&*device, &mut reader, &mut writer)
+    transmission(device, session, reader, writer);
+    Ok(())
+}
+
+/// What the handshake settled for transmission.
+#[derive(Debug, Clone, Copy, Default)]
+struct Session {
+    /// The client asked for structured replies.
+    structured: bool,
+    /// The client selected `base:allocation`.
+    allocation: bool,
+}
+
+/// An `NBD_OPT_{LIST,SET}_META_CONTEXT` payload: export name and queries.
+fn parse_meta_request(data: &[u8]) -> Option<(&str, Vec<&str>)> {
+    let word = |at: usize| -> Option<usize> {
+        usize::try_from(u32::from_be_bytes(
+            data.get(at..at.checked_add(4)?)?.try_into().ok()?,
+        ))
+        .ok()
+    };
+    let name_len = word(0)?;
+    let name_end = 4usize.checked_add(name_len)?;
+    let name = std::str::from_utf8(data.get(4..name_end)?).ok()?;
+    let count = word(name_end)?;
+    let mut at = name_end + 4;
+    let mut queries = Vec::new();
+    for _ in 0..count {
+        let len = word(at)?;
+        let end = (at + 4).checked_add(len)?;
+        queries.push(std::str::from_utf8(data.get(at + 4..end)?).ok()?);
+        at = end;
+    }
+    (at == data.len()).then_some((name, queries))
+}
+
+/// Answer a meta context option; `Some(selected)` for a valid SET.
+fn meta_context(
+    devices: &dyn DeviceSet,
+    w: &mut impl Write,
+    option: u32,
+    data: &[u8],
+    session: &Session,
+) -> io::Result<Option<bool>> {
+    if !session.structured {
+        option_reply(
+            w,
+            option,
+            REP_ERR_INVALID,
+            b"structured replies not negotiated",
+        )?;
+        return Ok(None);
+    }
+    let Some((name, queries)) = parse_meta_request(data) else {
+        option_reply(
+            w,
+            option,
+            REP_ERR_INVALID,
+            b"malformed meta context request",
+        )?;
+        return Ok(None);
+    };
+    if !devices.devices().iter().any(|d| d.name == name) {
+        let msg = format!("no export named {name:?}");
+        option_reply(w, option, REP_ERR_UNKNOWN, msg.as_bytes())?;
+        return Ok(None);
+    }
+    let listing = option == OPT_LIST_META_CONTEXT;
+    let wanted = if listing {
+        queries.is_empty()
+            || queries
+                .iter()
+                .any(|q| *q == "base:" || *q == ALLOCATION_CONTEXT)
+    } else {
+        queries.contains(&ALLOCATION_CONTEXT)
+    };
+    if wanted {
+        // A LIST reply's id means nothing; 0, as the protocol suggests.
+        let id = if listing { 0 } else { ALLOCATION_CONTEXT_ID };
+        let mut reply = Vec::with_capacity(4 + ALLOCATION_CONTEXT.len());
+        reply.extend_from_slice(&id.to_be_bytes());
+        reply.extend_from_slice(ALLOCATION_CONTEXT.as_bytes());
+        option_reply(w, option, REP_META_CONTEXT, &reply)?;
+    }
+    option_reply(w, option, REP_ACK, &[])?;
+    Ok((!listing).then_some(wanted))
 }
 
 fn read_u32(r: &mut impl Read) -> io::Result<u32> {
@@ -350,7 +468,8 @@ fn transmission_flags(read_only: bool) -> u16 {
         | TFLAG_SEND_FLUSH
         | TFLAG_SEND_FUA
         | TFLAG_SEND_TRIM
-        | TFLAG_SEND_WRITE_ZEROES;
+        | TFLAG_SEND_WRITE_ZEROES
+        | TFLAG_CAN_MULTI_CONN;
     if read_only {
         flags | TFLAG_READ_ONLY
     } else {
@@ -430,6 +549,7 @@ fn handshake(
     devices: &dyn DeviceSet,
     r: &mut impl Read,
     w: &mut impl Write,
+    session: &mut Session,
 ) -> io::Result<Option<Arc<dyn OpenDevice>>> {
     let mut hello = [0u8; 18];
     hello[..8].copy_from_slice(&NBDMAGIC.to_be_bytes());
@@ -529,8 +649,24 @@ fn handshake(
                     }
                 }
             }
-            // Structured replies, TLS, meta contexts and the rest: clients
-            // must get along without them.
+            OPT_STRUCTURED_REPLY => {
+                if !data.is_empty() {
+                    option_reply(w, option, REP_ERR_INVALID, b"option takes no data")?;
+                } else {
+                    session.structured = true;
+                    option_reply(w, option, REP_ACK, &[])?;
+                }
+            }
+            OPT_LIST_META_CONTEXT | OPT_SET_META_CONTEXT => {
+                if option == OPT_SET_META_CONTEXT {
+                    session.allocation = false;
+                }
+                if let Some(selected) = meta_context(devices, w, option, &data, session)? {
+                    session.allocation = selected;
+                }
+            }
+            // TLS, extended headers and the rest: clients must get along
+            // without them.
             _ => option_reply(w, option, REP_ERR_UNSUP, b"option not supported")?,
         }
     }
@@ -612,65 +748,222 @@ fn fua(device: &dyn OpenDevice, flags: u16, result: io::Result<()>) -> io::Resul
     Ok(())
 }
 
-fn transmission(device: &dyn OpenDevice, r: &mut impl Read, w: &mut impl Write) -> io::Result<()> {
-    let mut hdr = [0u8; 28];
-    // Reused across requests: the reply header followed by read data, or a
-    // write's payload.
-    let mut buf: Vec<u8> = Vec::new();
-    let mut zeroes: Vec<u8> = Vec::new();
-    loop {
+/// One request, its write payload read already.
+struct Request {
+    flags: u16,
+    kind: u16,
+    cookie: u64,
+    offset: u64,
+    len: u32,
+    /// A write's payload (empty when it was too long to take).
+    payload: Vec<u8>,
+}
+
+/// The reading side of a connection: whichever worker holds it reads the
+/// next request (payload included), then lets go and serves it.
+struct Input {
+    reader: BufReader<UnixStream>,
+    /// The client hung up, sent DISC or broke the framing: no more requests.
+    done: bool,
+}
+
+/// How many workers a connection has and how many are serving.
+#[derive(Default)]
+struct Workers {
+    started: usize,
+    serving: usize,
+}
+
+/// A connection in transmission: the device it opened, its two directions
+/// and the workers serving its requests (leader/follower: the worker that
+/// reads a request serves it, so a request at queue depth 1 never changes
+/// threads, and a deeper queue keeps up to [`MAX_IN_FLIGHT`] workers busy).
+struct Conn {
+    device: Arc<dyn OpenDevice>,
+    session: Session,
+    input: Mutex<Input>,
+    /// Replies are written whole under this lock, in completion order.
+    out: Mutex<UnixStream>,
+    workers: Mutex<Workers>,
+    handles: Mutex<Vec<JoinHandle<()>>>,
+    /// Buffers of finished requests, for the next ones.
+    buffers: Mutex<Vec<Vec<u8>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Conn {
+    /// A buffer of `len` bytes (contents unspecified).
+    fn buffer(&self, len: usize) -> Vec<u8> {
+        let mut buf = lock(&self.buffers).pop().unwrap_or_default();
+        if buf.len() < len {
+            buf.resize(len, 0);
+        } else {
+            buf.truncate(len);
+        }
+        buf
+    }
+
+    fn give_back(&self, buf: Vec<u8>) {
+        let mut buffers = lock(&self.buffers);
+        if buffers.len() < MAX_IN_FLIGHT && buf.capacity() > 0 {
+            buffers.push(buf);
+        }
+    }
+
+    /// The next request, or `None` once there are no more.
+    fn next_request(&self) -> Option<Request> {
+        let mut input = lock(&self.input);
+        if input.done {
+            return None;
+        }
+        match self.read_one(&mut input.reader) {
+            Ok(Some(request)) => Some(request),
+            Ok(None) | Err(_) => {
+                input.done = true;
+                None
+            }
+        }
+    }
+
+    /// Read one request; `None` at a hang-up, DISC or lost framing.
+    fn read_one(&self, r: &mut impl Read) -> io::Result<Option<Request>> {
+        let mut hdr = [0u8; 28];
         if !read_request(r, &mut hdr)? {
-            return Ok(());
+            return Ok(None);
         }
         let magic = u32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
         if magic != REQUEST_MAGIC {
             // Framing is lost; nothing after this can be trusted.
-            return Ok(());
+            return Ok(None);
         }
-        let flags = u16::from_be_bytes([hdr[4], hdr[5]]);
         let kind = u16::from_be_bytes([hdr[6], hdr[7]]);
-        let cookie = u64::from_be_bytes(hdr[8..16].try_into().unwrap_or_default());
-        let offset = u64::from_be_bytes(hdr[16..24].try_into().unwrap_or_default());
         let len = u32::from_be_bytes([hdr[24], hdr[25], hdr[26], hdr[27]]);
-        let bad_flags = flags & !CMD_FLAGS_KNOWN != 0;
+        if kind == CMD_DISC {
+            return Ok(None);
+        }
+        let mut payload = Vec::new();
+        if kind == CMD_WRITE {
+            if len > MAX_PAYLOAD {
+                skip(r, u64::from(len))?;
+            } else {
+                payload = self.buffer(len as usize);
+                r.read_exact(&mut payload)?;
+            }
+        }
+        Ok(Some(Request {
+            flags: u16::from_be_bytes([hdr[4], hdr[5]]),
+            kind,
+            cookie: u64::from_be_bytes(hdr[8..16].try_into().unwrap_or_default()),
+            offset: u64::from_be_bytes(hdr[16..24].try_into().unwrap_or_default()),
+            len,
+            payload,
+        }))
+    }
 
+    /// Read a request, serve it, again, until the requests end. A worker
+    /// that takes a request when no other is left to read the next one
+    /// starts another first.
+    fn work_loop(self: &Arc<Self>) {
+        while let Some(request) = self.next_request() {
+            let mut workers = lock(&self.workers);
+            workers.serving += 1;
+            if workers.serving == workers.started && workers.started < MAX_IN_FLIGHT {
+                let conn = self.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("nbd-io".into())
+                    .spawn(move || conn.work_loop());
+                if let Ok(handle) = spawned {
+                    workers.started += 1;
+                    lock(&self.handles).push(handle);
+                }
+            }
+            drop(workers);
+            self.serve(request);
+            lock(&self.workers).serving -= 1;
+        }
+    }
+
+    /// Send one whole reply; a client that cannot take it loses the connection.
+    fn send(&self, parts: &[&[u8]]) {
+        let mut out = lock(&self.out);
+        let sent = parts.iter().try_for_each(|p| out.write_all(p));
+        if sent.is_err() {
+            let _ = out.shutdown(Shutdown::Both);
+        }
+    }
+
+    fn reply(&self, error: u32, cookie: u64) {
+        self.send(&[&simple_reply_header(error, cookie)]);
+    }
+
+    /// An error reply: structured for the commands that must have one.
+    fn reply_error(&self, request: &Request, error: u32) {
+        let structured =
+            self.session.structured && matches!(request.kind, CMD_READ | CMD_BLOCK_STATUS);
+        if structured {
+            let mut payload = [0u8; 6];
+            payload[..4].copy_from_slice(&error.to_be_bytes());
+            let header = structured_header(REPLY_TYPE_ERROR, request.cookie, 6);
+            self.send(&[&header, &payload]);
+        } else {
+            self.reply(error, request.cookie);
+        }
+    }
+
+    fn serve(&self, mut request: Request) {
+        let device = &*self.device;
+        let Request {
+            flags,
+            kind,
+            cookie,
+            offset,
+            len,
+            ..
+        } = request;
+        let bad_flags = flags & !CMD_FLAGS_KNOWN != 0;
         let error = match kind {
             CMD_READ => {
                 if bad_flags || len > MAX_PAYLOAD || !in_range(device, offset, len) {
                     NBD_EINVAL
                 } else {
-                    let total = 16 + len as usize;
-                    buf.resize(total, 0);
-                    match device.read_at(&mut buf[16..total], offset) {
+                    let mut buf = self.buffer(len as usize);
+                    let result = device.read_at(&mut buf, offset);
+                    let error = match result {
+                        Ok(()) if self.session.structured => {
+                            let header = structured_header(REPLY_TYPE_OFFSET_DATA, cookie, 8 + len);
+                            self.send(&[&header, &offset.to_be_bytes(), &buf]);
+                            0
+                        }
                         Ok(()) => {
-                            buf[..16].copy_from_slice(&simple_reply_header(0, cookie));
-                            w.write_all(&buf[..total])?;
-                            continue;
+                            self.send(&[&simple_reply_header(0, cookie), &buf]);
+                            0
                         }
                         Err(e) => nbd_errno(&e),
+                    };
+                    self.give_back(buf);
+                    if error == 0 {
+                        return;
                     }
+                    error
                 }
             }
             CMD_WRITE => {
-                if len > MAX_PAYLOAD {
-                    skip(r, u64::from(len))?;
+                let payload = std::mem::take(&mut request.payload);
+                let error = if len > MAX_PAYLOAD || bad_flags {
                     NBD_EINVAL
+                } else if device.read_only() {
+                    NBD_EPERM
+                } else if !in_range(device, offset, len) {
+                    NBD_ENOSPC
                 } else {
-                    let n = len as usize;
-                    buf.resize(n, 0);
-                    r.read_exact(&mut buf[..n])?;
-                    if bad_flags {
-                        NBD_EINVAL
-                    } else if device.read_only() {
-                        NBD_EPERM
-                    } else if !in_range(device, offset, len) {
-                        NBD_ENOSPC
-                    } else {
-                        status(fua(device, flags, device.write_at(&buf[..n], offset)))
-                    }
-                }
+                    status(fua(device, flags, device.write_at(&payload, offset)))
+                };
+                self.give_back(payload);
+                error
             }
-            CMD_DISC => return Ok(()),
             CMD_FLUSH => status(device.flush()),
             CMD_TRIM => {
                 if bad_flags || !in_range(device, offset, len) {
@@ -690,26 +983,115 @@ fn transmission(device: &dyn OpenDevice, r: &mut impl Read, w: &mut impl Write) 
                 } else if !in_range(device, offset, len) {
                     NBD_ENOSPC
                 } else {
-                    let result = write_zeroes(device, &mut zeroes, offset, u64::from(len));
+                    let result = write_zeroes(device, offset, u64::from(len));
                     status(fua(device, flags, result))
+                }
+            }
+            CMD_BLOCK_STATUS => {
+                if bad_flags
+                    || !self.session.allocation
+                    || len == 0
+                    || !in_range(device, offset, len)
+                {
+                    NBD_EINVAL
+                } else {
+                    match device.allocation(offset, u64::from(len)) {
+                        Ok(extents) => {
+                            self.block_status(cookie, flags, len, &extents);
+                            return;
+                        }
+                        Err(e) => nbd_errno(&e),
+                    }
                 }
             }
             _ => NBD_EINVAL,
         };
-        w.write_all(&simple_reply_header(error, cookie))?;
+        if error == 0 {
+            self.reply(0, cookie);
+        } else {
+            self.reply_error(&request, error);
+        }
+    }
+
+    /// A `base:allocation` reply for `len` bytes (fewer with `REQ_ONE`).
+    fn block_status(&self, cookie: u64, flags: u16, len: u32, extents: &[super::Extent]) {
+        let mut payload = Vec::with_capacity(4 + 8 * extents.len().max(1));
+        payload.extend_from_slice(&ALLOCATION_CONTEXT_ID.to_be_bytes());
+        let mut left = u64::from(len);
+        for extent in extents {
+            let take = extent.len.min(left);
+            if take == 0 {
+                break;
+            }
+            let state =
+                if extent.hole { STATE_HOLE } else { 0 } | if extent.zero { STATE_ZERO } else { 0 };
+            payload.extend_from_slice(&(take as u32).to_be_bytes());
+            payload.extend_from_slice(&state.to_be_bytes());
+            left -= take;
+            if flags & CMD_FLAG_REQ_ONE != 0 {
+                break;
+            }
+        }
+        if payload.len() == 4 {
+            // A device that answered nothing: all data.
+            payload.extend_from_slice(&len.to_be_bytes());
+            payload.extend_from_slice(&0u32.to_be_bytes());
+        }
+        let header = structured_header(REPLY_TYPE_BLOCK_STATUS, cookie, payload.len() as u32);
+        self.send(&[&header, &payload]);
+    }
+}
+
+/// The header of the only (so final) chunk of a structured reply.
+fn structured_header(kind: u16, cookie: u64, len: u32) -> [u8; 20] {
+    let mut h = [0u8; 20];
+    h[..4].copy_from_slice(&STRUCTURED_REPLY_MAGIC.to_be_bytes());
+    h[4..6].copy_from_slice(&REPLY_FLAG_DONE.to_be_bytes());
+    h[6..8].copy_from_slice(&kind.to_be_bytes());
+    h[8..16].copy_from_slice(&cookie.to_be_bytes());
+    h[16..20].copy_from_slice(&len.to_be_bytes());
+    h
+}
+
+/// Serve requests until the client disconnects or breaks the framing;
+/// every request read is answered before this returns.
+fn transmission(
+    device: Arc<dyn OpenDevice>,
+    session: Session,
+    reader: BufReader<UnixStream>,
+    w: UnixStream,
+) {
+    let conn = Arc::new(Conn {
+        device,
+        session,
+        input: Mutex::new(Input {
+            reader,
+            done: false,
+        }),
+        out: Mutex::new(w),
+        workers: Mutex::new(Workers {
+            started: 1,
+            serving: 0,
+        }),
+        handles: Mutex::default(),
+        buffers: Mutex::default(),
+    });
+    // This thread is the first worker; then wait for the others.
+    conn.work_loop();
+    loop {
+        let handles = std::mem::take(&mut *lock(&conn.handles));
+        if handles.is_empty() {
+            break;
+        }
+        for handle in handles {
+            let _ = handle.join();
+        }
     }
 }
 
 /// Zero a range by writing zeros: `discard` may keep the old data.
-fn write_zeroes(
-    device: &dyn OpenDevice,
-    zeroes: &mut Vec<u8>,
-    mut offset: u64,
-    mut len: u64,
-) -> io::Result<()> {
-    if zeroes.is_empty() {
-        zeroes.resize(ZERO_CHUNK, 0);
-    }
+fn write_zeroes(device: &dyn OpenDevice, mut offset: u64, mut len: u64) -> io::Result<()> {
+    let zeroes = vec![0u8; ZERO_CHUNK.min(len as usize)];
     while len > 0 {
         let n = len.min(ZERO_CHUNK as u64);
         device.write_at(&zeroes[..n as usize], offset)?;
@@ -985,6 +1367,7 @@ mod tests {
         assert_eq!(export["export-size"], 3 << 20);
         assert_eq!(export["is_read_only"], false);
         assert_eq!(export["block_size_maximum"], MAX_PAYLOAD);
+        assert_eq!(export["can_multi_conn"], true);
         let out = run(Command::new("nbdinfo").arg("--size").arg(f.uri("vg-lv")));
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3145728");
         wait_opens(&f.dev("vg-lv"), 0);
@@ -1038,8 +1421,14 @@ mod tests {
         let src = f.dir.path().join("in.img");
         let dst = f.dir.path().join("out.img");
         std::fs::write(&src, &data).unwrap();
+        // Four connections of 64 requests in flight each: many at once, out of order.
         assert!(run(Command::new("nbdcopy")
-            .arg("--flush")
+            .args([
+                "--flush",
+                "--connections=4",
+                "--requests=64",
+                "--request-size=65536"
+            ])
             .arg(&src)
             .arg(f.uri("vg-data")))
         .status
@@ -1255,7 +1644,7 @@ mod tests {
     fn options_we_do_not_speak_are_refused() {
         let f = Fixture::new(&[("vg-lv", 1 << 20, false)]);
         let mut c = f.client();
-        for option in [8u32, 5, 9, 10, 4, 12345] {
+        for option in [5u32, 4, 11, 12345] {
             c.send_option(option, &[]);
             let (got, kind, _) = c.reply();
             assert_eq!((got, kind), (option, REP_ERR_UNSUP));
@@ -1366,6 +1755,214 @@ mod tests {
             let out = run(Command::new("nbdinfo").arg("--size").arg(f.uri("vg-lv")));
             assert!(out.status.success());
         }
+    }
+
+    /// A request header with its own cookie.
+    fn request_bytes(kind: u16, flags: u16, cookie: u64, offset: u64, len: u32) -> Vec<u8> {
+        let mut msg = REQUEST_MAGIC.to_be_bytes().to_vec();
+        msg.extend_from_slice(&flags.to_be_bytes());
+        msg.extend_from_slice(&kind.to_be_bytes());
+        msg.extend_from_slice(&cookie.to_be_bytes());
+        msg.extend_from_slice(&offset.to_be_bytes());
+        msg.extend_from_slice(&len.to_be_bytes());
+        msg
+    }
+
+    /// A structured reply chunk: (flags, type, cookie, payload).
+    fn structured_chunk(c: &mut Client) -> (u16, u16, u64, Vec<u8>) {
+        let mut h = [0u8; 20];
+        c.s.read_exact(&mut h).unwrap();
+        assert_eq!(h[..4], STRUCTURED_REPLY_MAGIC.to_be_bytes());
+        let mut payload = vec![0u8; u32::from_be_bytes(h[16..20].try_into().unwrap()) as usize];
+        c.s.read_exact(&mut payload).unwrap();
+        (
+            u16::from_be_bytes([h[4], h[5]]),
+            u16::from_be_bytes([h[6], h[7]]),
+            u64::from_be_bytes(h[8..16].try_into().unwrap()),
+            payload,
+        )
+    }
+
+    #[test]
+    fn requests_run_concurrently_and_replies_come_as_they_complete() {
+        /// Reads wait (up to 5 s) for a write: served in order, the read
+        /// would time out and answer first.
+        struct Latch {
+            written: Mutex<bool>,
+            cond: std::sync::Condvar,
+        }
+        impl OpenDevice for Latch {
+            fn size_bytes(&self) -> u64 {
+                1 << 20
+            }
+            fn read_only(&self) -> bool {
+                false
+            }
+            fn read_at(&self, buf: &mut [u8], _: u64) -> io::Result<()> {
+                let written = self.written.lock().unwrap();
+                let (written, _) = self
+                    .cond
+                    .wait_timeout_while(written, Duration::from_secs(5), |w| !*w)
+                    .unwrap();
+                if !*written {
+                    return Err(io::Error::from_raw_os_error(libc::EIO));
+                }
+                buf.fill(7);
+                Ok(())
+            }
+            fn write_at(&self, _: &[u8], _: u64) -> io::Result<()> {
+                *self.written.lock().unwrap() = true;
+                self.cond.notify_all();
+                Ok(())
+            }
+            fn flush(&self) -> io::Result<()> {
+                Ok(())
+            }
+            fn discard(&self, _: u64, _: u64) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        struct LatchSet(Arc<Latch>);
+        impl DeviceSet for LatchSet {
+            fn devices(&self) -> Vec<super::super::ExportInfo> {
+                Vec::new()
+            }
+            fn open(&self, _: &str, _: bool) -> io::Result<Arc<dyn OpenDevice>> {
+                Ok(self.0.clone())
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("s");
+        let latch = Arc::new(Latch {
+            written: Mutex::new(false),
+            cond: std::sync::Condvar::new(),
+        });
+        let server = serve(Arc::new(LatchSet(latch)), &sock).unwrap();
+        let mut c = Client::connect(&sock);
+        c.go("latch").unwrap();
+        let mut burst = request_bytes(CMD_READ, 0, 1, 0, 4096);
+        burst.extend(request_bytes(CMD_WRITE, 0, 2, 0, 4));
+        burst.extend_from_slice(b"abcd");
+        c.send(&burst);
+        let mut h = [0u8; 16];
+        c.s.read_exact(&mut h).unwrap();
+        assert_eq!(h[8..], 2u64.to_be_bytes(), "the write is answered first");
+        assert_eq!(h[4..8], [0; 4]);
+        c.s.read_exact(&mut h).unwrap();
+        assert_eq!(h[8..], 1u64.to_be_bytes());
+        assert_eq!(h[4..8], [0; 4], "the read saw the write");
+        let mut data = vec![0u8; 4096];
+        c.s.read_exact(&mut data).unwrap();
+        assert!(data.iter().all(|&b| b == 7));
+        // Many more than the workers in flight at once, all answered.
+        let mut burst = Vec::new();
+        for cookie in 0..(4 * MAX_IN_FLIGHT as u64) {
+            burst.extend(request_bytes(CMD_READ, 0, 100 + cookie, cookie * 512, 512));
+        }
+        c.send(&burst);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..4 * MAX_IN_FLIGHT {
+            c.s.read_exact(&mut h).unwrap();
+            assert_eq!(h[4..8], [0; 4]);
+            seen.insert(u64::from_be_bytes(h[8..].try_into().unwrap()));
+            c.s.read_exact(&mut data[..512]).unwrap();
+        }
+        assert_eq!(seen.len(), 4 * MAX_IN_FLIGHT);
+        c.disconnect();
+        server.shutdown();
+    }
+
+    #[test]
+    fn structured_replies_and_block_status() {
+        let f = Fixture::new(&[("vg-lv", 1 << 20, false)]);
+        let dev = f.dev("vg-lv");
+        dev.bytes.lock().unwrap()[65536..131072].fill(9);
+        let mut meta = Vec::new();
+        meta.extend_from_slice(&5u32.to_be_bytes());
+        meta.extend_from_slice(b"vg-lv");
+        meta.extend_from_slice(&1u32.to_be_bytes());
+        meta.extend_from_slice(&(ALLOCATION_CONTEXT.len() as u32).to_be_bytes());
+        meta.extend_from_slice(ALLOCATION_CONTEXT.as_bytes());
+        let mut c = f.client();
+        // Meta contexts need structured replies first.
+        c.send_option(OPT_SET_META_CONTEXT, &meta);
+        assert_eq!(c.reply().1, REP_ERR_INVALID);
+        c.send_option(OPT_STRUCTURED_REPLY, &[]);
+        assert_eq!(c.reply().1, REP_ACK);
+        c.send_option(OPT_SET_META_CONTEXT, &meta);
+        let replies = [c.reply(), c.reply()].map(|(_, kind, data)| (kind, data));
+        assert_eq!(replies[0].0, REP_META_CONTEXT);
+        assert_eq!(replies[0].1[..4], ALLOCATION_CONTEXT_ID.to_be_bytes());
+        assert_eq!(&replies[0].1[4..], ALLOCATION_CONTEXT.as_bytes());
+        assert_eq!(replies[1].0, REP_ACK);
+        c.go("vg-lv").unwrap();
+        c.send(&request_bytes(CMD_BLOCK_STATUS, 0, 5, 0, 1 << 20));
+        let (flags, kind, cookie, payload) = structured_chunk(&mut c);
+        assert_eq!(
+            (flags, kind, cookie),
+            (REPLY_FLAG_DONE, REPLY_TYPE_BLOCK_STATUS, 5)
+        );
+        let words: Vec<u32> = payload
+            .chunks(4)
+            .map(|w| u32::from_be_bytes(w.try_into().unwrap()))
+            .collect();
+        let hole = STATE_HOLE | STATE_ZERO;
+        assert_eq!(
+            words,
+            [ALLOCATION_CONTEXT_ID, 65536, hole, 65536, 0, 917504, hole]
+        );
+        c.send(&request_bytes(
+            CMD_BLOCK_STATUS,
+            CMD_FLAG_REQ_ONE,
+            6,
+            65536,
+            8192,
+        ));
+        let (_, _, _, payload) = structured_chunk(&mut c);
+        assert_eq!(payload[4..], [0, 0, 0x20, 0, 0, 0, 0, 0]);
+        // Reads come as one data chunk carrying their offset.
+        c.send(&request_bytes(CMD_READ, 0, 7, 65536, 16));
+        let (flags, kind, cookie, payload) = structured_chunk(&mut c);
+        assert_eq!(
+            (flags, kind, cookie),
+            (REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, 7)
+        );
+        assert_eq!(payload[..8], 65536u64.to_be_bytes());
+        assert_eq!(payload[8..], [9; 16]);
+        // A read out of range earns a structured error.
+        c.send(&request_bytes(CMD_READ, 0, 8, 1 << 20, 16));
+        let (flags, kind, cookie, payload) = structured_chunk(&mut c);
+        assert_eq!(
+            (flags, kind, cookie),
+            (REPLY_FLAG_DONE, REPLY_TYPE_ERROR, 8)
+        );
+        assert_eq!(payload[..4], NBD_EINVAL.to_be_bytes());
+        c.disconnect();
+        // Without the context, block status is refused.
+        let mut c = f.client();
+        c.send_option(OPT_STRUCTURED_REPLY, &[]);
+        assert_eq!(c.reply().1, REP_ACK);
+        c.go("vg-lv").unwrap();
+        c.send(&request_bytes(CMD_BLOCK_STATUS, 0, 9, 0, 4096));
+        let (_, kind, _, payload) = structured_chunk(&mut c);
+        assert_eq!(
+            (kind, &payload[..4]),
+            (REPLY_TYPE_ERROR, &NBD_EINVAL.to_be_bytes()[..])
+        );
+        c.disconnect();
+        if have("nbdinfo") {
+            let out = run(Command::new("nbdinfo").arg("--map").arg(f.uri("vg-lv")));
+            assert!(out.status.success());
+            let map = String::from_utf8_lossy(&out.stdout);
+            let rows: Vec<Vec<&str>> = map
+                .lines()
+                .map(|l| l.split_whitespace().collect())
+                .collect();
+            assert_eq!(rows.len(), 3, "{map}");
+            assert_eq!(rows[1][..3], ["65536", "65536", "0"], "{map}");
+            assert_eq!(rows[2][..3], ["131072", "917504", "3"], "{map}");
+        }
+        wait_opens(&dev, 0);
     }
 
     #[test]

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): rdmd's NBD export of a linear LV side by side with
+# `nbdkit file` and `qemu-nbd` serving the same bytes of the same PV image
+# (offset filter / raw offset), on the same file system, in one run.
+#
+# Cells (fio's nbd engine, page cache of the image dropped before each):
+# 4 KiB random read and write at queue depth 1 and 32, 1 MiB sequential read
+# and write at queue depth 8, each over 1 and 4 connections, plus an nbdcopy
+# of the whole export to null:. Each prints MiB/s, IOPS and the ratio to
+# nbdkit (target: 0.9 on every cell).
+#
+# Then copy-out on the engine: the same LV layout with one snapshot; first
+# writes (each chunk written once) through the origin's export against the
+# same workload on the plain linear LV, at 4 KiB QD1 (write + flush per
+# request, as dd oflag=dsync does) and QD32, and 1 MiB QD1 with a flush per
+# request: the ratio origin/linear beside its physical bound (one read and
+# two writes per chunk: 1/2) and, when given, the kernel's ratio from the
+# QEMU bed (scenario 32-copy-out-anchor leaves its "anchor <cell> <ratio>"
+# lines in target/kernel-anchor.txt; RLVM_KERNEL_ANCHOR names another file).
+#
+# Nothing asserts a timing. Every export's bytes are checked after its cells
+# (a pattern written through it and read back, and the same bytes seen
+# through the image); a wrong byte exits 1.
+#
+# Usage: tests/bench/nbd-side-by-side.sh [--quick]
+#   --quick (or RLVM_BENCH_QUICK=1): 16 MiB LV, 1 s a cell (CI).
+#   RLVM_BENCH_DIR: where the images go (default: target/tmp; never tmpfs).
+#   RLVM_BENCH_PROFILE=debug: use the debug build.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+quick=${RLVM_BENCH_QUICK:-0}
+[ "${1:-}" = --quick ] && quick=1
+if [ "$quick" != 0 ]; then
+    lv_mib=16 runtime=1 profile=${RLVM_BENCH_PROFILE:-debug}
+else
+    lv_mib=512 runtime=10 profile=${RLVM_BENCH_PROFILE:-release}
+fi
+for tool in fio nbdkit qemu-nbd nbdcopy python3; do
+    command -v "$tool" >/dev/null || { echo "nbd-side-by-side: $tool is missing (tests/setup.sh installs it)" >&2; exit 1; }
+done
+if [ "$profile" = release ]; then
+    cargo build --release -q -p rlvm-cmd --bins
+else
+    cargo build -q -p rlvm-cmd --bins
+fi
+bin=${CARGO_TARGET_DIR:-$PWD/target}/$profile
+parent=${RLVM_BENCH_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/tmp}
+mkdir -p "$parent"
+work=$(mktemp -d "$parent/nbd-bench.XXXXXX")
+export RLVM_DIR=$work/state RLVM_BACKEND=userspace RLVM_RDMD=$bin/rdmd RLVM_LOCK_DIR=$work/locks
+export RLVM_CONFIG=$work/lvm.conf
+: >"$RLVM_CONFIG"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    "$bin/rdmd" --stop --dir "$RLVM_DIR" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+pv=$work/pv.img
+truncate -s $((4 * lv_mib + 64))M "$pv"
+"$bin/rpvcreate" "$pv" >/dev/null
+"$bin/rvgcreate" -s 1M benchvg "$pv" >/dev/null
+"$bin/rlvcreate" -L "${lv_mib}M" -n lin benchvg >/dev/null
+# Where the LV's bytes lie in the PV: "0 <len> linear <pv> <sector>".
+read -r _ len_sectors _ _ start_sector < <("$bin/rdmsetup" table benchvg-lin)
+offset=$((start_sector * 512)) size=$((len_sectors * 512))
+# Allocated, non-zero content, so reads cost what reads of data cost.
+head -c "$size" /dev/urandom >"$work/seed.img"
+dd if="$work/seed.img" of="$pv" bs=1M seek="$offset" oflag=seek_bytes conv=notrunc,fsync status=none
+
+nbdkit_sock=$work/nbdkit.sock qemu_sock=$work/qemu.sock rdmd_sock=$RLVM_DIR/nbd.sock
+nbdkit -f -U "$nbdkit_sock" --filter=offset file "file=$pv" "offset=$offset" "range=$size" &
+pids+=($!)
+qemu-nbd -t -e 8 -k "$qemu_sock" -x lin --cache=writeback --image-opts \
+    "driver=raw,offset=$offset,size=$size,file.driver=file,file.filename=$pv" &
+pids+=($!)
+for sock in "$nbdkit_sock" "$qemu_sock" "$rdmd_sock"; do
+    for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+    [ -S "$sock" ] || { echo "nbd-side-by-side: no server on $sock" >&2; exit 1; }
+done
+uri_rdmd="nbd+unix:///benchvg-lin?socket=$rdmd_sock"
+uri_nbdkit="nbd+unix:///?socket=$nbdkit_sock"
+uri_qemu="nbd+unix:///lin?socket=$qemu_sock"
+
+drop_cache() { dd if="$pv" iflag=nocache count=0 status=none; }
+
+# fio CELL URI RW BS QD JOBS [extra fio args] -> "MiB/s IOPS"
+fio_cell() {
+    local uri=$1 rw=$2 bs=$3 qd=$4 jobs=$5
+    shift 5
+    drop_cache
+    fio --name=cell --ioengine=nbd --uri="$uri" --rw="$rw" --bs="$bs" --iodepth="$qd" \
+        --numjobs="$jobs" --size="$size" --runtime="$runtime" --time_based --group_reporting \
+        --output-format=json "$@" 2>/dev/null | python3 -c '
+import json, sys
+text = sys.stdin.read()
+job = json.loads(text[text.index("{"):])["jobs"][0]
+side = job["read"] if job["read"]["io_bytes"] > 0 else job["write"]
+print("%.1f %.0f" % (side["bw"] / 1024.0, side["iops"]))'
+}
+
+# Every byte: a pattern through the export, read back through it and seen in the image.
+verify() { # LABEL URI
+    local pattern=$work/pattern.img back=$work/back.img
+    head -c "$size" /dev/urandom >"$pattern"
+    nbdcopy --flush "$pattern" "$2"
+    nbdcopy "$2" "$back"
+    if ! cmp -s "$pattern" "$back"; then
+        echo "nbd-side-by-side: $1: wrong bytes read back: $(cmp "$pattern" "$back" | head -1)" >&2
+        exit 1
+    fi
+    if ! cmp -s "$pattern" <(dd if="$pv" bs=1M skip="$offset" count="$size" iflag=skip_bytes,count_bytes status=none); then
+        echo "nbd-side-by-side: $1: the image does not hold what was written" >&2
+        exit 1
+    fi
+}
+
+printf 'NBD side by side: %s MiB linear LV, %s s a cell, %s build, files in %s%s\n' \
+    "$lv_mib" "$runtime" "$profile" "$work" "$([ "$quick" != 0 ] && echo ' (quick)')"
+echo "(numbers taken while other work shares the machine are noisy; compare ratios of one run)"
+printf '%-26s %5s %12s %12s %12s %9s %9s %7s %5s\n' cell conns rdmd nbdkit qemu-nbd "rdmd/kit" "qemu/kit" target ""
+missed=0 cells=0
+cell() { # NAME CONNS RW BS QD
+    local name=$1 conns=$2 rw=$3 bs=$4 qd=$5 r k q
+    read -r r_bw r_iops < <(fio_cell "$uri_rdmd" "$rw" "$bs" "$qd" "$conns")
+    read -r k_bw k_iops < <(fio_cell "$uri_nbdkit" "$rw" "$bs" "$qd" "$conns")
+    read -r q_bw q_iops < <(fio_cell "$uri_qemu" "$rw" "$bs" "$qd" "$conns")
+    r=$(python3 -c "print('%.2f' % ($r_bw / $k_bw))")
+    q=$(python3 -c "print('%.2f' % ($q_bw / $k_bw))")
+    local verdict=PASS
+    python3 -c "import sys; sys.exit(0 if $r >= 0.9 else 1)" || { verdict=MISS; missed=$((missed + 1)); }
+    cells=$((cells + 1))
+    printf '%-26s %5s %6s %5s %6s %5s %6s %5s %9s %9s %7s %5s\n' "$name" "$conns" \
+        "$r_bw" "$r_iops" "$k_bw" "$k_iops" "$q_bw" "$q_iops" "$r" "$q" 0.9 "$verdict"
+}
+echo "  (each server column: MiB/s IOPS)"
+for conns in 1 4; do
+    cell "4K randread QD1" "$conns" randread 4k 1
+    cell "4K randread QD32" "$conns" randread 4k 32
+    cell "4K randwrite QD1" "$conns" randwrite 4k 1
+    cell "4K randwrite QD32" "$conns" randwrite 4k 32
+    cell "1M read QD8" "$conns" read 1m 8
+    cell "1M write QD8" "$conns" write 1m 8
+done
+copy_cell() { # URI -> seconds
+    drop_cache
+    python3 - "$1" <<'EOF'
+import subprocess, sys, time
+start = time.monotonic()
+subprocess.run(["nbdcopy", sys.argv[1], "null:"], check=True)
+print("%.3f" % (time.monotonic() - start))
+EOF
+}
+t_r=$(copy_cell "$uri_rdmd") t_k=$(copy_cell "$uri_nbdkit") t_q=$(copy_cell "$uri_qemu")
+mib() { python3 -c "print('%.1f' % ($size / 1048576 / $1))"; }
+r=$(python3 -c "print('%.2f' % ($t_k / $t_r))")
+q=$(python3 -c "print('%.2f' % ($t_k / $t_q))")
+verdict=PASS
+python3 -c "import sys; sys.exit(0 if $r >= 0.9 else 1)" || { verdict=MISS; missed=$((missed + 1)); }
+cells=$((cells + 1))
+printf '%-26s %5s %12s %12s %12s %9s %9s %7s %5s\n' "nbdcopy to null:" auto \
+    "$(mib "$t_r")" "$(mib "$t_k")" "$(mib "$t_q")" "$r" "$q" 0.9 "$verdict"
+verify rdmd "$uri_rdmd"
+verify nbdkit "$uri_nbdkit"
+verify qemu-nbd "$uri_qemu"
+echo "$missed of $cells cells below 0.9 of nbdkit; every byte written through each export was checked."
+
+# Copy-out: origin first writes against the plain linear LV, one snapshot.
+echo
+echo "copy-out on the engine (one snapshot, 4 KiB chunks): origin first writes / linear writes"
+"$bin/rlvcreate" -L "${lv_mib}M" -n base benchvg >/dev/null
+kernel_anchor=${RLVM_KERNEL_ANCHOR:-${CARGO_TARGET_DIR:-$PWD/target}/kernel-anchor.txt}
+anchor() { # CELL -> the kernel's ratio, if the QEMU scenario left one
+    [ -f "$kernel_anchor" ] || { echo "-"; return; }
+    awk -v c="$1" '$1 == "anchor" && $2 == c { print $3; found = 1 } END { if (!found) print "-" }' "$kernel_anchor"
+}
+printf '%-22s %10s %10s %7s %7s %8s %7s\n' cell "origin" "linear" ratio bound "vs bnd" kernel
+first_write_cell() { # NAME BS QD [fio args]
+    local name=$1 bs=$2 qd=$3
+    shift 3
+    # A fresh snapshot of known bytes each time, so every chunk written is
+    # a first write and the snapshot must keep the seed.
+    "$bin/rlvremove" -f benchvg/snap >/dev/null 2>&1 || true
+    nbdcopy --flush "$work/seed.img" "nbd+unix:///benchvg-base?socket=$rdmd_sock"
+    "$bin/rlvcreate" -s -L "$((lv_mib + 8))M" -c 4k -n snap benchvg/base >/dev/null
+    local o l
+    # Each chunk once: sequential, or random without repeats, over the whole LV.
+    read -r o _ < <(fio_nontimed "nbd+unix:///benchvg-base?socket=$rdmd_sock" "$bs" "$qd" "$@")
+    read -r l _ < <(fio_nontimed "$uri_rdmd" "$bs" "$qd" "$@")
+    local ratio vs
+    ratio=$(python3 -c "print('%.2f' % ($o / $l))")
+    vs=$(python3 -c "print('%.2f' % ($ratio / 0.5))")
+    printf '%-22s %10s %10s %7s %7s %8s %7s\n' "$name" "$o" "$l" "$ratio" 0.50 "$vs" "$(anchor "$name")"
+    # The snapshot still holds the origin's old bytes.
+    if ! cmp -s <(nbdcopy "nbd+unix:///benchvg-snap?socket=$rdmd_sock" -) "$work/seed.img"; then
+        echo "nbd-side-by-side: $name: the snapshot lost its old bytes" >&2
+        exit 1
+    fi
+}
+fio_nontimed() { # URI BS QD [fio args] -> "MiB/s IOPS"
+    local uri=$1 bs=$2 qd=$3
+    shift 3
+    drop_cache
+    fio --name=cell --ioengine=nbd --uri="$uri" --bs="$bs" --iodepth="$qd" --size="$size" \
+        --output-format=json "$@" 2>/dev/null | python3 -c '
+import json, sys
+text = sys.stdin.read()
+side = json.loads(text[text.index("{"):])["jobs"][0]["write"]
+print("%.1f %.0f" % (side["bw"] / 1024.0, side["iops"]))'
+}
+# A flush per 4 KiB request costs milliseconds: those cells write a part of the LV.
+if [ "$quick" != 0 ]; then small=1m; else small=16m; fi
+first_write_cell 4K-dsync-QD1 4k 1 --rw=write --fsync=1 --io_size="$small"
+first_write_cell 4K-randwrite-QD32 4k 32 --rw=randwrite --io_size="$((size / 2))"
+first_write_cell 1M-dsync-QD1 1m 1 --rw=write --fsync=1
+echo "ratio: engine origin first writes over linear writes, same workload, same run; bound: one read and"
+echo "two writes per chunk (1/2); kernel: the same cells on dm-snapshot in the QEMU bed ($kernel_anchor)."
