@@ -456,9 +456,8 @@ impl Vg {
         let seqno = required(take_u64(&mut items, at, "seqno")?, at, "seqno")?;
         let status = take_words(&mut items, at, "status")?;
         let extent_size = required(take_u64(&mut items, at, "extent_size")?, at, "extent_size")?;
-        if extent_size == 0 {
-            return Err(invalid(at, "extent_size", "is zero"));
-        }
+        // A zero or odd extent size is read, as lvm2 reads it, and refused
+        // by validation (`validate::validate`) before any use.
         let mut pvs = Vec::new();
         for (key, mut inner) in sections(physical_volumes.unwrap_or_default()).0 {
             let p = At(&[name, "physical_volumes", key]);
