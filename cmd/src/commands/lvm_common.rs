@@ -444,10 +444,21 @@ pub fn pv_rows(vg: &Vg, paths: &[(String, PathBuf)]) -> Vec<PvRow> {
 
 /// The report rows of the PVs found that belong to no VG (a label, no metadata).
 pub fn orphan_pv_rows() -> Vec<PvRow> {
-    rlvm::ops::volumes::scan(&candidate_devices())
+    rlvm::ops::volumes::scan_pvs(&candidate_devices())
         .into_iter()
-        .filter(|(_, _, vg)| vg.is_none())
-        .map(|(path, label, _)| {
+        .filter(|found| found.vg.is_none())
+        .filter(|found| match &found.damage {
+            // Damaged metadata is not free space: named, not listed.
+            Some(why) => {
+                rlvm::log::warning(format_args!(
+                    "PV {} has unusable metadata: {why}",
+                    found.path.display()
+                ));
+                false
+            }
+            None => true,
+        })
+        .map(|rlvm::ops::volumes::FoundPv { path, label, .. }| {
             let size = label.device_size / 512;
             PvRow {
                 name: path.display().to_string(),
@@ -582,6 +593,7 @@ impl PvInitArgs {
                 .map(|s| parse_size(s, 'k'))
                 .transpose()?,
             force: self.force > 0,
+            force_damaged: self.force > 1,
         })
     }
 }
