@@ -5,6 +5,7 @@ mod device_suite;
 mod docs;
 mod golden_cow;
 mod lvm2_commands;
+mod lvm2_scan;
 mod monitor_engine;
 mod multicall;
 mod rcow;

@@ -449,6 +449,7 @@ pub fn orphan_pv_rows() -> Vec<PvRow> {
         .filter(|found| found.vg.is_none())
         .filter(|found| match &found.damage {
             // Damaged metadata is not free space: named, not listed.
+            Some(_) if found.damaged_headers > 0 => false,
             Some(why) => {
                 rlvm::log::warning(format_args!(
                     "PV {} has unusable metadata: {why}",

@@ -117,7 +117,7 @@ pub enum VolumeError {
         /// The VG.
         vg: String,
         /// The rule it breaks.
-        source: InvalidVg,
+        source: Box<InvalidVg>,
     },
     /// Two VGs share the name asked for (lvm2's refusal, with its hint).
     #[error("Multiple VGs found with the same name: skipping {0}\n  Use --select vg_uuid=<uuid> in place of the VG name.")]
@@ -460,7 +460,7 @@ fn scan_devices(candidates: &[PathBuf]) -> Vec<Scanned> {
             }
         };
         for (start, e) in &pv.damaged {
-            crate::log::warning(format_args!(
+            warn_once(format!(
                 "Failed to read metadata area header on {} at {start}: {e}",
                 path.display()
             ));
@@ -476,6 +476,17 @@ fn scan_devices(candidates: &[PathBuf]) -> Vec<Scanned> {
         });
     }
     found
+}
+
+/// A scan warning, printed once per command however often it scans (a
+/// report scans for its VGs and again for the orphans), as lvm2 prints it once.
+fn warn_once(text: String) {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if !seen.contains(&text) {
+        seen.push(text.clone());
+        crate::log::warning(text);
+    }
 }
 
 /// Scan `candidates` as lvm2 does: one device per PV UUID (the one the
@@ -510,7 +521,7 @@ fn scan_all(candidates: &[PathBuf]) -> Scan {
             .unwrap_or(first);
         for &j in twins.iter().filter(|&&j| j != chosen) {
             keep[j] = false;
-            crate::log::warning(format_args!(
+            warn_once(format!(
                 "Not using device {} for PV {id}.",
                 all[j].path.display()
             ));
@@ -520,7 +531,7 @@ fn scan_all(candidates: &[PathBuf]) -> Scan {
         } else {
             ""
         };
-        crate::log::warning(format_args!(
+        warn_once(format!(
             "PV {id} prefers device {}{why}.",
             all[chosen].path.display()
         ));
@@ -540,7 +551,7 @@ fn scan_all(candidates: &[PathBuf]) -> Scan {
         }
     }
     for (name, ids) in by_name.iter().filter(|(_, ids)| ids.len() > 1) {
-        crate::log::warning(format_args!(
+        warn_once(format!(
             "VG name {name} is used by VGs {}.\n  Fix duplicate VG names with vgrename uuid, a device filter, or system IDs.",
             ids.join(" and ")
         ));
@@ -563,6 +574,8 @@ pub struct FoundPv {
     /// Why it holds no usable VG although its label says it has metadata
     /// (it is then neither an orphan nor free).
     pub damage: Option<String>,
+    /// Metadata area headers found damaged (already warned about by the scan).
+    pub damaged_headers: usize,
 }
 
 /// Every device among `candidates` that carries an LVM2 label, one per PV
@@ -573,6 +586,7 @@ pub fn scan_pvs(candidates: &[PathBuf]) -> Vec<FoundPv> {
         .into_iter()
         .map(|mut found| {
             let damage = found.damage();
+            let damaged_headers = found.label.metadata_areas.len() - found.mdas.len();
             let vg = newest_index(&found.copies)
                 .and_then(|index| std::mem::replace(&mut found.copies[index].vg, Ok(None)).ok())
                 .flatten();
@@ -581,6 +595,7 @@ pub fn scan_pvs(candidates: &[PathBuf]) -> Vec<FoundPv> {
                 label: found.label,
                 vg,
                 damage,
+                damaged_headers,
             }
         })
         .collect()
@@ -605,7 +620,7 @@ fn looks_like_uuid(text: &str) -> bool {
 fn damaged(vg: &Vg) -> Result<(), VolumeError> {
     validate(vg).map_err(|source| VolumeError::Damaged {
         vg: vg.name.clone(),
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -763,11 +778,11 @@ impl OpenVg {
                     (path.clone(), disk.take())
                 }
                 None => {
+                    // A PV without metadata areas, or whose areas are all
+                    // damaged: its label still says which PV it is.
                     let other = others
                         .iter()
-                        .find(|o| {
-                            o.label.pv_uuid == uuid && o.vg().is_none() && o.damage().is_none()
-                        })
+                        .find(|o| o.label.pv_uuid == uuid && o.vg().is_none())
                         .ok_or_else(|| {
                             VolumeError::Invalid(format!(
                                 "volume group {name}: PV {} is missing",
