@@ -392,6 +392,44 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn sizes_are_bounded_by_the_device_and_offsets_never_underflow() {
+        // An 8 KiB device whose header claims a 1 TiB area: refused before any allocation.
+        let mut header = MdaHeader::new(4096, 1 << 40);
+        header.committed = Some(RawLocn {
+            offset: 512,
+            size: (1 << 40) - 1024,
+            checksum: 0,
+            flags: 0,
+        });
+        let disk = MemDisk::new(8192);
+        disk.write_all_at(&header.encode(), 4096).unwrap();
+        assert!(matches!(
+            MdaHeader::read(&disk, 4096),
+            Err(Lvm2Error::MdaSize { size, device_size: 8192, .. }) if size == 1 << 40
+        ));
+        // A zero-size committed text (`old.offset + old.size - 1 - 512`
+        // underflowed): refused by decode, and by a commit over a hand-built header.
+        let mut zero = MdaHeader::new(4096, 4096);
+        zero.committed = Some(RawLocn {
+            offset: 512,
+            size: 0,
+            checksum: 0,
+            flags: 0,
+        });
+        assert!(matches!(
+            MdaHeader::decode(&zero.encode(), 4096),
+            Err(Lvm2Error::TextBounds { .. })
+        ));
+        assert!(matches!(
+            zero.commit_text(&disk, "vg {\n}\n"),
+            Err(Lvm2Error::TextBounds { .. })
+        ));
+        // An area too small to hold a text.
+        let tiny = MdaHeader::new(4096, 512);
+        assert!(tiny.commit_text(&disk, "x").is_err());
+    }
+
     /// A disk that records every write, so every prefix of a commit can be replayed.
     struct Recording {
         base: Vec<u8>,
