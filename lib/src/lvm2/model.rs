@@ -700,6 +700,22 @@ mod tests {
     }
 
     #[test]
+    fn a_striped_lv_lvm2_made_round_trips() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fuzz/seeds/lvm2_metadata/vg-linear-striped.txt"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let vg = Vg::parse(&text).unwrap();
+        assert!(matches!(
+            &vg.lv("str").unwrap().segments[0].kind,
+            SegmentKind::Striped { stripes, stripe_size: Some(128) } if stripes.len() == 2
+        ));
+        assert_eq!(Vg::parse(&vg.to_text()).unwrap(), vg);
+        crate::lvm2::validate::validate(&vg).unwrap();
+    }
+
+    #[test]
     fn snapshot_records_round_trip() {
         let text = "vg {\nid = \"x\"\nseqno = 5\nstatus = []\nextent_size = 8192\nphysical_volumes {\npv0 {\nid = \"p\"\npe_start = 2048\npe_count = 100\n}\n}\nlogical_volumes {\nsnapshot0 {\nid = \"s\"\nstatus = [\"READ\"]\nsegment_count = 1\nsegment1 {\nstart_extent = 0\nextent_count = 256\ntype = \"snapshot\"\nchunk_size = 8\norigin = \"base\"\ncow_store = \"snap\"\n}\n}\n}\n}\n";
         let vg = Vg::parse(text).unwrap();
