@@ -373,6 +373,9 @@ struct VgSection<'a> {
     items: Vec<RawItem<'a>>,
     physical_volumes: Option<Vec<RawItem<'a>>>,
     lvs: Result<Vec<Lv>, MetadataError>,
+    /// A `physical_volumes` or `logical_volumes` section seen twice: which
+    /// one would count is not clear, so the text is refused.
+    repeated: Option<&'a str>,
 }
 
 impl<'a> VgSection<'a> {
@@ -381,6 +384,7 @@ impl<'a> VgSection<'a> {
             items: Vec::new(),
             physical_volumes: None,
             lvs: Ok(Vec::new()),
+            repeated: None,
         };
         let mut lvs_seen = false;
         while let Some(event) = reader.next_event()? {
@@ -393,6 +397,10 @@ impl<'a> VgSection<'a> {
                 Event::Open("logical_volumes") if !lvs_seen => {
                     lvs_seen = true;
                     section.read_lvs(reader, name)?;
+                }
+                Event::Open(inner @ ("physical_volumes" | "logical_volumes")) => {
+                    drop(reader.rest_of_section()?);
+                    section.repeated.get_or_insert(inner);
                 }
                 Event::Open(inner) => {
                     let items = reader.rest_of_section()?;
@@ -450,8 +458,12 @@ impl Vg {
             mut items,
             physical_volumes,
             lvs,
+            repeated,
         } = section;
         let at = At(&[name]);
+        if let Some(key) = repeated {
+            return Err(invalid(at, key, "appears twice"));
+        }
         let id = required(take_str(&mut items, at, "id")?, at, "id")?;
         let seqno = required(take_u64(&mut items, at, "seqno")?, at, "seqno")?;
         let status = take_words(&mut items, at, "status")?;
@@ -755,5 +767,15 @@ mod tests {
             Vg::parse("contents = \"x\"\n"),
             Err(MetadataError::NoVolumeGroup)
         ));
+        // A second LV list would be emitted where the first is read back.
+        let twice = text.replace(
+            "\nlogical_volumes {",
+            "\nlogical_volumes {\n}\nlogical_volumes {",
+        );
+        let err = Vg::parse(&twice).unwrap_err();
+        assert!(
+            err.to_string().contains("logical_volumes appears twice"),
+            "{err}"
+        );
     }
 }
