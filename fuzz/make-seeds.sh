@@ -3,7 +3,7 @@
 # no device-mapper (--driverloaded n): the first 16 KiB of PVs as lvm2 wrote
 # them (a bare PV, a VG with linear and striped LVs over two PVs, a PV
 # with two metadata areas; lvm2 makes no snapshot without device-mapper) for lvm2_label_mda, and their
-# metadata texts for lvm2_metadata and lvm2_text. Needs root. The seeds are committed;
+# metadata texts for lvm2_metadata. Needs root. The seeds are committed;
 # run this again only to remake them.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -51,6 +51,4 @@ lvm lvcreate -an -Zn -L 4M -n one seedvg2
 take "$c" two-mdas
 lvm vgremove -f seedvg2
 rm -f "$texts/bare-pv.txt"
-mkdir -p seeds/lvm2_text
-cp "$texts"/*.txt seeds/lvm2_text/
 ls -l "$disks" "$texts"
