@@ -12,7 +12,13 @@ failed=0
 passed=0
 for target in $targets; do
     echo "== fuzz $target (${seconds}s)"
-    if cargo fuzz run "$target" -- -max_total_time="$seconds" >"/tmp/rlvm-fuzz-$target.log" 2>&1; then
+    # Seeds made by real lvm2 (fuzz/make-seeds.sh) join the target's corpus.
+    corpus=()
+    if [ -d "seeds/$target" ]; then
+        mkdir -p "corpus/$target"
+        corpus=("corpus/$target" "seeds/$target")
+    fi
+    if cargo fuzz run "$target" "${corpus[@]}" -- -max_total_time="$seconds" >"/tmp/rlvm-fuzz-$target.log" 2>&1; then
         tail -1 "/tmp/rlvm-fuzz-$target.log"
         passed=$((passed + 1))
     else

@@ -8,6 +8,7 @@ mod golden_cow;
 mod lvm2_commands;
 mod lvm2_metadata;
 mod lvm_ops;
+mod lvm2_scan;
 mod monitor_engine;
 mod multicall;
 mod rcow;

@@ -446,17 +446,29 @@ pub fn pv_rows(vg: &Vg, paths: &[(String, PathBuf)]) -> Vec<PvRow> {
 
 /// The report rows of the PVs found that belong to no VG (a label, no metadata).
 pub fn orphan_pv_rows() -> Vec<PvRow> {
-    let found = rlvm::ops::volumes::scan(&candidate_devices());
+    let found = rlvm::ops::volumes::scan_pvs(&candidate_devices());
     // A PV without metadata areas belongs to the VG that lists it.
     let listed: Vec<String> = found
         .iter()
-        .filter_map(|(_, _, vg)| vg.as_ref())
+        .filter_map(|found| found.vg.as_ref())
         .flat_map(|vg| vg.pvs.iter().map(|pv| rlvm::names::compact_uuid(&pv.id)))
         .collect();
     found
         .into_iter()
-        .filter(|(_, label, vg)| vg.is_none() && !listed.contains(&label.pv_uuid))
-        .map(|(path, label, _)| {
+        .filter(|found| found.vg.is_none() && !listed.contains(&found.label.pv_uuid))
+        .filter(|found| match &found.damage {
+            // Damaged metadata is not free space: named, not listed.
+            Some(_) if found.damaged_headers > 0 => false,
+            Some(why) => {
+                rlvm::log::warning(format_args!(
+                    "PV {} has unusable metadata: {why}",
+                    found.path.display()
+                ));
+                false
+            }
+            None => true,
+        })
+        .map(|rlvm::ops::volumes::FoundPv { path, label, .. }| {
             let size = label.device_size / 512;
             PvRow {
                 name: path.display().to_string(),
@@ -596,6 +608,7 @@ impl PvInitArgs {
                 .transpose()?,
             force: self.force > 0,
             metadata_copies: self.pvmetadatacopies.unwrap_or(1),
+            force_damaged: self.force > 1,
         })
     }
 }

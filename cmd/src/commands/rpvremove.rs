@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use rlvm::ops::volumes::pv_remove;
+use rlvm::ops::volumes::pv_remove_forced;
 
 use super::lvm_common::unregister_file;
 use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
@@ -38,7 +38,7 @@ pub fn command() -> clap::Command {
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rpvremove", args, |cli: Cli| {
         for path in &cli.pvs {
-            pv_remove(path)?;
+            pv_remove_forced(path, cli.change.force > 1)?;
             unregister_file(path)?;
             println!(
                 "  Labels on physical volume \"{}\" successfully wiped.",

@@ -87,6 +87,18 @@ pub enum Lvm2Error {
         /// What it records.
         recorded: u64,
     },
+    /// A metadata area header claims an area past the end of the device (or too small to hold a text).
+    #[error(
+        "metadata area at byte {start}: its size {size} does not fit the {device_size}-byte device"
+    )]
+    MdaSize {
+        /// Area start.
+        start: u64,
+        /// The size the header claims.
+        size: u64,
+        /// The device's size.
+        device_size: u64,
+    },
     /// A text location lies outside its metadata area.
     #[error("metadata area at byte {start}: text at offset {offset} size {size} lies outside the {area_size}-byte area")]
     TextBounds {

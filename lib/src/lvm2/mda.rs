@@ -115,7 +115,12 @@ impl MdaHeader {
 
     fn check_bounds(&self, locn: &RawLocn) -> Result<(), Lvm2Error> {
         let ring = self.size.saturating_sub(MDA_HEADER_SIZE);
-        if locn.offset < MDA_HEADER_SIZE || locn.offset >= self.size || locn.size > ring {
+        // A zero-size text has no last byte: lvm2 never writes one.
+        if locn.offset < MDA_HEADER_SIZE
+            || locn.offset >= self.size
+            || locn.size == 0
+            || locn.size > ring
+        {
             return Err(Lvm2Error::TextBounds {
                 start: self.start,
                 offset: locn.offset,
@@ -147,7 +152,8 @@ impl MdaHeader {
         bytes
     }
 
-    /// Read and check the header at `start`.
+    /// Read and check the header at `start`; the area it claims must lie
+    /// on the device, so no size read from it can exceed the device's.
     pub fn read(disk: &dyn BlockIo, start: u64) -> Result<Self, Lvm2Error> {
         let mut bytes = [0u8; 512];
         disk.read_exact_at(&mut bytes, start).map_err(|e| {
@@ -156,12 +162,27 @@ impl MdaHeader {
                 e,
             )
         })?;
-        Self::decode(&bytes, start)
+        let header = Self::decode(&bytes, start)?;
+        let device_size = disk
+            .size_bytes()
+            .map_err(|e| Lvm2Error::io("reading the device size", e))?;
+        if start
+            .checked_add(header.size)
+            .is_none_or(|end| end > device_size)
+            || header.size < MDA_HEADER_SIZE + TEXT_ALIGNMENT
+        {
+            return Err(Lvm2Error::MdaSize {
+                start,
+                size: header.size,
+                device_size,
+            });
+        }
+        Ok(header)
     }
 
     /// The byte ranges (absolute) a text at `locn` occupies: one, or two when it wraps.
     fn pieces(&self, locn: &RawLocn) -> Vec<(u64, u64)> {
-        let first = locn.size.min(self.size - locn.offset);
+        let first = locn.size.min(self.size.saturating_sub(locn.offset));
         let mut pieces = vec![(self.start + locn.offset, first)];
         if first < locn.size {
             pieces.push((self.start + MDA_HEADER_SIZE, locn.size - first));
@@ -205,12 +226,20 @@ impl MdaHeader {
     /// Where the next text starts: after the committed one, aligned, or back
     /// at the start of the ring when too close to the end (lvm2's rule).
     fn next_offset(&self) -> u64 {
-        let Some(old) = self.committed else {
+        let ring = self.size.saturating_sub(MDA_HEADER_SIZE);
+        let Some(old) = self.committed.filter(|_| ring > 0) else {
             return MDA_HEADER_SIZE;
         };
-        let old_last = (old.offset + old.size - 1 - MDA_HEADER_SIZE)
-            % (self.size - MDA_HEADER_SIZE)
-            + MDA_HEADER_SIZE;
+        // Checked: a header that passed decode has offset >= 512 and size >= 1,
+        // but an area built by hand may not.
+        let Some(old_last) = old
+            .offset
+            .checked_add(old.size)
+            .and_then(|end| end.checked_sub(1 + MDA_HEADER_SIZE))
+            .map(|last| last % ring + MDA_HEADER_SIZE)
+        else {
+            return MDA_HEADER_SIZE;
+        };
         if self.size - old_last < TEXT_ALIGNMENT {
             return MDA_HEADER_SIZE;
         }
@@ -224,8 +253,8 @@ impl MdaHeader {
 
     /// Whether ring ranges of `a` and `b` share a byte.
     fn overlaps(&self, a: &RawLocn, b: &RawLocn) -> bool {
-        let ring = self.size - MDA_HEADER_SIZE;
-        let range = |l: &RawLocn| (l.offset - MDA_HEADER_SIZE, l.size);
+        let ring = self.size.saturating_sub(MDA_HEADER_SIZE);
+        let range = |l: &RawLocn| (l.offset.saturating_sub(MDA_HEADER_SIZE), l.size);
         let (a_start, a_len) = range(a);
         let (b_start, b_len) = range(b);
         // Compare on the unrolled ring: b shifted by 0 and by one turn.
@@ -257,10 +286,11 @@ impl MdaHeader {
             size,
             area_size: self.size,
         };
-        if size > ring {
+        if size > ring || ring < TEXT_ALIGNMENT {
             return Err(too_large());
         }
         if let Some(old) = self.committed {
+            self.check_bounds(&old)?;
             if self.overlaps(&locn, &old) {
                 return Err(too_large());
             }
@@ -360,6 +390,44 @@ mod tests {
             MdaHeader::read(&MemDisk::new(8192), 4096),
             Err(Lvm2Error::MdaMagic { .. })
         ));
+    }
+
+    #[test]
+    fn sizes_are_bounded_by_the_device_and_offsets_never_underflow() {
+        // An 8 KiB device whose header claims a 1 TiB area: refused before any allocation.
+        let mut header = MdaHeader::new(4096, 1 << 40);
+        header.committed = Some(RawLocn {
+            offset: 512,
+            size: (1 << 40) - 1024,
+            checksum: 0,
+            flags: 0,
+        });
+        let disk = MemDisk::new(8192);
+        disk.write_all_at(&header.encode(), 4096).unwrap();
+        assert!(matches!(
+            MdaHeader::read(&disk, 4096),
+            Err(Lvm2Error::MdaSize { size, device_size: 8192, .. }) if size == 1 << 40
+        ));
+        // A zero-size committed text (`old.offset + old.size - 1 - 512`
+        // underflowed): refused by decode, and by a commit over a hand-built header.
+        let mut zero = MdaHeader::new(4096, 4096);
+        zero.committed = Some(RawLocn {
+            offset: 512,
+            size: 0,
+            checksum: 0,
+            flags: 0,
+        });
+        assert!(matches!(
+            MdaHeader::decode(&zero.encode(), 4096),
+            Err(Lvm2Error::TextBounds { .. })
+        ));
+        assert!(matches!(
+            zero.commit_text(&disk, "vg {\n}\n"),
+            Err(Lvm2Error::TextBounds { .. })
+        ));
+        // An area too small to hold a text.
+        let tiny = MdaHeader::new(4096, 512);
+        assert!(tiny.commit_text(&disk, "x").is_err());
     }
 
     /// A disk that records every write, so every prefix of a commit can be replayed.

@@ -11,6 +11,7 @@ pub mod mda;
 pub mod model;
 pub mod store;
 pub mod text;
+pub mod validate;
 
 pub use error::Lvm2Error;
 

@@ -373,6 +373,9 @@ struct VgSection<'a> {
     items: Vec<RawItem<'a>>,
     physical_volumes: Option<Vec<RawItem<'a>>>,
     lvs: Result<Vec<Lv>, MetadataError>,
+    /// A `physical_volumes` or `logical_volumes` section seen twice: which
+    /// one would count is not clear, so the text is refused.
+    repeated: Option<&'a str>,
 }
 
 impl<'a> VgSection<'a> {
@@ -381,6 +384,7 @@ impl<'a> VgSection<'a> {
             items: Vec::new(),
             physical_volumes: None,
             lvs: Ok(Vec::new()),
+            repeated: None,
         };
         let mut lvs_seen = false;
         while let Some(event) = reader.next_event()? {
@@ -393,6 +397,10 @@ impl<'a> VgSection<'a> {
                 Event::Open("logical_volumes") if !lvs_seen => {
                     lvs_seen = true;
                     section.read_lvs(reader, name)?;
+                }
+                Event::Open(inner @ ("physical_volumes" | "logical_volumes")) => {
+                    drop(reader.rest_of_section()?);
+                    section.repeated.get_or_insert(inner);
                 }
                 Event::Open(inner) => {
                     let items = reader.rest_of_section()?;
@@ -450,15 +458,18 @@ impl Vg {
             mut items,
             physical_volumes,
             lvs,
+            repeated,
         } = section;
         let at = At(&[name]);
+        if let Some(key) = repeated {
+            return Err(invalid(at, key, "appears twice"));
+        }
         let id = required(take_str(&mut items, at, "id")?, at, "id")?;
         let seqno = required(take_u64(&mut items, at, "seqno")?, at, "seqno")?;
         let status = take_words(&mut items, at, "status")?;
         let extent_size = required(take_u64(&mut items, at, "extent_size")?, at, "extent_size")?;
-        if extent_size == 0 {
-            return Err(invalid(at, "extent_size", "is zero"));
-        }
+        // A zero or odd extent size is read, as lvm2 reads it, and refused
+        // by validation (`validate::validate`) before any use.
         let mut pvs = Vec::new();
         for (key, mut inner) in sections(physical_volumes.unwrap_or_default()).0 {
             let p = At(&[name, "physical_volumes", key]);
@@ -699,6 +710,22 @@ mod tests {
     }
 
     #[test]
+    fn a_striped_lv_lvm2_made_round_trips() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fuzz/seeds/lvm2_metadata/vg-linear-striped.txt"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let vg = Vg::parse(&text).unwrap();
+        assert!(matches!(
+            &vg.lv("str").unwrap().segments[0].kind,
+            SegmentKind::Striped { stripes, stripe_size: Some(128) } if stripes.len() == 2
+        ));
+        assert_eq!(Vg::parse(&vg.to_text()).unwrap(), vg);
+        crate::lvm2::validate::validate(&vg).unwrap();
+    }
+
+    #[test]
     fn snapshot_records_round_trip() {
         let text = "vg {\nid = \"x\"\nseqno = 5\nstatus = []\nextent_size = 8192\nphysical_volumes {\npv0 {\nid = \"p\"\npe_start = 2048\npe_count = 100\n}\n}\nlogical_volumes {\nsnapshot0 {\nid = \"s\"\nstatus = [\"READ\"]\nsegment_count = 1\nsegment1 {\nstart_extent = 0\nextent_count = 256\ntype = \"snapshot\"\nchunk_size = 8\norigin = \"base\"\ncow_store = \"snap\"\n}\n}\n}\n}\n";
         let vg = Vg::parse(text).unwrap();
@@ -738,5 +765,15 @@ mod tests {
             Vg::parse("contents = \"x\"\n"),
             Err(MetadataError::NoVolumeGroup)
         ));
+        // A second LV list would be emitted where the first is read back.
+        let twice = text.replace(
+            "\nlogical_volumes {",
+            "\nlogical_volumes {\n}\nlogical_volumes {",
+        );
+        let err = Vg::parse(&twice).unwrap_err();
+        assert!(
+            err.to_string().contains("logical_volumes appears twice"),
+            "{err}"
+        );
     }
 }

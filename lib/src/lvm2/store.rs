@@ -14,8 +14,10 @@ pub struct PvDevice<'a> {
     pub disk: &'a dyn BlockIo,
     /// Its label and PV header.
     pub label: Label,
-    /// Its metadata areas.
+    /// Its metadata areas whose headers are sound.
     pub mdas: Vec<MdaHeader>,
+    /// The metadata areas whose headers are damaged, with why (never written).
+    pub damaged: Vec<(u64, Lvm2Error)>,
 }
 
 /// Why a VG could not be read or committed.
@@ -41,17 +43,27 @@ pub struct StaleCopy {
 }
 
 impl<'a> PvDevice<'a> {
-    /// Open `disk` as a PV: `Ok(None)` when it carries no LVM2 label.
+    /// Open `disk` as a PV: `Ok(None)` when it carries no LVM2 label. A
+    /// damaged area header is kept aside, as lvm2 does: the other area (or
+    /// another PV) may still hold the VG.
     pub fn open(disk: &'a dyn BlockIo) -> Result<Option<Self>, Lvm2Error> {
         let Some(label) = Label::read(disk)? else {
             return Ok(None);
         };
-        let mdas = label
-            .metadata_areas
-            .iter()
-            .map(|area| MdaHeader::read(disk, area.offset))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(Self { disk, label, mdas }))
+        let mut mdas = Vec::new();
+        let mut damaged = Vec::new();
+        for area in &label.metadata_areas {
+            match MdaHeader::read(disk, area.offset) {
+                Ok(header) => mdas.push(header),
+                Err(e) => damaged.push((area.offset, e)),
+            }
+        }
+        Ok(Some(Self {
+            disk,
+            label,
+            mdas,
+            damaged,
+        }))
     }
 }
 
@@ -74,8 +86,17 @@ impl MdaCopy {
     }
 }
 
-/// The committed copy of every metadata area of `pv`, each read and parsed once.
+/// The committed copy of every metadata area of `pv`, each read and parsed
+/// once; a damaged header is a copy that could not be read.
 pub fn read_copies(pv: &PvDevice<'_>) -> Vec<MdaCopy> {
+    // The error again from the disk (an I/O error cannot be cloned).
+    let damaged = pv.damaged.iter().filter_map(|(start, _)| {
+        MdaHeader::read(pv.disk, *start).err().map(|e| MdaCopy {
+            pv_uuid: pv.label.pv_uuid.clone(),
+            mda_start: *start,
+            vg: Err(VgError::Format(e)),
+        })
+    });
     pv.mdas
         .iter()
         .map(|mda| MdaCopy {
@@ -90,6 +111,7 @@ pub fn read_copies(pv: &PvDevice<'_>) -> Vec<MdaCopy> {
                         .map_err(VgError::from)
                 }),
         })
+        .chain(damaged)
         .collect()
 }
 

@@ -409,13 +409,18 @@ fn emit_into(out: &mut String, items: &[Item]) {
         match item {
             Item::Setting(key, Value::Array(values)) if key == "stripes" => {
                 let _ = writeln!(out, "{key} = [");
-                for pair in values.chunks(2) {
+                let pairs = values.len().div_ceil(2);
+                for (index, pair) in values.chunks(2).enumerate() {
                     let mut line = String::new();
                     for (i, v) in pair.iter().enumerate() {
                         if i > 0 {
                             line.push_str(", ");
                         }
                         write_value(&mut line, v);
+                    }
+                    // lvm2 ends every pair but the last with a comma.
+                    if index + 1 < pairs {
+                        line.push(',');
                     }
                     let _ = writeln!(out, "{line}");
                 }
@@ -474,6 +479,15 @@ mod tests {
             &Value::Array(vec![Value::Str("pv0".into()), Value::Int(0)])
         );
         // Emitting and parsing again gives the same tree.
+        assert_eq!(parse(&emit(&items)).unwrap(), items);
+    }
+
+    #[test]
+    fn striped_lists_are_emitted_as_lvm2_writes_them() {
+        // Two stripes, from lvcreate -i 2 (fuzz/seeds): the pairs are comma-separated.
+        let text = "seg {\nstripes = [\n\"pv0\", 2,\n\"pv1\", 0\n]\n}\n";
+        let items = parse(text).unwrap();
+        assert_eq!(emit(&items), text);
         assert_eq!(parse(&emit(&items)).unwrap(), items);
     }
 

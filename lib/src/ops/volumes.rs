@@ -18,6 +18,7 @@ use crate::lvm2::store::{
     commit_vg, newest_index, newest_vg, read_copies, read_vg, MdaCopy, PvDevice, VgError,
 };
 use crate::lvm2::text::{Item, Value};
+use crate::lvm2::validate::{segment_pv_areas, unknown_segment_types, validate, InvalidVg};
 use crate::lvm2::Lvm2Error;
 use crate::names::{validate_lv_name, validate_vg_name, NameError};
 
@@ -109,6 +110,26 @@ pub enum VolumeError {
     /// The request itself is inconsistent.
     #[error("{0}")]
     Invalid(String),
+    /// The VG's metadata breaks a rule lvm2's `vg_validate` checks: it is
+    /// reported, never changed or activated.
+    #[error("volume group {vg} is damaged: {source}")]
+    Damaged {
+        /// The VG.
+        vg: String,
+        /// The rule it breaks.
+        source: Box<InvalidVg>,
+    },
+    /// Two VGs share the name asked for (lvm2's refusal, with its hint).
+    #[error("Multiple VGs found with the same name: skipping {0}\n  Use --select vg_uuid=<uuid> in place of the VG name.")]
+    DuplicateName(String),
+    /// A PV carries metadata that cannot be read: it belongs to a VG until proven otherwise.
+    #[error("{path}: physical volume has damaged metadata ({why}); use -ff to override")]
+    DamagedPv {
+        /// The device.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
     /// Building or tearing down device-mapper devices failed (and was undone).
     #[error(transparent)]
     Activation(#[from] crate::ops::OpsError),
@@ -179,6 +200,8 @@ pub struct PvCreateOptions {
     pub force: bool,
     /// Metadata areas: 0, 1 (at 4 KiB) or 2 (also one at the end), `--metadatacopies`.
     pub metadata_copies: u8,
+    /// Overwrite a PV whose metadata cannot be read (`-ff`).
+    pub force_damaged: bool,
 }
 
 impl Default for PvCreateOptions {
@@ -188,6 +211,7 @@ impl Default for PvCreateOptions {
             metadata_size: None,
             force: false,
             metadata_copies: 1,
+            force_damaged: false,
         }
     }
 }
@@ -198,13 +222,11 @@ impl Default for PvCreateOptions {
 pub fn pv_create(path: &Path, options: &PvCreateOptions) -> Result<Label, VolumeError> {
     let _orphans = lock(Resource::Orphans, true).map_err(device_error(&lock_dir()))?;
     let disk = FileDisk::open(path).map_err(device_error(path))?;
-    if let Some(pv) = PvDevice::open(&disk).ok().flatten() {
-        if let Ok(Some((vg, _))) = read_vg(std::slice::from_ref(&pv)) {
-            return Err(VolumeError::InUse {
-                path: path.into(),
-                vg: vg.name,
-            });
-        }
+    match PvDevice::open(&disk) {
+        Ok(Some(pv)) => check_not_in_use(path, &pv, options.force_damaged)?,
+        Ok(None) => {}
+        // A damaged label is overwritten only when forced (its signature is found below).
+        Err(_) => {}
     }
     let label = pv_layout(path, &disk, options)?;
     write_pv(path, &disk, &label)?;
@@ -349,8 +371,49 @@ pub fn read_label(path: &Path) -> Result<Label, VolumeError> {
         .ok_or_else(|| VolumeError::NotAPv(path.into()))
 }
 
+/// Refuse a PV that belongs to a VG, or whose metadata cannot be read
+/// (unless `force_damaged`, pvcreate's and pvremove's `-ff`): a PV whose
+/// label says it has metadata belongs to a VG until proven otherwise.
+fn check_not_in_use(
+    path: &Path,
+    pv: &PvDevice<'_>,
+    force_damaged: bool,
+) -> Result<(), VolumeError> {
+    let damage = |why: String| VolumeError::DamagedPv {
+        path: path.into(),
+        why,
+    };
+    match read_vg(std::slice::from_ref(pv)) {
+        Ok(Some((vg, _))) => Err(VolumeError::InUse {
+            path: path.into(),
+            vg: vg.name,
+        }),
+        Err(e) if !force_damaged => Err(damage(e.to_string())),
+        Ok(None)
+            if !force_damaged
+                && !pv.label.metadata_areas.is_empty()
+                && pv
+                    .label
+                    .extension
+                    .as_ref()
+                    .is_some_and(|e| e.flags & PV_EXT_USED != 0) =>
+        {
+            Err(damage(
+                "its label says it is in use, but its metadata area holds no volume group".into(),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Remove a PV's label (it must not belong to a VG).
 pub fn pv_remove(path: &Path) -> Result<(), VolumeError> {
+    pv_remove_forced(path, false)
+}
+
+/// Remove a PV's label; `force_damaged` (`-ff`) removes it even when its
+/// metadata cannot be read. A PV in a readable VG is always refused.
+pub fn pv_remove_forced(path: &Path, force_damaged: bool) -> Result<(), VolumeError> {
     let disk = FileDisk::open(path).map_err(device_error(path))?;
     let pv = PvDevice::open(&disk)
         .map_err(|source| VolumeError::Format {
@@ -358,12 +421,7 @@ pub fn pv_remove(path: &Path) -> Result<(), VolumeError> {
             source,
         })?
         .ok_or_else(|| VolumeError::NotAPv(path.into()))?;
-    if let Ok(Some((vg, _))) = read_vg(std::slice::from_ref(&pv)) {
-        return Err(VolumeError::InUse {
-            path: path.into(),
-            vg: vg.name,
-        });
-    }
+    check_not_in_use(path, &pv, force_damaged)?;
     disk.write_all_at(&[0u8; 512], pv.label.sector * 512)
         .map_err(device_error(path))?;
     disk.flush().map_err(device_error(path))
@@ -377,9 +435,19 @@ pub struct OpenVg {
     pub vg: Vg,
     /// Its PVs' paths, by PV key (`pv0` ...).
     pub paths: Vec<(String, PathBuf)>,
-    disks: Vec<FileDisk>,
+    members: Vec<Member>,
     writable: bool,
+    /// Why the VG cannot be changed although it reads (duplicate PV devices).
+    frozen: Option<String>,
     _lock: Option<Lock>,
+}
+
+/// A device of an open VG, known by the PV UUID in its label.
+struct Member {
+    /// PV UUID, compact.
+    pv_uuid: String,
+    path: PathBuf,
+    disk: FileDisk,
 }
 
 /// A device found carrying an LVM2 label, read once: its label, metadata
@@ -398,6 +466,27 @@ impl Scanned {
         newest_index(&self.copies).and_then(|index| self.copies[index].vg())
     }
 
+    /// Why this device is not a usable orphan although it carries no
+    /// readable VG: a damaged area, an unreadable text, or a label that says
+    /// the PV is used. A PV whose label says it has metadata belongs to a
+    /// VG until proven otherwise.
+    fn damage(&self) -> Option<String> {
+        if self.vg().is_some() {
+            return None;
+        }
+        if let Some(e) = self.copies.iter().find_map(|c| c.vg.as_ref().err()) {
+            return Some(e.to_string());
+        }
+        let used = self
+            .label
+            .extension
+            .as_ref()
+            .is_some_and(|e| e.flags & PV_EXT_USED != 0);
+        (used && !self.label.metadata_areas.is_empty()).then(|| {
+            "its label says it is in use, but its metadata area holds no volume group".into()
+        })
+    }
+
     /// Whether the label and area headers on disk are still the ones read,
     /// so the copies parsed then are the committed ones now (lvm2's check
     /// before it reuses a scan under the VG lock).
@@ -409,16 +498,44 @@ impl Scanned {
     }
 }
 
-/// Read every candidate that carries an LVM2 label, each read and parsed once.
+/// What one scan found: every labelled device once, the duplicates of a PV
+/// set aside as lvm2 sets them aside.
+struct Scan {
+    devices: Vec<Scanned>,
+    /// PV UUIDs (compact) seen on more than one device.
+    duplicates: Vec<String>,
+}
+
+fn compact(uuid: &str) -> String {
+    uuid.chars().filter(|&c| c != '-').collect()
+}
+
+/// Read every candidate that carries an LVM2 label, each read and parsed
+/// once; a file named twice (or by two paths) is read once.
 fn scan_devices(candidates: &[PathBuf]) -> Vec<Scanned> {
     let mut found = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for path in candidates {
+        if !seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
+            continue;
+        }
         let Ok(disk) = FileDisk::open_read_only(path) else {
             continue;
         };
-        let Ok(Some(pv)) = PvDevice::open(&disk) else {
-            continue;
+        let pv = match PvDevice::open(&disk) {
+            Ok(Some(pv)) => pv,
+            Ok(None) => continue,
+            Err(e) => {
+                crate::log::verbose(1, format_args!("{}: {e}", path.display()));
+                continue;
+            }
         };
+        for (start, e) in &pv.damaged {
+            warn_once(format!(
+                "Failed to read metadata area header on {} at {start}: {e}",
+                path.display()
+            ));
+        }
         let copies = read_copies(&pv);
         let (label, mdas) = (pv.label, pv.mdas);
         found.push(Scanned {
@@ -432,88 +549,215 @@ fn scan_devices(candidates: &[PathBuf]) -> Vec<Scanned> {
     found
 }
 
-/// Every (path, label, VG name) among `candidates` that carries an LVM2 label.
-pub fn scan(candidates: &[PathBuf]) -> Vec<(PathBuf, Label, Option<Vg>)> {
-    scan_devices(candidates)
+/// A scan warning, printed once per command however often it scans (a
+/// report scans for its VGs and again for the orphans), as lvm2 prints it once.
+fn warn_once(text: String) {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if !seen.contains(&text) {
+        seen.push(text.clone());
+        crate::log::warning(text);
+    }
+}
+
+/// Scan `candidates` as lvm2 does: one device per PV UUID (the one the
+/// metadata last named, else the first found; the others are not used,
+/// with lvm2's warnings), and a warning for each VG name two VGs share.
+fn scan_all(candidates: &[PathBuf]) -> Scan {
+    let all = scan_devices(candidates);
+    let mut keep = vec![true; all.len()];
+    let mut duplicates: Vec<String> = Vec::new();
+    for first in 0..all.len() {
+        let uuid = &all[first].label.pv_uuid;
+        if !keep[first] || duplicates.contains(uuid) {
+            continue;
+        }
+        let twins: Vec<usize> = (first..all.len())
+            .filter(|&j| &all[j].label.pv_uuid == uuid)
+            .collect();
+        if twins.len() < 2 {
+            continue;
+        }
+        let id = dashed_uuid(uuid);
+        // The device the metadata names for this PV, as lvm2 prefers it.
+        let named = |s: &Scanned| {
+            s.vg()
+                .and_then(|vg| vg.pvs.iter().find(|pv| pv.id == id))
+                .is_some_and(|pv| Path::new(&pv.device) == s.path)
+        };
+        let chosen = twins
+            .iter()
+            .copied()
+            .find(|&j| named(&all[j]))
+            .unwrap_or(first);
+        for &j in twins.iter().filter(|&&j| j != chosen) {
+            keep[j] = false;
+            warn_once(format!(
+                "Not using device {} for PV {id}.",
+                all[j].path.display()
+            ));
+        }
+        let why = if named(&all[chosen]) {
+            " because device name matches previous"
+        } else {
+            ""
+        };
+        warn_once(format!(
+            "PV {id} prefers device {}{why}.",
+            all[chosen].path.display()
+        ));
+        duplicates.push(uuid.clone());
+    }
+    let devices: Vec<Scanned> = all
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(device, keep)| keep.then_some(device))
+        .collect();
+    let mut by_name: Vec<(String, Vec<String>)> = Vec::new();
+    for vg in devices.iter().filter_map(Scanned::vg) {
+        match by_name.iter_mut().find(|(name, _)| name == &vg.name) {
+            Some((_, ids)) if !ids.contains(&vg.id) => ids.push(vg.id.clone()),
+            Some(_) => {}
+            None => by_name.push((vg.name.clone(), vec![vg.id.clone()])),
+        }
+    }
+    for (name, ids) in by_name.iter().filter(|(_, ids)| ids.len() > 1) {
+        warn_once(format!(
+            "VG name {name} is used by VGs {}.\n  Fix duplicate VG names with vgrename uuid, a device filter, or system IDs.",
+            ids.join(" and ")
+        ));
+    }
+    Scan {
+        devices,
+        duplicates,
+    }
+}
+
+/// A device carrying an LVM2 label, as a scan found it.
+#[derive(Debug)]
+pub struct FoundPv {
+    /// The device or image file.
+    pub path: PathBuf,
+    /// Its label.
+    pub label: Label,
+    /// The newest VG its own metadata areas hold.
+    pub vg: Option<Vg>,
+    /// Why it holds no usable VG although its label says it has metadata
+    /// (it is then neither an orphan nor free).
+    pub damage: Option<String>,
+    /// Metadata area headers found damaged (already warned about by the scan).
+    pub damaged_headers: usize,
+}
+
+/// Every device among `candidates` that carries an LVM2 label, one per PV
+/// UUID, with what its metadata says.
+pub fn scan_pvs(candidates: &[PathBuf]) -> Vec<FoundPv> {
+    scan_all(candidates)
+        .devices
         .into_iter()
         .map(|mut found| {
+            let damage = found.damage();
+            let damaged_headers = found.label.metadata_areas.len() - found.mdas.len();
             let vg = newest_index(&found.copies)
                 .and_then(|index| std::mem::replace(&mut found.copies[index].vg, Ok(None)).ok())
                 .flatten();
-            (found.path, found.label, vg)
+            FoundPv {
+                path: found.path,
+                label: found.label,
+                vg,
+                damage,
+                damaged_headers,
+            }
         })
         .collect()
 }
 
-/// The devices among `candidates` whose own areas say they belong to VG `name`.
-fn rescan_members(name: &str, candidates: &[PathBuf]) -> Vec<Scanned> {
-    let (mut members, rest): (Vec<Scanned>, Vec<Scanned>) = scan_devices(candidates)
+/// Every (path, label, VG) among `candidates` that carries an LVM2 label.
+pub fn scan(candidates: &[PathBuf]) -> Vec<(PathBuf, Label, Option<Vg>)> {
+    scan_pvs(candidates)
         .into_iter()
-        .partition(|f| f.vg().is_some_and(|vg| vg.name == name));
-    // A PV without metadata areas (pvcreate --metadatacopies 0) is known
-    // only from the VG that lists it.
-    let listed: Vec<String> = members
-        .iter()
-        .filter_map(Scanned::vg)
-        .flat_map(|vg| vg.pvs.iter().map(|pv| crate::names::compact_uuid(&pv.id)))
-        .collect();
-    members.extend(
-        rest.into_iter()
-            .filter(|f| f.label.metadata_areas.is_empty() && listed.contains(&f.label.pv_uuid)),
-    );
-    members
+        .map(|found| (found.path, found.label, found.vg))
+        .collect()
 }
 
-/// Whether every PV the members' VG lists is among the members.
-fn all_pvs_present(members: &[Scanned]) -> bool {
-    members.iter().find_map(Scanned::vg).is_some_and(|vg| {
-        vg.pvs.iter().all(|pv| {
-            let compact: String = pv.id.chars().filter(|&c| c != '-').collect();
-            members.iter().any(|m| m.label.pv_uuid == compact)
-        })
+/// Whether `text` is a VG UUID (dashed as lvm2 prints it, or compact).
+fn looks_like_uuid(text: &str) -> bool {
+    let compact = compact(text);
+    crate::lvm2::label::valid_compact_uuid(&compact)
+        && (text.len() == 32 || (text.len() == 38 && dashed_uuid(&compact) == text))
+}
+
+/// Why a VG read from disk cannot be used: it fails validation.
+fn damaged(vg: &Vg) -> Result<(), VolumeError> {
+    validate(vg).map_err(|source| VolumeError::Damaged {
+        vg: vg.name.clone(),
+        source: Box::new(source),
     })
 }
 
+/// Refuse to change a VG with segment types lvm2 does not know (lvm2's refusal).
+fn check_known_segments(vg: &Vg) -> Result<(), VolumeError> {
+    if unknown_segment_types(vg).is_empty() {
+        return Ok(());
+    }
+    Err(VolumeError::Invalid(format!(
+        "Cannot change VG {} with unknown segments in it!",
+        vg.name
+    )))
+}
+
 impl OpenVg {
-    /// Open VG `name` from the PVs among `candidates` to change it (exclusive lock).
+    /// Open VG `name` (or the VG of UUID `name`, as lvm2's vgrename takes
+    /// one) from the PVs among `candidates` to change it (exclusive lock).
     pub fn open(name: &str, candidates: &[PathBuf]) -> Result<Self, VolumeError> {
         Self::open_locked(name, candidates, true)
     }
 
-    /// Open VG `name` to read it (shared lock).
+    /// Open VG `name` (or of UUID `name`) to read it (shared lock).
     pub fn open_read(name: &str, candidates: &[PathBuf]) -> Result<Self, VolumeError> {
         Self::open_locked(name, candidates, false)
     }
 
     /// Open every VG found among `candidates` to read it, in name order, each
     /// under its shared lock. The devices are read once: a VG whose areas
-    /// changed between that read and its lock is read again.
+    /// changed between that read and its lock is read again. A VG that
+    /// cannot be used (damaged, PVs missing) is skipped with a warning.
     pub fn open_all_read(candidates: &[PathBuf]) -> Vec<Self> {
-        let mut found = scan_devices(candidates);
-        let mut names: Vec<String> = found
+        let Scan {
+            mut devices,
+            duplicates,
+        } = scan_all(candidates);
+        let mut vgs: Vec<(String, String)> = devices
             .iter()
-            .filter_map(|f| f.vg().map(|vg| vg.name.clone()))
+            .filter_map(|f| f.vg().map(|vg| (vg.name.clone(), vg.id.clone())))
             .collect();
-        names.sort();
-        names.dedup();
+        vgs.sort();
+        vgs.dedup();
         let mut opened = Vec::new();
-        for name in &names {
+        for (name, id) in &vgs {
             let Ok(lock) = lock(Resource::Vg(name), false) else {
                 continue;
             };
-            let (members, rest): (Vec<Scanned>, Vec<Scanned>) = std::mem::take(&mut found)
+            let (members, rest): (Vec<Scanned>, Vec<Scanned>) = std::mem::take(&mut devices)
                 .into_iter()
-                .partition(|f| f.vg().is_some_and(|vg| &vg.name == name));
-            found = rest;
-            // Changed since the scan, or a PV without metadata areas to find: read again.
-            let open = if members.iter().all(Scanned::unchanged) && all_pvs_present(&members) {
-                Self::from_members(name, members, lock, false)
+                .partition(|f| f.vg().is_some_and(|vg| &vg.id == id));
+            devices = rest;
+            let open = if members.iter().all(Scanned::unchanged) {
+                Self::from_members(id, members, &devices, &duplicates, lock, false)
             } else {
                 drop(members);
-                Self::from_members(name, rescan_members(name, candidates), lock, false)
+                let again = crate::log::capture(|| scan_all(candidates)).0;
+                let (members, others): (Vec<Scanned>, Vec<Scanned>) = again
+                    .devices
+                    .into_iter()
+                    .partition(|f| f.vg().is_some_and(|vg| &vg.id == id));
+                Self::from_members(id, members, &others, &again.duplicates, lock, false)
             };
-            if let Ok(open) = open {
-                opened.push(open);
+            match open {
+                Ok(open) => opened.push(open),
+                Err(e) => {
+                    crate::log::warning(format_args!("{e}\n  Cannot process volume group {name}"))
+                }
             }
         }
         opened
@@ -524,70 +768,162 @@ impl OpenVg {
         candidates: &[PathBuf],
         exclusive: bool,
     ) -> Result<Self, VolumeError> {
-        let lock = lock(Resource::Vg(name), exclusive).map_err(device_error(&lock_dir()))?;
-        Self::from_members(name, rescan_members(name, candidates), lock, exclusive)
+        // A UUID names a VG by its identity: find its name, for the lock.
+        let mut wanted_id = None;
+        let mut vg_name = name.to_string();
+        if looks_like_uuid(name) {
+            let found = crate::log::capture(|| scan_pvs(candidates)).0;
+            let dashed = dashed_uuid(&compact(name));
+            if let Some(vg) = found
+                .iter()
+                .filter_map(|f| f.vg.as_ref())
+                .find(|vg| vg.id == dashed)
+            {
+                vg_name = vg.name.clone();
+                wanted_id = Some(dashed);
+            }
+        }
+        let lock = lock(Resource::Vg(&vg_name), exclusive).map_err(device_error(&lock_dir()))?;
+        let Scan {
+            devices,
+            duplicates,
+        } = scan_all(candidates);
+        let id = match wanted_id {
+            Some(id) => id,
+            None => {
+                let mut ids: Vec<&str> = devices
+                    .iter()
+                    .filter_map(Scanned::vg)
+                    .filter(|vg| vg.name == vg_name)
+                    .map(|vg| vg.id.as_str())
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                match ids[..] {
+                    [] => return Err(VolumeError::NotFound(format!("volume group \"{name}\""))),
+                    [id] => id.to_string(),
+                    _ => return Err(VolumeError::DuplicateName(vg_name)),
+                }
+            }
+        };
+        let (members, others): (Vec<Scanned>, Vec<Scanned>) = devices
+            .into_iter()
+            .partition(|f| f.vg().is_some_and(|vg| vg.id == id));
+        Self::from_members(&id, members, &others, &duplicates, lock, exclusive)
     }
 
-    /// The VG `name` from its member devices' parsed copies, under `lock`;
-    /// `writable` reopens the devices for writing.
+    /// The VG of UUID `id` from its member devices' parsed copies, under
+    /// `lock`, each of its PVs matched by the PV UUID in a label (among the
+    /// members, or `others` for a PV without metadata areas); `writable`
+    /// reopens the devices for writing.
     fn from_members(
-        name: &str,
+        id: &str,
         members: Vec<Scanned>,
+        others: &[Scanned],
+        duplicates: &[String],
         lock: Lock,
         writable: bool,
     ) -> Result<Self, VolumeError> {
-        if members.is_empty() {
-            return Err(VolumeError::NotFound(format!("volume group \"{name}\"")));
-        }
-        let mut labels = Vec::with_capacity(members.len());
-        let mut disks = Vec::with_capacity(members.len());
+        let mut labelled: Vec<(PathBuf, String, Option<FileDisk>)> = Vec::new();
         let mut copies = Vec::new();
         for member in members {
-            let disk = if writable {
-                FileDisk::open(&member.path).map_err(device_error(&member.path))?
-            } else {
-                member.disk
-            };
-            disks.push(disk);
             copies.extend(member.copies);
-            labels.push((member.path, member.label));
+            labelled.push((member.path, member.label.pv_uuid, Some(member.disk)));
         }
         let (vg, _stale) = newest_vg(copies)?
-            .ok_or_else(|| VolumeError::NotFound(format!("volume group \"{name}\"")))?;
+            .ok_or_else(|| VolumeError::NotFound(format!("volume group {id}")))?;
+        for kind in unknown_segment_types(&vg) {
+            crate::log::warning(format_args!("Unrecognised segment type {kind}"));
+        }
+        damaged(&vg)?;
+        let name = vg.name.clone();
         let mut paths = Vec::new();
+        let mut pv_members = Vec::new();
+        let mut frozen = None;
         for pv in &vg.pvs {
-            let compact: String = pv.id.chars().filter(|&c| c != '-').collect();
-            let path = labels
-                .iter()
-                .find(|(_, label)| label.pv_uuid == compact)
-                .map(|(path, _)| path.clone())
-                .ok_or_else(|| {
-                    VolumeError::Invalid(format!("volume group {name}: PV {} is missing", pv.id))
-                })?;
-            paths.push((pv.key.clone(), path));
+            let uuid = compact(&pv.id);
+            let index = labelled.iter().position(|(_, u, _)| u == &uuid);
+            let (path, disk) = match index {
+                Some(index) => {
+                    let (path, _, disk) = &mut labelled[index];
+                    (path.clone(), disk.take())
+                }
+                None => {
+                    // A PV without metadata areas, or whose areas are all
+                    // damaged: its label still says which PV it is.
+                    let other = others
+                        .iter()
+                        .find(|o| o.label.pv_uuid == uuid && o.vg().is_none())
+                        .ok_or_else(|| {
+                            VolumeError::Invalid(format!(
+                                "volume group {name}: PV {} is missing",
+                                pv.id
+                            ))
+                        })?;
+                    (other.path.clone(), None)
+                }
+            };
+            let disk = match (writable, disk) {
+                (false, Some(disk)) => disk,
+                (false, None) => FileDisk::open_read_only(&path).map_err(device_error(&path))?,
+                (true, _) => FileDisk::open(&path).map_err(device_error(&path))?,
+            };
+            if duplicates.contains(&uuid) {
+                frozen = Some(format!(
+                    "Cannot update volume group {name} with duplicate PV devices."
+                ));
+            }
+            paths.push((pv.key.clone(), path.clone()));
+            pv_members.push(Member {
+                pv_uuid: uuid,
+                path,
+                disk,
+            });
+        }
+        if writable {
+            if let Some(why) = &frozen {
+                return Err(VolumeError::Invalid(why.clone()));
+            }
+            check_known_segments(&vg)?;
         }
         Ok(Self {
             vg,
             paths,
-            disks,
+            members: pv_members,
             writable,
+            frozen,
             _lock: Some(lock),
         })
     }
 
-    /// Commit `vg` as the next version on every PV.
+    /// Commit `vg` as the next version on every PV of the VG, each device
+    /// found by the PV UUID in its label. A VG that fails validation is
+    /// never written.
     pub fn commit(&mut self, mut vg: Vg) -> Result<(), VolumeError> {
         self.check_writable()?;
+        damaged(&vg)?;
+        check_known_segments(&vg)?;
         let mut pvs = Vec::new();
-        for (disk, (_, path)) in self.disks.iter().zip(&self.paths) {
-            pvs.push(
-                PvDevice::open(disk)
-                    .map_err(|source| VolumeError::Format {
-                        path: path.clone(),
-                        source,
-                    })?
-                    .ok_or_else(|| VolumeError::NotAPv(path.clone()))?,
-            );
+        for pv in &vg.pvs {
+            let uuid = compact(&pv.id);
+            let member = self
+                .members
+                .iter()
+                .find(|m| m.pv_uuid == uuid)
+                .ok_or_else(|| {
+                    VolumeError::Invalid(format!(
+                        "volume group {}: PV {} is missing",
+                        vg.name, pv.id
+                    ))
+                })?;
+            let device = PvDevice::open(&member.disk)
+                .map_err(|source| VolumeError::Format {
+                    path: member.path.clone(),
+                    source,
+                })?
+                .filter(|device| device.label.pv_uuid == uuid)
+                .ok_or_else(|| VolumeError::NotAPv(member.path.clone()))?;
+            pvs.push(device);
         }
         // lvm2's archive of the metadata being replaced (none for a new VG), backup after.
         if self.vg.seqno > 0 {
@@ -601,6 +937,9 @@ impl OpenVg {
 
     /// Refuse a change to a VG opened for reading (its lock is shared).
     fn check_writable(&self) -> Result<(), VolumeError> {
+        if let Some(why) = &self.frozen {
+            return Err(VolumeError::Invalid(why.clone()));
+        }
         if self.writable {
             return Ok(());
         }
@@ -615,8 +954,8 @@ impl OpenVg {
     pub fn detach_pv(&mut self, key: &str) -> Option<FileDisk> {
         let at = self.paths.iter().position(|(k, _)| k == key)?;
         let (_, path) = self.paths.remove(at);
-        let disk = self.disks.iter().position(|d| d.path() == path)?;
-        Some(self.disks.remove(disk))
+        let member = self.members.iter().position(|m| m.path == path)?;
+        Some(self.members.remove(member).disk)
     }
 
     /// Path of the PV with key `key`.
@@ -686,10 +1025,18 @@ pub fn vg_create(
                 source,
             })?
             .ok_or_else(|| VolumeError::NotAPv(path.clone()))?;
-        if let Some((vg, _)) = read_vg(std::slice::from_ref(&pv))? {
-            return Err(VolumeError::InUse {
+        check_not_in_use(path, &pv, false)?;
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if disks.iter().any(|(p, _): &(PathBuf, FileDisk)| {
+            std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()) == canonical
+        }) || pvs
+            .iter()
+            .any(|p: &Pv| p.id == dashed_uuid(&pv.label.pv_uuid))
+        {
+            // lvm2's answer to a device named twice.
+            return Err(VolumeError::AlreadyInVg {
                 path: path.clone(),
-                vg: vg.name,
+                vg: name.to_string(),
             });
         }
         let pe_start = pv
@@ -761,8 +1108,17 @@ pub fn vg_create(
             .enumerate()
             .map(|(i, (p, _))| (format!("pv{i}"), p.clone()))
             .collect(),
-        disks: disks.into_iter().map(|(_, d)| d).collect(),
+        members: disks
+            .into_iter()
+            .zip(&vg.pvs)
+            .map(|((path, disk), pv)| Member {
+                pv_uuid: compact(&pv.id),
+                path,
+                disk,
+            })
+            .collect(),
         writable: true,
+        frozen: None,
         _lock: Some(vg_lock),
     };
     open.commit(vg)?;
@@ -888,8 +1244,12 @@ pub fn vg_extend(
         }
         write_label(&path, &disk, &label)?;
         initialised.push(new);
-        open.paths.push((pv.key.clone(), path));
-        open.disks.push(disk);
+        open.paths.push((pv.key.clone(), path.clone()));
+        open.members.push(Member {
+            pv_uuid: compact(&pv.id),
+            path,
+            disk,
+        });
     }
     open.commit(next)?;
     Ok(initialised)
@@ -903,14 +1263,10 @@ pub fn free_runs(vg: &Vg) -> Vec<(String, u64, u64)> {
             .lvs
             .iter()
             .flat_map(|lv| &lv.segments)
-            .flat_map(|seg| match &seg.kind {
-                SegmentKind::Striped { stripes, .. } => stripes
-                    .iter()
-                    .filter(|(key, _)| key == &pv.key)
-                    .map(|(_, start)| (*start, seg.extent_count))
-                    .collect::<Vec<_>>(),
-                _ => vec![],
-            })
+            // Segments rlvm does not model keep their extents too.
+            .flat_map(|seg| segment_pv_areas(vg, seg))
+            .filter(|(key, _, _)| key == &pv.key)
+            .map(|(_, start, count)| (start, count))
             .collect();
         used.sort_unstable();
         let mut at = 0;
@@ -918,7 +1274,7 @@ pub fn free_runs(vg: &Vg) -> Vec<(String, u64, u64)> {
             if start > at {
                 runs.push((pv.key.clone(), at, start - at));
             }
-            at = at.max(start + count);
+            at = at.max(start.saturating_add(count));
         }
         if at < pv.pe_count {
             runs.push((pv.key.clone(), at, pv.pe_count - at));
@@ -1106,7 +1462,7 @@ pub fn vg_remove(open: OpenVg) -> Result<(), VolumeError> {
         )));
     }
     open.check_writable()?;
-    for (disk, (_, path)) in open.disks.iter().zip(&open.paths) {
+    for Member { disk, path, .. } in &open.members {
         let pv = PvDevice::open(disk)
             .map_err(|source| VolumeError::Format {
                 path: path.clone(),
