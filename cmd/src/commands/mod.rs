@@ -15,6 +15,7 @@ pub mod rlvmonitor;
 pub mod rlvremove;
 pub mod rlvrename;
 pub mod rlvs;
+pub mod rlvsync;
 pub mod rpvcreate;
 pub mod rpvremove;
 pub mod rpvs;
@@ -66,6 +67,11 @@ pub(crate) const PROGRAMS: &[Program] = &[
         name: "rlvs",
         command: rlvs::command,
         run: rlvs::run,
+    },
+    Program {
+        name: "rlvsync",
+        command: rlvsync::command,
+        run: rlvsync::run,
     },
     Program {
         name: "rpvcreate",

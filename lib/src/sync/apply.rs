@@ -202,12 +202,12 @@ pub struct ApplyReport {
     pub snapback_records: u64,
 }
 
-/// Apply the stream on `input` to `target`.
+/// Apply the stream on `input` to `target`, calling `progress` with the data bytes done and planned.
 pub fn apply<R: Read>(
     input: R,
     target: &str,
     options: &ApplyOptions,
-    progress: &mut dyn FnMut(u64),
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ApplyReport, SyncError> {
     let mut reader = StreamReader::new(input)?;
     let header = reader.header().clone();
@@ -276,14 +276,14 @@ pub fn apply<R: Read>(
             done_bytes += u64::from(record.len);
             if record.chunk < skip_below {
                 skipped += 1;
-                progress(done_bytes);
+                progress(done_bytes, header.data_bytes);
                 continue;
             }
             batch.push(record.chunk, &data);
             if batch.bytes >= BATCH_BYTES {
                 since_checkpoint += batch.bytes as u64;
                 written += batch.write(&header, disk, snapback.as_mut(), &label)?;
-                progress(done_bytes);
+                progress(done_bytes, header.data_bytes);
                 if since_checkpoint >= options.checkpoint_bytes
                     || last_checkpoint.elapsed() >= CHECKPOINT_EVERY
                 {
@@ -333,7 +333,7 @@ pub fn apply<R: Read>(
     round.next_chunk = header.chunk_count();
     round.records_done = skipped + written;
     progress::save(&progress_path, &round)?;
-    progress(done_bytes);
+    progress(done_bytes, header.data_bytes);
     Ok(ApplyReport {
         header,
         trailer: reader.trailer().expect("a finished stream has its trailer"),
