@@ -9,6 +9,7 @@ mod monitor_engine;
 mod multicall;
 mod rcow;
 mod rdmsetup;
+mod rlvsync;
 mod snapshots_engine;
 mod support;
 mod units;

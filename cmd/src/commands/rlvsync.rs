@@ -248,11 +248,18 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
         Some(open) => (open, at.unwrap_or_default(), false),
         None => {
             let mut open = OpenVg::open(&vg_name, &candidate_devices())?;
-            let (origin, chunk, _, _) =
+            let (origin, chunk, _, merging) =
                 snapshot_of(&open.vg, &old).ok_or_else(|| sync::SyncError::NotASnapshot {
                     vg: vg_name.clone(),
                     lv: old.clone(),
                 })?;
+            if merging {
+                return Err(sync::SyncError::Merging {
+                    vg: vg_name,
+                    lv: old,
+                }
+                .into());
+            }
             let name = at.unwrap_or_else(|| {
                 (0..)
                     .map(|n| format!("{origin}_sync{n}"))

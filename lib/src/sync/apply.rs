@@ -213,14 +213,30 @@ pub fn apply<R: Read>(
     let header = reader.header().clone();
     let create =
         (header.kind != StreamKind::Incremental || options.force).then_some(header.origin_bytes);
-    let target = Target::open(target, true, create)?;
+    let target = match Target::open(target, true, create) {
+        Err(SyncError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound && create.is_none() =>
+        {
+            return Err(SyncError::TargetMismatch {
+                target: target.into(),
+                reason: "no copy is there, and an incremental stream needs one holding its OLD: apply a full stream first".into(),
+            });
+        }
+        other => other?,
+    };
     let label = target.label().to_string();
     let progress_path = options
         .progress_file
         .clone()
         .unwrap_or_else(|| target.default_progress_path());
     let previous = progress::load(&progress_path)?;
-    let (skip_below, records_done) = if options.resume {
+    // --resume of a round that never recorded its start is that round from the beginning.
+    let fresh_round = previous.as_ref().is_some_and(|p| {
+        p.state == RoundState::Done
+            && !p.same_stream(&header)
+            && check_previous(Some(p), &header, &target).is_ok()
+    });
+    let (skip_below, records_done) = if options.resume && !fresh_round {
         resume_point(&previous, &header, &label, &progress_path)?
     } else {
         if !options.force {
@@ -251,7 +267,6 @@ pub fn apply<R: Read>(
         }
     }
     let mut round = RoundProgress::start(&header, skip_below.max(header.start_chunk), records_done);
-    progress::save(&progress_path, &round)?;
     let mut snapback = match &options.snapback {
         Some(path) => Some(Snapback::open(
             path,
@@ -261,6 +276,8 @@ pub fn apply<R: Read>(
         )?),
         None => None,
     };
+    // Every refusal above comes before the progress file or the target is touched.
+    progress::save(&progress_path, &round)?;
     let mut batch = Batch::default();
     let mut data = Vec::new();
     let mut skipped = 0u64;
@@ -269,10 +286,7 @@ pub fn apply<R: Read>(
     let mut last_checkpoint = Instant::now();
     let mut done_bytes = 0u64;
     let result: Result<(), SyncError> = (|| {
-        loop {
-            let Some(record) = reader.next_record(&mut data)? else {
-                break;
-            };
+        while let Some(record) = reader.next_record(&mut data)? {
             done_bytes += u64::from(record.len);
             if record.chunk < skip_below {
                 skipped += 1;
@@ -564,7 +578,18 @@ impl Snapback {
         // Resume: keep every whole record of the interrupted run's snapback, rewritten
         // into a fresh stream that then goes on; the old file stays until the copy is durable.
         let old = File::open(path).map_err(|e| io("opening", e))?;
-        let mut reader = StreamReader::new(BufReader::new(old))?;
+        let mut reader = match StreamReader::new(BufReader::new(old)) {
+            Ok(reader) => reader,
+            // Its header never reached the disk, so neither did any target write after it.
+            Err(SyncError::Truncated { .. }) => {
+                return Ok(Self {
+                    path: path.to_path_buf(),
+                    writer: StreamWriter::new(create(path)?, header)?,
+                    saved_through: None,
+                })
+            }
+            Err(e) => return Err(e),
+        };
         if reader.header().old != header.old || reader.header().source != header.source {
             return Err(SyncError::CannotResume {
                 target: path.display().to_string(),
