@@ -508,17 +508,27 @@ impl Batch {
         if let Some(s) = snapback {
             s.save(&self.chunks, chunk_bytes, disk, label)?;
         }
-        for &(chunk, at, len) in &self.chunks {
-            disk.write_all_at(&self.data[at..at + len], chunk * chunk_bytes)
+        // Consecutive chunks lie back to back in `data`: one write per run.
+        let mut i = 0;
+        while i < self.chunks.len() {
+            let (first, at, mut len) = self.chunks[i];
+            let mut j = i + 1;
+            while j < self.chunks.len()
+                && self.chunks[j].0 == first + (j - i) as u64
+                && len < 4 << 20
+            {
+                len += self.chunks[j].2;
+                j += 1;
+            }
+            let offset = first * chunk_bytes;
+            disk.write_all_at(&self.data[at..at + len], offset)
                 .map_err(|e| {
                     SyncError::io(
-                        format!(
-                            "{label}: writing chunk {chunk} at byte {}",
-                            chunk * chunk_bytes
-                        ),
+                        format!("{label}: writing chunk {first} at byte {offset}"),
                         e,
                     )
                 })?;
+            i = j;
         }
         let n = self.chunks.len() as u64;
         self.next_chunk = self.chunks.last().map_or(self.next_chunk, |c| c.0 + 1);
