@@ -751,3 +751,113 @@ pub fn info<R: Read>(input: R) -> Result<StreamInfo, SyncError> {
             .digest_hex(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::MemDisk;
+    use crate::sync::export::ExportPlan;
+    use crate::sync::format::{SnapshotIdentity, SourceVolume};
+
+    const CHUNK: u32 = 4096;
+    const SIZE: usize = 64 * 4096 + 1000;
+
+    fn header(kind: StreamKind, old: &str, new: &str) -> StreamHeader {
+        let id = |n: &str| SnapshotIdentity {
+            name: n.into(),
+            uuid: format!("{n}-uuid"),
+            creation_time: 1,
+        };
+        StreamHeader {
+            kind,
+            chunk_bytes: CHUNK,
+            origin_bytes: SIZE as u64,
+            start_chunk: 0,
+            records: 0,
+            data_bytes: 0,
+            source: SourceVolume {
+                vg_name: "vg".into(),
+                vg_uuid: "vgu".into(),
+                lv_name: "lv".into(),
+                lv_uuid: "lvu".into(),
+            },
+            old: if old.is_empty() {
+                SnapshotIdentity::default()
+            } else {
+                id(old)
+            },
+            new: id(new),
+        }
+    }
+
+    fn stream(h: StreamHeader, volume: &[u8], chunks: Vec<u64>) -> Vec<u8> {
+        let plan = ExportPlan::new(h, chunks, Box::new(MemDisk::from_bytes(volume.to_vec())));
+        let mut out = Vec::new();
+        plan.write_to(&mut out, &mut |_| {}).unwrap();
+        out
+    }
+
+    #[test]
+    fn rounds_snapback_and_a_bad_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("copy.img");
+        let target = copy.to_str().unwrap();
+        let v1: Vec<u8> = (0..SIZE).map(|i| (i * 7 % 251) as u8).collect();
+        let full = stream(header(StreamKind::Full, "", "s1"), &v1, (0..65).collect());
+        let opts = ApplyOptions::default();
+        // An incremental stream cannot start a new copy.
+        let mut v2 = v1.clone();
+        v2[5 * 4096..6 * 4096].fill(0xee);
+        v2[SIZE - 10..].fill(0xdd);
+        let inc = stream(
+            header(StreamKind::Incremental, "s1", "s2"),
+            &v2,
+            vec![5, 64],
+        );
+        assert!(matches!(
+            apply(&inc[..], target, &opts, &mut |_, _| {}),
+            Err(SyncError::TargetMismatch { .. })
+        ));
+        apply(&full[..], target, &opts, &mut |_, _| {}).unwrap();
+        assert_eq!(std::fs::read(&copy).unwrap(), v1);
+        // A damaged second record: the first is written, nothing of the second.
+        let mut bad = inc.clone();
+        let n = bad.len();
+        bad[n - 60 - 5] ^= 1;
+        let err = apply(&bad[..], target, &opts, &mut |_, _| {}).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SyncError::RecordChecksum {
+                    record: 1,
+                    chunk: 64,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let now = std::fs::read(&copy).unwrap();
+        assert_eq!(now[5 * 4096..6 * 4096], v2[5 * 4096..6 * 4096]);
+        assert_eq!(now[SIZE - 10..], v1[SIZE - 10..]);
+        // The whole stream with a snapback, then the snapback undoes it.
+        let undo = dir.path().join("undo");
+        let with_snapback = ApplyOptions {
+            snapback: Some(undo.clone()),
+            force: true,
+            ..ApplyOptions::default()
+        };
+        std::fs::write(&copy, &v1).unwrap();
+        let report = apply(&inc[..], target, &with_snapback, &mut |_, _| {}).unwrap();
+        assert_eq!((report.written, report.snapback_records), (2, 2));
+        assert_eq!(std::fs::read(&copy).unwrap(), v2);
+        let undo_stream = std::fs::read(&undo).unwrap();
+        apply(&undo_stream[..], target, &opts, &mut |_, _| {}).unwrap();
+        assert_eq!(std::fs::read(&copy).unwrap(), v1);
+        verify(&full[..], target).unwrap();
+        assert!(matches!(
+            verify(&inc[..], target),
+            Err(SyncError::Differs { mismatched: 2, .. })
+        ));
+        assert_eq!(info(&inc[..]).unwrap().records, 2);
+    }
+}
