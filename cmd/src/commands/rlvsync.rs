@@ -266,6 +266,7 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
                     .find(|n| open.vg.lv(n).is_none())
                     .expect("a free name")
             });
+            sync::check_old(backend.as_ref(), &open, &old)?;
             let size = cow_size(&a)?;
             let extents = sync::cow_extents(&open, &origin, size, &old);
             let chunk = match &a.chunksize {
@@ -286,7 +287,16 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
             rlvm::log::print(&line);
         }
     }
-    let plan = sync::incremental_plan(backend.as_ref(), &open, &old, &new)?;
+    let plan = match sync::incremental_plan(backend.as_ref(), &open, &old, &new) {
+        Ok(plan) => plan,
+        Err(error) if taken => {
+            rlvm::log::warning(format!(
+                "{vg_name}/{new} was taken for this export and is kept; rlvremove it if it is not wanted."
+            ));
+            return Err(error.into());
+        }
+        Err(error) => return Err(error.into()),
+    };
     drop(open);
     let plan = from_chunk(plan, a.from_chunk);
     write_plan(&plan, &a.output, a.common.quiet > 0)

@@ -220,6 +220,19 @@ pub fn incremental_plan(
     Ok(ExportPlan::new(header, chunks, Box::new(view)))
 }
 
+/// Check that `old` can be exported from (a valid, active, persistent, non-merging
+/// snapshot) before NEW is taken for it, so a refusal leaves no snapshot behind.
+pub fn check_old(backend: &dyn Backend, open: &OpenVg, old: &str) -> Result<(), SyncError> {
+    let s = usable_snapshot(backend, open, old)?;
+    if s.store == StoreKind::Transient {
+        return Err(SyncError::Transient {
+            vg: open.vg.name.clone(),
+            lv: old.into(),
+        });
+    }
+    Ok(())
+}
+
 /// A full plan: every chunk of the volume as of snapshot `snap`.
 pub fn full_plan(
     backend: &dyn Backend,

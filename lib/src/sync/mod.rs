@@ -24,7 +24,7 @@ pub use apply::{
     DEFAULT_CHECKPOINT_BYTES,
 };
 pub use error::SyncError;
-pub use export::{full_plan, incremental_plan, offline_plan, ExportPlan};
+pub use export::{check_old, full_plan, incremental_plan, offline_plan, ExportPlan};
 pub use format::{SnapshotIdentity, SourceVolume, StreamHeader, StreamKind, Trailer};
 pub use nbd::{NbdDisk, NbdUri};
 pub use snapshot::{cow_extents, take_snapshot, CowSize};
