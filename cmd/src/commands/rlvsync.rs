@@ -360,8 +360,11 @@ fn write_plan(plan: &ExportPlan, output: &str, quiet: bool) -> anyhow::Result<()
         let t = plan.write_to(BufWriter::with_capacity(1 << 20, &file), &mut |d| {
             bar.set(d)
         })?;
-        file.sync_all()
-            .with_context(|| format!("writing {output}"))?;
+        // A stream file is made durable; a device or /dev/null cannot be synced that way.
+        if file.metadata().is_ok_and(|m| m.is_file()) {
+            file.sync_all()
+                .with_context(|| format!("writing {output}"))?;
+        }
         t
     };
     bar.finish();

@@ -201,11 +201,11 @@ pub fn incremental_plan(
         old: old_snap.identity.clone(),
         new: new_snap.identity.clone(),
     };
-    let view = open_node(backend, &dm_name(&vg.name, new, DmLayer::Top)?)?;
+    let view = open_node(backend, &dm_name(&vg.name, new, DmLayer::Top)?, false)?;
     check_view_size(&view, origin_bytes, &format!("{}/{new}", vg.name))?;
     // The list is read last: NEW exists by now, so it holds every chunk changed before NEW.
     let what = format!("{}/{old}", vg.name);
-    let cow = open_node(backend, &dm_name(&vg.name, old, DmLayer::Cow)?)?;
+    let cow = open_node(backend, &dm_name(&vg.name, old, DmLayer::Cow)?, true)?;
     let store = load_store(cow, &what)?;
     if u64::from(store.chunk_size()) != old_snap.chunk_sectors {
         return Err(SyncError::OtherOrigin {
@@ -253,7 +253,7 @@ pub fn full_plan(
         old: SnapshotIdentity::default(),
         new: s.identity.clone(),
     };
-    let view = open_node(backend, &dm_name(&vg.name, snap, DmLayer::Top)?)?;
+    let view = open_node(backend, &dm_name(&vg.name, snap, DmLayer::Top)?, false)?;
     check_view_size(&view, origin_bytes, &format!("{}/{snap}", vg.name))?;
     let chunks = (0..header.chunk_count()).collect();
     Ok(ExportPlan::new(header, chunks, Box::new(view)))
@@ -354,9 +354,11 @@ fn check_view_size(view: &FileDisk, origin_bytes: u64, what: &str) -> Result<(),
     Ok(())
 }
 
-/// Open a device node read-only, creating missing nodes first (no udev), and
-/// drop its cached pages so what another path wrote is read, not an old copy.
-fn open_node(backend: &dyn Backend, name: &str) -> Result<FileDisk, SyncError> {
+/// Open a device node read-only, creating missing nodes first (no udev). With
+/// `uncached`, drop its cached pages first: the snapshot target writes a COW
+/// behind the node's page cache, so a list read through it could be stale.
+/// (A snapshot's own view only changes through its own node.)
+fn open_node(backend: &dyn Backend, name: &str, uncached: bool) -> Result<FileDisk, SyncError> {
     let path = backend.node_path(name);
     if !path.exists() {
         backend.mknodes()?;
@@ -365,6 +367,9 @@ fn open_node(backend: &dyn Backend, name: &str) -> Result<FileDisk, SyncError> {
         .map_err(|e| SyncError::io(format!("opening {}", path.display()), e))?;
     // Advice only: a device that keeps no page cache (FUSE direct I/O) ignores it.
     use std::os::fd::AsRawFd;
+    if !uncached {
+        return Ok(disk);
+    }
     let _ = nix::fcntl::posix_fadvise(
         disk.file().as_raw_fd(),
         0,
