@@ -26,7 +26,7 @@ trap cleanup EXIT
 
 now() { date +%s.%N; }
 # secs CMD...: run, print elapsed seconds.
-secs() { local t0; t0=$(now); "$@" >/dev/null; awk -v a="$(now)" -v b="$t0" 'BEGIN { print a - b }'; }
+secs() { local t0; t0=$(now); "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }; awk -v a="$(now)" -v b="$t0" 'BEGIN { print a - b }'; }
 rate() { awk -v m="$mib" -v t="$1" 'BEGIN { printf "%.1f", m / t }'; }
 # ratio OURS BASELINE: the baseline's time over ours (1.00 = as fast as dd).
 ratio() { awk -v o="$1" -v b="$2" 'BEGIN { printf "%.2f", b / o }'; }
