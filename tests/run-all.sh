@@ -18,4 +18,6 @@ echo "== fuzz targets"
 bash tests/fuzz.sh
 echo "== real-kernel suite (QEMU)"
 cargo build --release --workspace --bins --examples --locked
+echo "== rlvsync bench, quick (prints ratios against dd; fails only on a wrong byte)"
+RLVM_BENCH_QUICK=1 bash tests/bench/rlvsync.sh
 bash tests/qemu/run.sh

@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 profile=${RLVM_BENCH_PROFILE:-release}
-if [ "$profile" = release ]; then cargo build -q --release -p rlvm-cmd; else cargo build -q -p rlvm-cmd; fi
+if [ "$profile" = release ]; then cargo build -q --locked --release -p rlvm-cmd; else cargo build -q --locked -p rlvm-cmd; fi
 bin=$PWD/target/$profile
 mib=1024
 [ -n "${RLVM_BENCH_QUICK:-}" ] && mib=64
