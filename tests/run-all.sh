@@ -23,5 +23,7 @@ echo "== make install into a DESTDIR and a PREFIX; systemd-analyze verify on the
 bash tests/install.sh
 echo "== an ordinary user, no root: the demo and the main commands"
 bash tests/install-user.sh
+echo "== rlvsync bench, quick (prints ratios against dd; fails only on a wrong byte)"
+RLVM_BENCH_QUICK=1 bash tests/bench/rlvsync.sh
 echo "== real-kernel suite (QEMU)"
 bash tests/qemu/run.sh

@@ -12,6 +12,7 @@
 //! | [`cow`] | the kernel's persistent (and transient) COW exception store |
 //! | [`backend`] | the dm operations behind one trait: kernel ioctls or the userspace engine |
 //! | [`lvm2`] | LVM2's on-disk metadata: label, PV header, metadata areas, text metadata |
+//! | [`sync`] | incremental backup streams from snapshots: export, apply, verify |
 //! | [`log`] | lvm2's message classes (result lines, warnings, progress) under `-q`/`-v` |
 //!
 //! # The four-device snapshot stack
@@ -33,4 +34,5 @@ pub mod monitor;
 pub mod names;
 pub mod ops;
 pub mod report;
+pub mod sync;
 pub mod units;

@@ -14,6 +14,7 @@ mod multicall;
 mod rcow;
 mod rdmsetup;
 mod rdmsetup_options;
+mod rlvsync;
 mod snapshots_engine;
 mod support;
 mod units;

@@ -30,9 +30,10 @@ fn main() -> ExitCode {
         }
         return ExitCode::from(rlvm_cmd::exit::OK);
     }
-    // `rlvm lvcreate` is `rlvcreate`, as `lvm lvcreate` is `lvcreate`.
-    let program =
-        rlvm_cmd::find_program(&name).or_else(|| rlvm_cmd::find_program(&format!("r{name}")));
+    // `rlvm lvcreate` is `rlvcreate`, as `lvm lvcreate` is `lvcreate`; `rlvm sync` is `rlvsync`.
+    let program = rlvm_cmd::find_program(&name)
+        .or_else(|| rlvm_cmd::find_program(&format!("r{name}")))
+        .or_else(|| rlvm_cmd::find_program(&format!("rlv{name}")));
     match program {
         Some(program) => {
             args.remove(0);

@@ -16,6 +16,7 @@ pub mod rlvremove;
 pub mod rlvrename;
 pub mod rlvs;
 pub mod rpvchange;
+pub mod rlvsync;
 pub mod rpvcreate;
 pub mod rpvremove;
 pub mod rpvresize;
@@ -82,6 +83,11 @@ pub(crate) const PROGRAMS: &[Program] = &[
         name: "rlvs",
         command: rlvs::command,
         run: rlvs::run,
+    },
+    Program {
+        name: "rlvsync",
+        command: rlvsync::command,
+        run: rlvsync::run,
     },
     Program {
         name: "rpvcreate",
