@@ -5,6 +5,7 @@
 //! nothing else in `sync` creates devices or commits metadata.
 
 use crate::backend::Backend;
+use crate::log::Message;
 use crate::names::{dm_name, DmLayer};
 use crate::ops::lvm::{Session, SizeRequest, SnapshotRequest};
 use crate::ops::snapshots::lv_extents;
@@ -69,12 +70,24 @@ pub fn take_snapshot(
         });
     }
     let mut session = Session::from_open(open, Some(backend), false);
-    session.create_snapshot(&SnapshotRequest {
-        origin: origin.to_string(),
-        name: Some(name.to_string()),
-        size: SizeRequest::Extents(extents),
-        chunk_sectors,
-        read_only: false,
-    })?;
+    // The operation's result lines would land in the stream when it goes to
+    // stdout: rlvsync names NEW itself, so they become progress lines on
+    // stderr; warnings stay warnings.
+    let (created, messages) = crate::log::capture(|| {
+        session.create_snapshot(&SnapshotRequest {
+            origin: origin.to_string(),
+            name: Some(name.to_string()),
+            size: SizeRequest::Extents(extents),
+            chunk_sectors,
+            read_only: false,
+        })
+    });
+    for message in messages {
+        match message {
+            Message::Print(line) | Message::Verbose(_, line) => crate::log::verbose(1, line),
+            Message::Warning(text) => crate::log::warning(text),
+        }
+    }
+    created?;
     Ok(session.into_open())
 }
