@@ -2,6 +2,7 @@
 
 mod crash_loop;
 mod device_suite;
+mod diff;
 mod docs;
 mod golden_cow;
 mod lvm2_commands;

@@ -10,20 +10,25 @@ pub mod rdmsetup;
 pub mod rlvchange;
 pub mod rlvconvert;
 pub mod rlvcreate;
+pub mod rlvdisplay;
 pub mod rlvextend;
 pub mod rlvmonitor;
 pub mod rlvremove;
 pub mod rlvrename;
 pub mod rlvs;
+pub mod rlvscan;
 pub mod rpvcreate;
+pub mod rpvdisplay;
 pub mod rpvremove;
 pub mod rpvs;
 pub mod rpvscan;
 pub mod rvgchange;
 pub mod rvgcreate;
+pub mod rvgdisplay;
 pub mod rvgextend;
 pub mod rvgremove;
 pub mod rvgs;
+pub mod rvgscan;
 
 /// The registry that `rlvm`, the shims and the doc generator read.
 pub(crate) const PROGRAMS: &[Program] = &[
@@ -126,5 +131,30 @@ pub(crate) const PROGRAMS: &[Program] = &[
         name: "rlvconvert",
         command: rlvconvert::command,
         run: rlvconvert::run,
+    },
+    Program {
+        name: "rlvscan",
+        command: rlvscan::command,
+        run: rlvscan::run,
+    },
+    Program {
+        name: "rvgscan",
+        command: rvgscan::command,
+        run: rvgscan::run,
+    },
+    Program {
+        name: "rlvdisplay",
+        command: rlvdisplay::command,
+        run: rlvdisplay::run,
+    },
+    Program {
+        name: "rvgdisplay",
+        command: rvgdisplay::command,
+        run: rvgdisplay::run,
+    },
+    Program {
+        name: "rpvdisplay",
+        command: rpvdisplay::command,
+        run: rpvdisplay::run,
     },
 ];

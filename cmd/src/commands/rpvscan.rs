@@ -57,9 +57,10 @@ struct Found {
 }
 
 /// Where a device comes in lvm2's scan: block devices by device number, then other files by path.
-type ScanKey = (bool, u64, PathBuf);
+pub(crate) type ScanKey = (bool, u64, PathBuf);
 
-fn scan_key(path: &std::path::Path) -> ScanKey {
+/// The scan position of `path`.
+pub(crate) fn scan_key(path: &std::path::Path) -> ScanKey {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     match std::fs::metadata(path) {
         Ok(meta) if meta.file_type().is_block_device() => (false, meta.rdev(), path.into()),

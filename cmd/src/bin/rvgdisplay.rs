@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    rlvm_cmd::main_for("rvgdisplay")
+}
