@@ -3,6 +3,7 @@
 mod crash_loop;
 mod device_suite;
 mod diff;
+mod diff_active;
 mod docs;
 mod golden_cow;
 mod lvm2_commands;
