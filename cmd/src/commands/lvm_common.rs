@@ -159,30 +159,49 @@ pub struct ReportArgs {
 }
 
 impl ReportArgs {
-    /// The render options.
+    /// The render options, without configuration.
     pub fn options(&self) -> anyhow::Result<ReportOptions> {
+        self.options_with(&rlvm::config::Config::default())
+    }
+
+    /// The render options: the command line over lvm.conf's `report/` and
+    /// `global/units`/`global/suffix` settings, as lvm2 combines them (a
+    /// separator set in the configuration stays aligned unless
+    /// `report/aligned=0`; one given with --separator is not, unless --aligned).
+    pub fn options_with(&self, config: &rlvm::config::Config) -> anyhow::Result<ReportOptions> {
         use rlvm::report::render::Format;
-        let units = match &self.units {
+        let units = match self.units.as_deref().or(config.string("global/units")) {
             Some(u) => u.parse()?,
             None => Default::default(),
         };
-        let format = match self.reportformat.as_str() {
-            "json" => Format::Json,
-            "json_std" => Format::JsonStd,
+        let format = match (
+            self.reportformat.as_str(),
+            config.string("report/output_format"),
+        ) {
+            ("json", _) | ("basic", Some("json")) => Format::Json,
+            ("json_std", _) | ("basic", Some("json_std")) => Format::JsonStd,
             _ => Format::Basic,
         };
+        let aligned_config = config.int("report/aligned") != Some(0);
+        let (separator, aligned) = match (&self.separator, config.string("report/separator")) {
+            (Some(s), _) => (Some(s.clone()), self.aligned),
+            (None, Some(s)) => (Some(s.to_string()), aligned_config || self.aligned),
+            (None, None) if !aligned_config => (Some(" ".to_string()), false),
+            (None, None) => (None, self.aligned),
+        };
+        let prefixes = self.nameprefixes || config.int("report/prefixes") == Some(1);
         Ok(ReportOptions {
             units,
-            suffix: !self.nosuffix,
-            headings: !self.noheadings,
-            separator: self.separator.clone(),
+            suffix: !self.nosuffix && config.int("global/suffix") != Some(0),
+            headings: !self.noheadings && config.int("report/headings") != Some(0),
+            separator,
             json: format != Format::Basic,
             format,
-            binary: self.binary,
+            binary: self.binary || config.int("report/binary_values_as_numeric") == Some(1),
             rows: self.rows,
-            nameprefixes: self.nameprefixes,
-            unquoted: self.unquoted,
-            aligned: self.aligned,
+            nameprefixes: prefixes,
+            unquoted: self.unquoted || config.int("report/quoted") == Some(0),
+            aligned: aligned || (prefixes && !self.nameprefixes && aligned_config),
         })
     }
 }
@@ -346,7 +365,13 @@ pub fn run_report(
 ) -> anyhow::Result<()> {
     use std::io::Write;
     let lvm2_name = program.strip_prefix('r').unwrap_or(program);
-    let options = args.options().map_err(|_| {
+    let config = rlvm::config::Config::load(&common.config).map_err(|e| {
+        lvm2_failure(
+            format!("  {e}\n  Failed to set overridden configuration entries.\n  Run `{lvm2_name} --help' for more information."),
+            crate::exit::INVALID_COMMAND_LINE,
+        )
+    })?;
+    let options = args.options_with(&config).map_err(|_| {
         lvm2_failure(
             format!(
                 "  Invalid units specification\n  Run `{lvm2_name} --help' for more information."
@@ -365,6 +390,31 @@ pub fn run_report(
         segments,
         all,
         verbose: common.verbose > 0,
+        columns: config
+            .string(&format!(
+                "report/{}_cols{}",
+                match (kind, segments) {
+                    (ReportType::Lvs, false) => "lvs",
+                    (ReportType::Lvs, true) => "segs",
+                    (ReportType::Vgs, _) => "vgs",
+                    (ReportType::Pvs, false) => "pvs",
+                    (ReportType::Pvs, true) => "pvsegs",
+                },
+                if common.verbose > 0 { "_verbose" } else { "" }
+            ))
+            .map(str::to_string),
+        default_sort: config
+            .string(&format!(
+                "report/{}_sort",
+                match (kind, segments) {
+                    (ReportType::Lvs, false) => "lvs",
+                    (ReportType::Lvs, true) => "segs",
+                    (ReportType::Vgs, _) => "vgs",
+                    (ReportType::Pvs, false) => "pvs",
+                    (ReportType::Pvs, true) => "pvsegs",
+                }
+            ))
+            .map(str::to_string),
     };
     // An unknown field fails before any device is read, as lvm2 checks the fields first.
     match rlvm::report::query::fields(kind, &query) {

@@ -39,6 +39,10 @@ pub struct Query {
     pub all: bool,
     /// `-v`: the verbose default columns.
     pub verbose: bool,
+    /// Default columns from the configuration (`report/lvs_cols` ...), replacing lvm2's built-in ones.
+    pub columns: Option<String>,
+    /// Default sort keys from the configuration (`report/lvs_sort` ...).
+    pub default_sort: Option<String>,
 }
 
 /// What a report cannot be made of.
@@ -208,7 +212,11 @@ pub fn fields(kind: ReportType, query: &Query) -> Result<Vec<&'static FieldSpec>
         }
         Ok(out)
     };
-    let mut selected = parse(defaults(kind, query.segments, query.verbose))?;
+    let mut selected = parse(query.columns.as_deref().unwrap_or(defaults(
+        kind,
+        query.segments,
+        query.verbose,
+    )))?;
     for option in &query.options {
         if option.trim().is_empty() {
             return Err(QueryError::InvalidOptions(option.clone()));
@@ -239,7 +247,7 @@ fn sort_keys(
         (ReportType::Pvs, true) => "pv_name,pvseg_start",
     };
     let lists: Vec<&str> = if query.sort.is_empty() {
-        vec![default]
+        vec![query.default_sort.as_deref().unwrap_or(default)]
     } else {
         query.sort.iter().map(String::as_str).collect()
     };
@@ -329,7 +337,8 @@ impl Names {
     }
 }
 
-/// The report's text and whether every row it was asked for exists is for the caller.
+/// The rows of a report: per LV (per segment with `per_segment`), per VG
+/// (per LV, or per PV with `query.segments`, when `per_segment`), per PV (per PV segment).
 pub fn rows_of<'a>(
     kind: ReportType,
     inventory: &'a Inventory,
@@ -372,10 +381,31 @@ pub fn rows_of<'a>(
                 if !names.wants_vg(vg) {
                     continue;
                 }
-                rows.push(Row {
-                    vg: Some(vg),
-                    ..Default::default()
-                });
+                // With LV or PV fields, vgs reports a row per LV or per PV of each VG.
+                match per_segment.then_some(query.segments) {
+                    Some(false) => {
+                        for lv in vg.lvs.iter().filter(|lv| lv.visible || query.all) {
+                            rows.push(Row {
+                                vg: Some(vg),
+                                lv: Some(lv),
+                                ..Default::default()
+                            });
+                        }
+                    }
+                    Some(true) => {
+                        for pv in &vg.pvs {
+                            rows.push(Row {
+                                vg: Some(vg),
+                                pv: Some(pv),
+                                ..Default::default()
+                            });
+                        }
+                    }
+                    None => rows.push(Row {
+                        vg: Some(vg),
+                        ..Default::default()
+                    }),
+                }
             }
         }
         ReportType::Pvs => {
@@ -453,8 +483,18 @@ pub fn report(
             ReportType::Pvs => fields
                 .iter()
                 .any(|f| matches!(f.object, Object::PvSeg | Object::Seg | Object::Lv)),
-            ReportType::Vgs => false,
+            ReportType::Vgs => fields.iter().any(|f| f.object != Object::Vg),
         };
+    // vgs has no --segments: for it the flag says PV rows rather than LV rows.
+    let query = &Query {
+        segments: match kind {
+            ReportType::Vgs => fields
+                .iter()
+                .any(|f| matches!(f.object, Object::Pv | Object::Label | Object::PvSeg)),
+            _ => query.segments,
+        },
+        ..query.clone()
+    };
     let keys = sort_keys(kind, query, per_segment)?;
     let selection = query
         .select

@@ -193,6 +193,9 @@ where
         return render_prefixed(columns, &texts, options);
     }
     if let (Some(separator), true) = (&options.separator, options.aligned) {
+        if texts.rows() == 0 {
+            return String::new();
+        }
         return render_padded(columns, &texts, options.headings, separator);
     }
     if let Some(separator) = &options.separator {
@@ -243,8 +246,17 @@ fn render_transposed(columns: &[Column], texts: &Texts, options: &ReportOptions)
 fn render_prefixed(columns: &[Column], texts: &Texts, options: &ReportOptions) -> String {
     let separator = options.separator.as_deref().unwrap_or(" ");
     let mut out = String::new();
+    // Aligned (report/aligned in the configuration), values keep their column's padding.
+    let widths = column_widths(columns, texts, options.headings);
     if options.headings {
-        let headings: Vec<&str> = columns.iter().map(|c| c.heading).collect();
+        let headings: Vec<String> = columns
+            .iter()
+            .zip(&widths)
+            .map(|(c, &width)| match options.aligned {
+                true => format!("{:<width$}", c.heading),
+                false => c.heading.to_string(),
+            })
+            .collect();
         out.push_str(&format!("  {}\n", headings.join(separator)));
     }
     let quote = if options.unquoted { "" } else { "'" };
@@ -252,7 +264,15 @@ fn render_prefixed(columns: &[Column], texts: &Texts, options: &ReportOptions) -
         let fields: Vec<String> = columns
             .iter()
             .zip(texts.row(row))
-            .map(|(c, text)| format!("LVM2_{}={quote}{text}{quote}", c.id.to_uppercase()))
+            .zip(&widths)
+            .map(|((c, text), &width)| {
+                let text = match (options.aligned, c.kind.right_aligned()) {
+                    (false, _) => text.to_string(),
+                    (true, true) => format!("{text:>width$}"),
+                    (true, false) => format!("{text:<width$}"),
+                };
+                format!("LVM2_{}={quote}{text}{quote}", c.id.to_uppercase())
+            })
             .collect();
         out.push_str(&format!("  {}\n", fields.join(separator)));
     }
