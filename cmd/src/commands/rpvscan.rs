@@ -126,7 +126,16 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             .flat_map(|(_, pvs)| pvs)
             .chain(orphans.into_iter().map(|(_, f)| f))
             .collect();
-        print!("{}", render(&found, &cli));
+        // lvm2 prints these lines as messages, which -qq silences.
+        if cli.common.quiet < 2 {
+            print!("{}", render(&found, &cli));
+        }
+        if cli.exported {
+            rlvm::log::warning("only considering physical volumes of exported volume group(s)");
+        }
+        if cli.novolumegroup {
+            rlvm::log::warning("only considering physical volumes in no volume group");
+        }
         Ok(())
     })
 }
