@@ -11,10 +11,36 @@ pub const INVALID_COMMAND_LINE: u8 = 3;
 /// The command was understood but failed (lvm2 ECMD_FAILED).
 pub const COMMAND_FAILED: u8 = 5;
 
+/// A failure already worded as lvm2 words it: its lines go to stderr as
+/// they are (no program prefix), and it exits with its own status (lvm2's
+/// 3 for a bad command line, 5 for a failed command). Empty lines: the
+/// messages were printed as the command went.
+#[derive(Debug)]
+pub struct Lvm2Failure {
+    /// The message, lvm2's indentation included; may be empty.
+    pub message: String,
+    /// The exit status.
+    pub code: u8,
+}
+
+impl std::fmt::Display for Lvm2Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Lvm2Failure {}
+
 /// Print `error` as one line on stderr, prefixed by the program name, and return `code`.
 ///
 /// A broken pipe (output piped into `head`) is not an error worth reporting.
 pub fn report(program: &str, error: &anyhow::Error, code: u8) -> ExitCode {
+    if let Some(failure) = error.downcast_ref::<Lvm2Failure>() {
+        if !failure.message.is_empty() {
+            eprintln!("{}", failure.message);
+        }
+        return ExitCode::from(failure.code);
+    }
     let broken_pipe = error.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()

@@ -1,9 +1,13 @@
 complete -c rlvs -l watch -d 'Redraw the report every SECONDS until interrupted (on a terminal the screen is cleared between reports, elsewhere a blank line separates them)' -r
-complete -c rlvs -s o -l options -d 'Fields to show (comma-separated; +FIELD appends to the defaults; "help" lists them)' -r
+complete -c rlvs -s o -l options -d 'Fields to show (comma-separated; the last -o replaces earlier ones, +FIELDS appends, -FIELDS removes; "help" lists them)' -r
+complete -c rlvs -s O -l sort -d 'Sort by these fields (comma-separated; -FIELD descending)' -r
+complete -c rlvs -s S -l select -d 'Only rows matching this selection (lvm2\'s syntax: lv_size>8m && lv_name=~^s)' -r
 complete -c rlvs -l units -d 'Units for sizes: hHbBsSkKmMgGtTpPeErR, optionally with a number' -r
 complete -c rlvs -l separator -d 'Separate fields with this string instead of aligning them' -r
-complete -c rlvs -l reportformat -d 'basic (aligned columns) or json, in lvm2\'s schema' -r -f -a "basic\t''
-json\t''"
+complete -c rlvs -l reportformat -d 'basic (aligned columns), json (lvm2\'s schema, every value a string) or json_std (numbers as numbers)' -r -f -a "basic\t''
+json\t''
+json_std\t''"
+complete -c rlvs -l configreport -d 'lvm2\'s report configuration selector (accepted; one report per command here)' -r
 complete -c rlvs -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
 complete -c rlvs -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvs -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
@@ -14,8 +18,14 @@ complete -c rlvs -l devices -d 'Restrict the command to these devices (repeatabl
 complete -c rlvs -l devicesfile -d 'A devices file other than the default' -r
 complete -c rlvs -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
 complete -c rlvs -s a -l all -d 'Show hidden LVs too (in brackets), as lvm2 does'
+complete -c rlvs -l segments -d 'One row per segment, with lvm2\'s segment columns'
 complete -c rlvs -l nosuffix -d 'Print sizes without their unit'
 complete -c rlvs -l noheadings -d 'Do not print the headings line'
+complete -c rlvs -l aligned -d 'With --separator: pad the columns too'
+complete -c rlvs -l binary -d 'Print flags as 1 and 0 (-1 when unknown) instead of words'
+complete -c rlvs -l rows -d 'One line per field instead of one per object'
+complete -c rlvs -l nameprefixes -d 'Print each value as LVM2_FIELD=\'value\''
+complete -c rlvs -l unquoted -d 'With --nameprefixes: no quotes around values'
 complete -c rlvs -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
 complete -c rlvs -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
 complete -c rlvs -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'

@@ -1,8 +1,12 @@
-complete -c rpvs -s o -l options -d 'Fields to show (comma-separated; +FIELD appends to the defaults; "help" lists them)' -r
+complete -c rpvs -s o -l options -d 'Fields to show (comma-separated; the last -o replaces earlier ones, +FIELDS appends, -FIELDS removes; "help" lists them)' -r
+complete -c rpvs -s O -l sort -d 'Sort by these fields (comma-separated; -FIELD descending)' -r
+complete -c rpvs -s S -l select -d 'Only rows matching this selection (lvm2\'s syntax: lv_size>8m && lv_name=~^s)' -r
 complete -c rpvs -l units -d 'Units for sizes: hHbBsSkKmMgGtTpPeErR, optionally with a number' -r
 complete -c rpvs -l separator -d 'Separate fields with this string instead of aligning them' -r
-complete -c rpvs -l reportformat -d 'basic (aligned columns) or json, in lvm2\'s schema' -r -f -a "basic\t''
-json\t''"
+complete -c rpvs -l reportformat -d 'basic (aligned columns), json (lvm2\'s schema, every value a string) or json_std (numbers as numbers)' -r -f -a "basic\t''
+json\t''
+json_std\t''"
+complete -c rpvs -l configreport -d 'lvm2\'s report configuration selector (accepted; one report per command here)' -r
 complete -c rpvs -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
 complete -c rpvs -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rpvs -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
@@ -12,8 +16,15 @@ complete -c rpvs -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses l
 complete -c rpvs -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
 complete -c rpvs -l devicesfile -d 'A devices file other than the default' -r
 complete -c rpvs -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
+complete -c rpvs -s a -l all -d 'Accepted as lvm2 accepts it (every device with a label is listed)'
+complete -c rpvs -l segments -d 'One row per PV segment, with lvm2\'s segment columns'
 complete -c rpvs -l nosuffix -d 'Print sizes without their unit'
 complete -c rpvs -l noheadings -d 'Do not print the headings line'
+complete -c rpvs -l aligned -d 'With --separator: pad the columns too'
+complete -c rpvs -l binary -d 'Print flags as 1 and 0 (-1 when unknown) instead of words'
+complete -c rpvs -l rows -d 'One line per field instead of one per object'
+complete -c rpvs -l nameprefixes -d 'Print each value as LVM2_FIELD=\'value\''
+complete -c rpvs -l unquoted -d 'With --nameprefixes: no quotes around values'
 complete -c rpvs -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
 complete -c rpvs -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
 complete -c rpvs -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'

@@ -1,8 +1,12 @@
-complete -c rvgs -s o -l options -d 'Fields to show (comma-separated; +FIELD appends to the defaults; "help" lists them)' -r
+complete -c rvgs -s o -l options -d 'Fields to show (comma-separated; the last -o replaces earlier ones, +FIELDS appends, -FIELDS removes; "help" lists them)' -r
+complete -c rvgs -s O -l sort -d 'Sort by these fields (comma-separated; -FIELD descending)' -r
+complete -c rvgs -s S -l select -d 'Only rows matching this selection (lvm2\'s syntax: lv_size>8m && lv_name=~^s)' -r
 complete -c rvgs -l units -d 'Units for sizes: hHbBsSkKmMgGtTpPeErR, optionally with a number' -r
 complete -c rvgs -l separator -d 'Separate fields with this string instead of aligning them' -r
-complete -c rvgs -l reportformat -d 'basic (aligned columns) or json, in lvm2\'s schema' -r -f -a "basic\t''
-json\t''"
+complete -c rvgs -l reportformat -d 'basic (aligned columns), json (lvm2\'s schema, every value a string) or json_std (numbers as numbers)' -r -f -a "basic\t''
+json\t''
+json_std\t''"
+complete -c rvgs -l configreport -d 'lvm2\'s report configuration selector (accepted; one report per command here)' -r
 complete -c rvgs -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
 complete -c rvgs -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rvgs -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
@@ -12,8 +16,15 @@ complete -c rvgs -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses l
 complete -c rvgs -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
 complete -c rvgs -l devicesfile -d 'A devices file other than the default' -r
 complete -c rvgs -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
+complete -c rvgs -s a -l all -d 'Accepted as lvm2 accepts it (vgs lists every VG it finds)'
+complete -c rvgs -s P -l partial -d 'Accepted as lvm2 accepts it (rlvm has no partial VGs)'
 complete -c rvgs -l nosuffix -d 'Print sizes without their unit'
 complete -c rvgs -l noheadings -d 'Do not print the headings line'
+complete -c rvgs -l aligned -d 'With --separator: pad the columns too'
+complete -c rvgs -l binary -d 'Print flags as 1 and 0 (-1 when unknown) instead of words'
+complete -c rvgs -l rows -d 'One line per field instead of one per object'
+complete -c rvgs -l nameprefixes -d 'Print each value as LVM2_FIELD=\'value\''
+complete -c rvgs -l unquoted -d 'With --nameprefixes: no quotes around values'
 complete -c rvgs -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
 complete -c rvgs -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
 complete -c rvgs -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'

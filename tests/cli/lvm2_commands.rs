@@ -272,11 +272,11 @@ fn concurrent_commands_lose_no_update() {
 
 const VG_FIELDS: &str = "vg_name,vg_uuid,pv_count,lv_count,snap_count,vg_attr,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count,vg_seqno";
 const PV_FIELDS: &str = "pv_name,vg_name,pv_fmt,pv_attr,pv_size,pv_free,pv_used,pv_uuid,dev_size,pe_start,pv_pe_count,pv_pe_alloc_count,pv_mda_count";
-// No segment field (devices, segtype): lvm2 then reports one row per segment, rlvs one per LV.
+// No segment field (devices, segtype): those switch both to one row per segment.
 const LV_FIELDS: &str = "lv_name,vg_name,lv_attr,lv_size,lv_uuid,seg_count";
 
-/// The devices of `lv` as lvm2 lists them (one line per segment) and as rlvs
-/// does (joined by commas) must be the same list.
+/// The devices of `lv` as lvm2 and rlvs list them (one line per segment)
+/// must be the same list.
 fn same_devices(setup: &Setup, lv: &str) -> String {
     let theirs = lvm(&[
         "lvs",
@@ -293,7 +293,11 @@ fn same_devices(setup: &Setup, lv: &str) -> String {
         .collect();
     let ours = rlvm(setup, "rlvs", &["--noheadings", "-o", "devices", lv]);
     assert_exit(&ours, 0);
-    let ours = String::from_utf8_lossy(&ours.stdout).trim().to_string();
+    // One line per segment in both, as lvs prints them.
+    let ours = String::from_utf8_lossy(&ours.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(",");
     assert_eq!(ours, theirs.join(","), "devices of {lv}");
     ours
 }
@@ -503,7 +507,7 @@ fn rvgextend_and_rpvscan_add_image_files() {
     state.ok("rlvcreate", &["-an", "-l", "20", "-n", "span", "rlvmimg"]);
     let devices = state.ok("rlvs", &["--noheadings", "-o", "devices", "rlvmimg/span"]);
     assert_eq!(
-        devices.trim(),
+        devices.split_whitespace().collect::<Vec<_>>().join(","),
         format!("{first}(0),{second}(0)"),
         "span is not on both files"
     );

@@ -2,13 +2,15 @@
 
 mod crash_loop;
 mod device_suite;
+mod diff;
+mod diff_active;
 mod docs;
 mod engine_safety;
 mod golden_cow;
 mod lvm2_commands;
 mod lvm2_metadata;
-mod lvm_ops;
 mod lvm2_scan;
+mod lvm_ops;
 mod monitor_engine;
 mod multicall;
 mod rcow;

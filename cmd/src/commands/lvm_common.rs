@@ -1,18 +1,18 @@
 //! What the LVM commands share: where PVs are looked for, report options,
-//! and rendering the report rows from the VG model and device state.
+//! and running a report (the rows and their fields are in `rlvm::report`).
 
-use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use rlvm::backend::{Backend, DeviceInfo, TableSlot};
-use rlvm::lvm2::model::{Lv, SegmentKind, Vg};
+use rlvm::backend::{Backend, TableSlot};
+use rlvm::lvm2::model::Vg;
 use rlvm::names::{dm_name, DmLayer};
-use rlvm::ops::volumes::{free_extents, free_runs};
-use rlvm::report::attr::{lv_attr, ActiveState, AttrInput, VolumeRole};
-use rlvm::report::fields::{LvRow, PvRow, VgRow};
+use rlvm::report::query::{help_text, wants_help, Names, Query, ReportType};
 use rlvm::report::render::ReportOptions;
+use rlvm::report::rows::{Inventory, PvInfo};
+
+use super::lvm_options::{CommonArgs, YesNo};
 
 /// Where rlvm looks for PVs: `RLVM_DEVICES` (colon-separated, replacing the
 /// scan), else the block devices in /proc/partitions (limited to lvm2's
@@ -102,10 +102,27 @@ pub fn unregister_file(path: &std::path::Path) -> anyhow::Result<()> {
 
 /// Report options every reporting command takes, as lvm2 spells them.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Report options")]
 pub struct ReportArgs {
-    /// Fields to show (comma-separated; +FIELD appends to the defaults; "help" lists them).
-    #[arg(short = 'o', long = "options", value_name = "FIELDS")]
+    /// Fields to show (comma-separated; the last -o replaces earlier ones, +FIELDS appends, -FIELDS removes; "help" lists them).
+    #[arg(
+        short = 'o',
+        long = "options",
+        value_name = "FIELDS",
+        allow_hyphen_values = true
+    )]
     pub options: Vec<String>,
+    /// Sort by these fields (comma-separated; -FIELD descending).
+    #[arg(
+        short = 'O',
+        long = "sort",
+        value_name = "FIELDS",
+        allow_hyphen_values = true
+    )]
+    pub sort: Vec<String>,
+    /// Only rows matching this selection (lvm2's syntax: lv_size>8m && lv_name=~^s).
+    #[arg(short = 'S', long = "select", value_name = "SELECTION")]
+    pub select: Option<String>,
     /// Units for sizes: hHbBsSkKmMgGtTpPeErR, optionally with a number.
     #[arg(long, value_name = "UNITS")]
     pub units: Option<String>,
@@ -118,24 +135,73 @@ pub struct ReportArgs {
     /// Separate fields with this string instead of aligning them.
     #[arg(long, value_name = "STRING")]
     pub separator: Option<String>,
-    /// basic (aligned columns) or json, in lvm2's schema.
-    #[arg(long, value_name = "FORMAT", default_value = "basic", value_parser = ["basic", "json"])]
+    /// With --separator: pad the columns too.
+    #[arg(long)]
+    pub aligned: bool,
+    /// Print flags as 1 and 0 (-1 when unknown) instead of words.
+    #[arg(long)]
+    pub binary: bool,
+    /// One line per field instead of one per object.
+    #[arg(long)]
+    pub rows: bool,
+    /// Print each value as LVM2_FIELD='value'.
+    #[arg(long)]
+    pub nameprefixes: bool,
+    /// With --nameprefixes: no quotes around values.
+    #[arg(long)]
+    pub unquoted: bool,
+    /// basic (aligned columns), json (lvm2's schema, every value a string) or json_std (numbers as numbers).
+    #[arg(long, value_name = "FORMAT", default_value = "basic", value_parser = ["basic", "json", "json_std"])]
     pub reportformat: String,
+    /// lvm2's report configuration selector (accepted; one report per command here).
+    #[arg(long, value_name = "REPORT")]
+    pub configreport: Option<String>,
 }
 
 impl ReportArgs {
-    /// The render options.
+    /// The render options, without configuration.
     pub fn options(&self) -> anyhow::Result<ReportOptions> {
-        let units = match &self.units {
+        self.options_with(&rlvm::config::Config::default())
+    }
+
+    /// The render options: the command line over lvm.conf's `report/` and
+    /// `global/units`/`global/suffix` settings, as lvm2 combines them (a
+    /// separator set in the configuration stays aligned unless
+    /// `report/aligned=0`; one given with --separator is not, unless --aligned).
+    pub fn options_with(&self, config: &rlvm::config::Config) -> anyhow::Result<ReportOptions> {
+        use rlvm::report::render::Format;
+        let units = match self.units.as_deref().or(config.string("global/units")) {
             Some(u) => u.parse()?,
             None => Default::default(),
         };
+        let format = match (
+            self.reportformat.as_str(),
+            config.string("report/output_format"),
+        ) {
+            ("json", _) | ("basic", Some("json")) => Format::Json,
+            ("json_std", _) | ("basic", Some("json_std")) => Format::JsonStd,
+            _ => Format::Basic,
+        };
+        let aligned_config = config.int("report/aligned") != Some(0);
+        let (separator, aligned) = match (&self.separator, config.string("report/separator")) {
+            (Some(s), _) => (Some(s.clone()), self.aligned),
+            (None, Some(s)) => (Some(s.to_string()), aligned_config || self.aligned),
+            (None, None) if !aligned_config => (Some(" ".to_string()), false),
+            (None, None) => (None, self.aligned),
+        };
+        let prefixes = self.nameprefixes || config.int("report/prefixes") == Some(1);
         Ok(ReportOptions {
             units,
-            suffix: !self.nosuffix,
-            headings: !self.noheadings,
-            separator: self.separator.clone(),
-            json: self.reportformat == "json",
+            suffix: !self.nosuffix && config.int("global/suffix") != Some(0),
+            headings: !self.noheadings && config.int("report/headings") != Some(0),
+            separator,
+            json: format != Format::Basic,
+            format,
+            binary: self.binary || config.int("report/binary_values_as_numeric") == Some(1),
+            rows: self.rows,
+            nameprefixes: prefixes,
+            unquoted: self.unquoted || config.int("report/quoted") == Some(0),
+            aligned: aligned || (prefixes && !self.nameprefixes && aligned_config),
         })
     }
 }
@@ -145,344 +211,273 @@ pub fn try_backend() -> Option<Box<dyn Backend>> {
     rlvm::backend::open_backend().ok()
 }
 
-/// What the backend is asked about each LV: nothing without a backend; with
-/// one, the devices it lists, so only those are queried one by one (a VG of
-/// a thousand inactive LVs costs one request, not a thousand).
-struct Devices<'a> {
-    backend: Option<&'a dyn Backend>,
-    listed: Option<HashSet<String>>,
-}
-
-impl<'a> Devices<'a> {
-    fn new(backend: Option<&'a dyn Backend>) -> Self {
-        let listed = backend
-            .and_then(|b| b.list().ok())
-            .map(|list| list.into_iter().map(|d| d.name).collect());
-        Self { backend, listed }
-    }
-
-    /// `None` without a backend (state unknown), `Some(None)` when the device does not exist.
-    fn active_state(&self, name: &str) -> Option<Option<(ActiveState, DeviceInfo, String)>> {
-        let backend = self.backend?;
-        if self.listed.as_ref().is_some_and(|l| !l.contains(name)) {
-            return Some(None);
-        }
-        match backend.info(name) {
-            Ok(info) => {
-                let status = backend
-                    .status(name)
-                    .ok()
-                    .and_then(|s| s.first().map(|l| l.params.clone()))
-                    .unwrap_or_default();
-                let target = backend
-                    .table(name, TableSlot::Live)
-                    .ok()
-                    .and_then(|t| t.first().map(|l| l.target_type.clone()))
-                    .unwrap_or_default();
-                let state = ActiveState {
-                    suspended: info.suspended,
-                    live_table: info.live_table,
-                    inactive_table: info.inactive_table,
-                    open: info.open_count > 0,
-                    read_only: info.read_only,
-                    snapshot_invalid: target == "snapshot" && status == "Invalid",
-                    merge_failed: status == "Merge failed",
-                };
-                Some(Some((state, info, status)))
-            }
-            Err(_) => Some(None),
-        }
-    }
-}
-
-/// lvm2's `vg_attr` for a VG rlvm can write.
-pub fn vg_attr(vg: &Vg) -> String {
-    let w = if vg.status.iter().any(|s| s == "WRITE") {
-        'w'
-    } else {
-        'r'
-    };
-    let z = if vg.status.iter().any(|s| s == "RESIZEABLE") {
-        'z'
-    } else {
-        '-'
-    };
-    format!("{w}{z}--n-")
-}
-
-/// The report row of every LV of `vg` (hidden ones only with `all`).
-pub fn lv_rows(vg: &Vg, backend: Option<&dyn Backend>, all: bool) -> Vec<LvRow> {
-    let by_name: HashMap<&str, &Lv> = vg.lvs.iter().map(|l| (l.name.as_str(), l)).collect();
-    // The snapshot records, gathered once: per COW its (origin, chunk size,
-    // merging), the first record naming it; per origin whether one merges.
-    let mut snapshot_of: HashMap<&str, (&str, u64, bool)> = HashMap::new();
-    let mut origins: HashMap<&str, bool> = HashMap::new();
-    for segment in vg.lvs.iter().flat_map(|l| &l.segments) {
-        if let SegmentKind::Snapshot {
-            origin,
-            cow,
-            chunk_size,
-            merging,
-        } = &segment.kind
-        {
-            snapshot_of
-                .entry(cow.as_str())
-                .or_insert((origin.as_str(), *chunk_size, *merging));
-            *origins.entry(origin.as_str()).or_default() |= *merging;
-        }
-    }
-    let devices = Devices::new(backend);
-    let mut rows = Vec::with_capacity(vg.lvs.len());
-    for lv in &vg.lvs {
-        // lvm2 never lists a snapshot's hidden record, even with -a.
-        if lv
-            .segments
-            .iter()
-            .any(|s| matches!(s.kind, SegmentKind::Snapshot { .. }))
-        {
-            continue;
-        }
-        let snapshot_of = snapshot_of
-            .get(lv.name.as_str())
-            .map(|&(origin, chunk, merging)| (origin.to_string(), chunk, merging));
-        // lvm2's lv_is_visible: a COW through its origin unless merging, else the VISIBLE flag.
-        let flagged = |name: &str| {
-            by_name
-                .get(name)
-                .is_some_and(|l| l.status.iter().any(|s| s == "VISIBLE"))
-        };
-        let visible = match &snapshot_of {
-            Some((origin, _, merging)) => {
-                !merging && (flagged(origin) || rlvm::ops::snapshots::is_virtual_origin(vg, origin))
-            }
-            None => flagged(&lv.name),
-        };
-        if !visible && !all {
-            continue;
-        }
-        let merging_origin = origins.get(lv.name.as_str()).copied();
-        let role = match (&snapshot_of, merging_origin) {
-            (Some((_, _, merging)), _) => VolumeRole::Snapshot { merging: *merging },
-            (None, Some(merging)) => VolumeRole::Origin { merging },
-            (None, None) => VolumeRole::Plain,
-        };
-        let dm = dm_name(&vg.name, &lv.name, DmLayer::Top).unwrap_or_default();
-        let state = devices.active_state(&dm);
-        let extents: u64 = lv.segments.iter().map(|s| s.extent_count).sum();
-        let origin_extents = snapshot_of
-            .as_ref()
-            .and_then(|(origin, _, _)| by_name.get(origin.as_str()))
-            .map(|o| o.segments.iter().map(|s| s.extent_count).sum::<u64>());
-        let data_percent = match (&snapshot_of, &state) {
-            (Some(_), Some(Some((_, _, status)))) => status
-                .parse::<rlvm::dm::SnapshotStatus>()
-                .ok()
-                .map(|s| snapshot_percent(&s)),
-            _ => None,
-        };
-        let attr = lv_attr(&AttrInput {
-            role,
-            writable: lv.status.iter().any(|s| s == "WRITE"),
-            alloc: 'i',
-            fixed_minor: false,
-            activation: state.as_ref().map(|s| s.as_ref().map(|(a, _, _)| *a)),
-            partial: false,
-            activation_skip: false,
-        });
-        let info = state
-            .as_ref()
-            .and_then(|s| s.as_ref())
-            .map(|(_, info, _)| info);
-        rows.push(LvRow {
-            name: if visible {
-                lv.name.clone()
-            } else {
-                format!("[{}]", lv.name)
-            },
-            vg_name: vg.name.clone(),
-            uuid: lv.id.clone(),
-            attr,
-            size_sectors: extents * vg.extent_size,
-            origin: snapshot_of
-                .as_ref()
-                .map(|s| s.0.clone())
-                .unwrap_or_default(),
-            origin_size_sectors: origin_extents.map(|e| e * vg.extent_size),
-            data_percent,
-            chunk_sectors: snapshot_of.as_ref().map_or(0, |s| s.1),
-            seg_count: lv.segments.len() as u64,
-            segtype: lv
-                .segments
-                .first()
-                .map(|s| match &s.kind {
-                    SegmentKind::Striped { stripes, .. } if stripes.len() == 1 => {
-                        "linear".to_string()
-                    }
-                    SegmentKind::Striped { .. } => "striped".to_string(),
-                    SegmentKind::Snapshot { .. } => "snapshot".to_string(),
-                    SegmentKind::Other(name) => name.clone(),
-                })
-                .unwrap_or_default(),
-            kernel_major: info.map(|i| i.major),
-            kernel_minor: info.map(|i| i.minor),
-            active: info.is_some_and(|i| i.live_table),
-            path: format!("/dev/{}/{}", vg.name, lv.name),
-            dm_path: format!("/dev/mapper/{dm}"),
-            time: String::new(),
-            host: lv.creation_host.clone().unwrap_or_default(),
-            snapshot_invalid: state
-                .as_ref()
-                .and_then(|s| s.as_ref())
-                .is_some_and(|(a, _, _)| a.snapshot_invalid),
-            merging: matches!(
-                role,
-                VolumeRole::Snapshot { merging: true } | VolumeRole::Origin { merging: true }
-            ),
-            devices: devices_field(vg, lv),
-        });
-    }
-    rows
-}
-
-/// lvm2's `devices` field: `PV(first extent)` per stripe, comma-separated.
-fn devices_field(vg: &Vg, lv: &Lv) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let stripes = lv.segments.iter().flat_map(|s| match &s.kind {
-        SegmentKind::Striped { stripes, .. } => stripes.as_slice(),
-        _ => &[],
-    });
-    for (index, (pv, pe)) in stripes.enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        let device = vg.pv(pv).map_or("", |p| p.device.as_str());
-        let _ = write!(out, "{device}({pe})");
-    }
-    out
-}
-
 /// Data% of a snapshot as lvm2's lvs computes it.
 pub fn snapshot_percent(status: &rlvm::dm::SnapshotStatus) -> i64 {
-    use rlvm::dm::SnapshotStatus;
-    use rlvm::report::percent::{make_percent, PERCENT_0, PERCENT_100, PERCENT_INVALID};
-    match *status {
-        SnapshotStatus::Invalid => PERCENT_100,
-        SnapshotStatus::Usage {
-            allocated_sectors,
-            total_sectors,
-            metadata_sectors,
-        } => {
-            if allocated_sectors == metadata_sectors {
-                PERCENT_0
-            } else {
-                make_percent(allocated_sectors, total_sectors)
-            }
-        }
-        _ => PERCENT_INVALID,
-    }
+    rlvm::report::rows::snapshot_percent(status)
 }
 
-/// The report row of a VG.
-pub fn vg_row(vg: &Vg) -> VgRow {
-    let extents: u64 = vg.pvs.iter().map(|p| p.pe_count).sum();
-    let free = free_extents(vg);
-    let snapshots = vg
-        .lvs
-        .iter()
-        .filter(|lv| {
-            lv.segments
-                .iter()
-                .any(|s| matches!(s.kind, SegmentKind::Snapshot { .. }))
+/// Every VG and orphan PV on the candidate devices, with device state when
+/// a backend opens (never with `--driverloaded n`).
+pub fn inventory(common: &CommonArgs) -> Inventory {
+    let backend = if common.driverloaded == Some(YesNo::N) {
+        None
+    } else {
+        try_backend()
+    };
+    Inventory::gather(usable_pvs(&candidate_devices()), backend.as_deref())
+}
+
+/// The labelled devices among `devices` a report may show: PVs of the VGs
+/// that pass validation (the others are warned about and left out, as every
+/// command that reads them leaves them), and orphans whose metadata reads;
+/// a PV whose metadata cannot be read is neither listed nor free.
+fn usable_pvs(devices: &[PathBuf]) -> Vec<(PathBuf, rlvm::lvm2::label::Label, Option<Vg>)> {
+    let usable: Vec<Vg> = rlvm::ops::volumes::OpenVg::open_all_read(devices)
+        .into_iter()
+        .map(|open| open.vg)
+        .collect();
+    let listed = |uuid: &str| {
+        usable
+            .iter()
+            .flat_map(|vg| &vg.pvs)
+            .any(|pv| rlvm::names::compact_uuid(&pv.id) == uuid)
+    };
+    rlvm::ops::volumes::scan_pvs(devices)
+        .into_iter()
+        .filter(|found| match (&found.vg, &found.damage) {
+            (Some(vg), _) => usable.iter().any(|u| u.id == vg.id),
+            (None, None) => true,
+            // A member whose own areas are damaged: the VG's other copies list it.
+            (None, Some(_)) if listed(&found.label.pv_uuid) => true,
+            (None, Some(why)) => {
+                if found.damaged_headers == 0 {
+                    rlvm::log::warning(format_args!(
+                        "PV {} has unusable metadata: {why}",
+                        found.path.display()
+                    ));
+                }
+                false
+            }
         })
-        .count() as u64;
-    let visible = vg
-        .lvs
+        .map(|found| (found.path, found.label, found.vg))
+        .collect()
+}
+
+/// The VGs of `inventory` in the order lvm2's vgscan and lvscan list
+/// them: the one found last in the scan first.
+pub fn scan_order(inventory: &Inventory) -> Vec<&rlvm::report::rows::VgInfo> {
+    use super::rpvscan::scan_key;
+    let mut vgs: Vec<_> = inventory
+        .vgs
         .iter()
-        .filter(|lv| lv.status.iter().any(|s| s == "VISIBLE"))
-        .count() as u64;
-    VgRow {
-        name: vg.name.clone(),
-        uuid: vg.id.clone(),
-        attr: vg_attr(vg),
-        pv_count: vg.pvs.len() as u64,
-        lv_count: visible,
-        snap_count: snapshots,
-        size_sectors: extents * vg.extent_size,
-        free_sectors: free * vg.extent_size,
-        extent_sectors: vg.extent_size,
-        extent_count: extents,
-        free_count: free,
-        seqno: vg.seqno,
-    }
+        .map(|vg| {
+            let first = vg
+                .pvs
+                .iter()
+                .map(|pv| scan_key(std::path::Path::new(&pv.name)))
+                .min();
+            (first, vg)
+        })
+        .collect();
+    vgs.sort_by(|a, b| b.0.cmp(&a.0));
+    vgs.into_iter().map(|(_, vg)| vg).collect()
 }
 
 /// The report rows of a VG's PVs, keyed by the device paths they were found at.
-pub fn pv_rows(vg: &Vg, paths: &[(String, PathBuf)]) -> Vec<PvRow> {
-    let runs = free_runs(vg);
-    vg.pvs
-        .iter()
-        .map(|pv| {
-            let free: u64 = runs.iter().filter(|r| r.0 == pv.key).map(|r| r.2).sum();
-            PvRow {
-                name: paths
-                    .iter()
-                    .find(|(k, _)| k == &pv.key)
-                    .map_or(pv.device.clone(), |(_, p)| p.display().to_string()),
-                vg_name: vg.name.clone(),
-                uuid: pv.id.clone(),
-                attr: "a--".into(),
-                size_sectors: pv.pe_count * vg.extent_size,
-                free_sectors: free * vg.extent_size,
-                dev_size_sectors: pv.dev_size,
-                pe_start_sectors: pv.pe_start,
-                pe_count: pv.pe_count,
-                pe_alloc_count: pv.pe_count - free,
-                mda_count: 1,
-            }
-        })
-        .collect()
+pub fn pv_rows(vg: &Vg, paths: &[(String, PathBuf)]) -> Vec<PvInfo> {
+    let mut info = rlvm::report::rows::vg_info(vg, &[], None);
+    for pv in &mut info.pvs {
+        if let Some((_, path)) = vg
+            .pvs
+            .iter()
+            .find(|p| p.id == pv.uuid)
+            .and_then(|p| paths.iter().find(|(k, _)| k == &p.key))
+        {
+            pv.name = path.display().to_string();
+        }
+    }
+    info.pvs
 }
 
 /// The report rows of the PVs found that belong to no VG (a label, no metadata).
-pub fn orphan_pv_rows() -> Vec<PvRow> {
-    let found = rlvm::ops::volumes::scan_pvs(&candidate_devices());
-    // A PV without metadata areas belongs to the VG that lists it.
-    let listed: Vec<String> = found
-        .iter()
-        .filter_map(|found| found.vg.as_ref())
-        .flat_map(|vg| vg.pvs.iter().map(|pv| rlvm::names::compact_uuid(&pv.id)))
-        .collect();
-    found
-        .into_iter()
-        .filter(|found| found.vg.is_none() && !listed.contains(&found.label.pv_uuid))
-        .filter(|found| match &found.damage {
-            // Damaged metadata is not free space: named, not listed.
-            Some(_) if found.damaged_headers > 0 => false,
-            Some(why) => {
-                rlvm::log::warning(format_args!(
-                    "PV {} has unusable metadata: {why}",
-                    found.path.display()
-                ));
-                false
+pub fn orphan_pv_rows() -> Vec<PvInfo> {
+    Inventory::gather(usable_pvs(&candidate_devices()), None).orphans
+}
+
+/// A failure worded as lvm2 words it, with its exit status.
+pub fn lvm2_failure(message: impl Into<String>, code: u8) -> anyhow::Error {
+    crate::exit::Lvm2Failure {
+        message: message.into(),
+        code,
+    }
+    .into()
+}
+
+/// The objects `names` name in a `kind` command (VGs, VG/LV, @tags, PVs),
+/// and lvm2's message for each name that matches nothing.
+pub fn resolve_names(
+    kind: ReportType,
+    names: &[String],
+    inventory: &Inventory,
+) -> (Names, Vec<String>) {
+    let mut wanted = Names {
+        given: !names.is_empty(),
+        ..Names::default()
+    };
+    let mut failures = Vec::new();
+    for name in names {
+        if let Some(tag) = name.strip_prefix('@') {
+            wanted.tags.push(tag.to_string());
+            continue;
+        }
+        match kind {
+            ReportType::Pvs => {
+                let found = inventory
+                    .vgs
+                    .iter()
+                    .flat_map(|vg| &vg.pvs)
+                    .chain(&inventory.orphans)
+                    .any(|pv| &pv.name == name);
+                if found {
+                    wanted.pvs.push(name.clone());
+                } else if std::path::Path::new(name).exists() {
+                    failures.push(format!("  Failed to find physical volume \"{name}\"."));
+                } else {
+                    failures.push(format!("  Cannot use {name}: device not found"));
+                }
             }
-            None => true,
-        })
-        .map(|rlvm::ops::volumes::FoundPv { path, label, .. }| {
-            let size = label.device_size / 512;
-            PvRow {
-                name: path.display().to_string(),
-                uuid: rlvm::lvm2::label::dashed_uuid(&label.pv_uuid),
-                attr: "---".into(),
-                size_sectors: size,
-                free_sectors: size,
-                dev_size_sectors: size,
-                pe_start_sectors: label.data_areas.first().map_or(0, |a| a.offset / 512),
-                mda_count: label.metadata_areas.len() as u64,
-                ..Default::default()
+            _ => {
+                let trimmed = name.strip_prefix("/dev/").unwrap_or(name);
+                let (vg, lv) = match trimmed.split_once('/') {
+                    Some((vg, lv)) if kind == ReportType::Lvs => (vg, Some(lv)),
+                    _ => (trimmed, None),
+                };
+                if lv.is_some_and(|lv| lv.contains('/')) {
+                    failures.push(format!("  \"{name}\": Invalid path for Logical Volume."));
+                    continue;
+                }
+                let valid = |c: char| c.is_ascii_alphanumeric() || "+_.-".contains(c);
+                if !vg.chars().all(valid) {
+                    failures.push(format!(
+                        "  Volume group name \"{vg}\" has invalid characters.\n  Cannot process volume group {vg}"
+                    ));
+                    continue;
+                }
+                let Some(found) = inventory.vgs.iter().find(|v| v.name == vg) else {
+                    failures.push(format!(
+                        "  Volume group \"{vg}\" not found\n  Cannot process volume group {vg}"
+                    ));
+                    continue;
+                };
+                match lv {
+                    None => wanted.vgs.push(vg.to_string()),
+                    Some(lv) if found.lvs.iter().any(|l| l.bare_name == lv) => {
+                        wanted.lvs.push((vg.to_string(), lv.to_string()))
+                    }
+                    Some(lv) => {
+                        failures.push(format!("  Failed to find logical volume \"{vg}/{lv}\""))
+                    }
+                }
             }
-        })
-        .collect()
+        }
+    }
+    (wanted, failures)
+}
+
+/// lvs, vgs and pvs: the objects `names` name (VGs, VG/LV, @tags, PVs),
+/// reported with `args`; a name that matches nothing is reported as lvm2
+/// reports it and fails the command (exit 5) after the rows found are printed.
+pub fn run_report(
+    kind: ReportType,
+    program: &str,
+    names: &[String],
+    args: &ReportArgs,
+    common: &CommonArgs,
+    segments: bool,
+    all: bool,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let lvm2_name = program.strip_prefix('r').unwrap_or(program);
+    let config = rlvm::config::Config::load(&common.config).map_err(|e| {
+        lvm2_failure(
+            format!("  {e}\n  Failed to set overridden configuration entries.\n  Run `{lvm2_name} --help' for more information."),
+            crate::exit::INVALID_COMMAND_LINE,
+        )
+    })?;
+    let options = args.options_with(&config).map_err(|_| {
+        lvm2_failure(
+            format!(
+                "  Invalid units specification\n  Run `{lvm2_name} --help' for more information."
+            ),
+            crate::exit::INVALID_COMMAND_LINE,
+        )
+    })?;
+    if wants_help(&args.options) {
+        eprint!("{}", help_text());
+        return Ok(());
+    }
+    let query = Query {
+        options: args.options.clone(),
+        sort: args.sort.clone(),
+        select: args.select.clone(),
+        segments,
+        all,
+        verbose: common.verbose > 0,
+        columns: config
+            .string(&format!(
+                "report/{}_cols{}",
+                match (kind, segments) {
+                    (ReportType::Lvs, false) => "lvs",
+                    (ReportType::Lvs, true) => "segs",
+                    (ReportType::Vgs, _) => "vgs",
+                    (ReportType::Pvs, false) => "pvs",
+                    (ReportType::Pvs, true) => "pvsegs",
+                },
+                if common.verbose > 0 { "_verbose" } else { "" }
+            ))
+            .map(str::to_string),
+        default_sort: config
+            .string(&format!(
+                "report/{}_sort",
+                match (kind, segments) {
+                    (ReportType::Lvs, false) => "lvs",
+                    (ReportType::Lvs, true) => "segs",
+                    (ReportType::Vgs, _) => "vgs",
+                    (ReportType::Pvs, false) => "pvs",
+                    (ReportType::Pvs, true) => "pvsegs",
+                }
+            ))
+            .map(str::to_string),
+    };
+    // An unknown field fails before any device is read, as lvm2 checks the fields first.
+    match rlvm::report::query::fields(kind, &query) {
+        Err(error @ rlvm::report::query::QueryError::UnknownField(_)) => {
+            return Err(lvm2_failure(
+                format!("{}  {error}", help_text()),
+                crate::exit::COMMAND_FAILED,
+            ))
+        }
+        Err(error) => {
+            return Err(lvm2_failure(
+                format!("  {error}"),
+                crate::exit::COMMAND_FAILED,
+            ))
+        }
+        Ok(_) => {}
+    }
+    let inventory = inventory(common);
+    let (wanted, failures) = resolve_names(kind, names, &inventory);
+    for failure in &failures {
+        eprintln!("{failure}");
+    }
+    let text = rlvm::report::query::report(kind, &inventory, &query, &wanted, &options)
+        .map_err(|e| lvm2_failure(format!("  {e}"), crate::exit::COMMAND_FAILED))?;
+    std::io::stdout().write_all(text.as_bytes())?;
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(lvm2_failure("", crate::exit::COMMAND_FAILED))
+    }
 }
 
 /// Split `VG/LV` (lvm2 also accepts `/dev/VG/LV`).
@@ -513,32 +508,6 @@ pub fn lv_device(
         table,
         read_only: !lv.status.iter().any(|s| s == "WRITE"),
     })
-}
-
-/// Print a report of `rows` through the field table `defs`, or `-o help`.
-pub fn print_report<R>(
-    name: &str,
-    defs: &[rlvm::report::fields::FieldDef<R>],
-    defaults: &str,
-    prefixes: &[&str],
-    args: &ReportArgs,
-    rows: &[R],
-) -> anyhow::Result<()> {
-    use rlvm::report::fields::{help, select};
-    use std::io::Write;
-    if args.options.iter().any(|o| o == "help") {
-        print!("{}", help(defs));
-        return Ok(());
-    }
-    let fields = select(defs, defaults, &args.options, prefixes)?;
-    let columns: Vec<_> = fields.iter().map(|f| f.column()).collect();
-    // Cells are made as the renderer takes them, never all held at once.
-    let cells = rows
-        .iter()
-        .map(|row| fields.iter().map(move |field| (field.get)(row)));
-    let text = rlvm::report::render::render_rows(name, &columns, cells, &args.options()?);
-    std::io::stdout().write_all(text.as_bytes())?;
-    Ok(())
 }
 
 /// Every VG found among the candidate devices, by name, with its PV paths.

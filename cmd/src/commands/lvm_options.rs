@@ -86,6 +86,17 @@ impl CommonArgs {
             verbose: self.verbose,
             debug: self.debug,
         });
+        // lvm2 says these before anything else, -q or not.
+        if self.test {
+            eprintln!(
+                "  TEST MODE: Metadata will NOT be updated and volumes will not be (de)activated."
+            );
+        }
+        if self.driverloaded == Some(YesNo::N) {
+            eprintln!(
+                "  WARNING: Activation disabled. No device-mapper interaction will be attempted."
+            );
+        }
     }
 }
 

@@ -10,14 +10,17 @@ pub mod rdmsetup;
 pub mod rlvchange;
 pub mod rlvconvert;
 pub mod rlvcreate;
+pub mod rlvdisplay;
 pub mod rlvextend;
 pub mod rlvmonitor;
 pub mod rlvremove;
 pub mod rlvrename;
 pub mod rlvs;
-pub mod rpvchange;
+pub mod rlvscan;
 pub mod rlvsync;
+pub mod rpvchange;
 pub mod rpvcreate;
+pub mod rpvdisplay;
 pub mod rpvremove;
 pub mod rpvresize;
 pub mod rpvs;
@@ -26,11 +29,13 @@ pub mod rvgcfgbackup;
 pub mod rvgcfgrestore;
 pub mod rvgchange;
 pub mod rvgcreate;
+pub mod rvgdisplay;
 pub mod rvgextend;
 pub mod rvgreduce;
 pub mod rvgremove;
 pub mod rvgrename;
 pub mod rvgs;
+pub mod rvgscan;
 
 /// The registry that `rlvm`, the shims and the doc generator read.
 pub(crate) const PROGRAMS: &[Program] = &[
@@ -178,5 +183,30 @@ pub(crate) const PROGRAMS: &[Program] = &[
         name: "rpvchange",
         command: rpvchange::command,
         run: rpvchange::run,
+    },
+    Program {
+        name: "rlvscan",
+        command: rlvscan::command,
+        run: rlvscan::run,
+    },
+    Program {
+        name: "rvgscan",
+        command: rvgscan::command,
+        run: rvgscan::run,
+    },
+    Program {
+        name: "rlvdisplay",
+        command: rlvdisplay::command,
+        run: rlvdisplay::run,
+    },
+    Program {
+        name: "rvgdisplay",
+        command: rvgdisplay::command,
+        run: rvgdisplay::run,
+    },
+    Program {
+        name: "rpvdisplay",
+        command: rpvdisplay::command,
+        run: rpvdisplay::run,
     },
 ];

@@ -57,9 +57,10 @@ struct Found {
 }
 
 /// Where a device comes in lvm2's scan: block devices by device number, then other files by path.
-type ScanKey = (bool, u64, PathBuf);
+pub(crate) type ScanKey = (bool, u64, PathBuf);
 
-fn scan_key(path: &std::path::Path) -> ScanKey {
+/// The scan position of `path`.
+pub(crate) fn scan_key(path: &std::path::Path) -> ScanKey {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     match std::fs::metadata(path) {
         Ok(meta) if meta.file_type().is_block_device() => (false, meta.rdev(), path.into()),
@@ -125,7 +126,16 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             .flat_map(|(_, pvs)| pvs)
             .chain(orphans.into_iter().map(|(_, f)| f))
             .collect();
-        print!("{}", render(&found, &cli));
+        // lvm2 prints these lines as messages, which -qq silences.
+        if cli.common.quiet < 2 {
+            print!("{}", render(&found, &cli));
+        }
+        if cli.exported {
+            rlvm::log::warning("only considering physical volumes of exported volume group(s)");
+        }
+        if cli.novolumegroup {
+            rlvm::log::warning("only considering physical volumes in no volume group");
+        }
         Ok(())
     })
 }

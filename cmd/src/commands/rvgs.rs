@@ -4,18 +4,24 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use rlvm::report::fields::{VG_DEFAULT, VG_FIELDS};
+use rlvm::report::query::ReportType;
 
-use super::lvm_common::{all_vgs, print_report, vg_row, ReportArgs};
+use super::lvm_common::{run_report, ReportArgs};
 use super::lvm_options::{CommonArgs, HasCommon};
 
 /// Display information about volume groups.
 #[derive(Debug, Parser)]
 #[command(name = "rvgs")]
 pub struct Cli {
-    /// Volume groups (default: all).
-    #[arg(value_name = "VG")]
+    /// Volume groups or @tags (default: all).
+    #[arg(value_name = "VG|@TAG")]
     names: Vec<String>,
+    /// Accepted as lvm2 accepts it (vgs lists every VG it finds).
+    #[arg(short, long)]
+    all: bool,
+    /// Accepted as lvm2 accepts it (rlvm has no partial VGs).
+    #[arg(short = 'P', long)]
+    partial: bool,
     #[command(flatten)]
     report: ReportArgs,
     #[command(flatten)]
@@ -36,17 +42,14 @@ pub fn command() -> clap::Command {
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rvgs", args, |cli: Cli| {
-        let vgs = all_vgs();
-        for name in &cli.names {
-            if !vgs.iter().any(|open| &open.vg.name == name) {
-                anyhow::bail!("volume group \"{name}\" not found");
-            }
-        }
-        let rows: Vec<_> = vgs
-            .iter()
-            .filter(|open| cli.names.is_empty() || cli.names.contains(&open.vg.name))
-            .map(|open| vg_row(&open.vg))
-            .collect();
-        print_report("vg", VG_FIELDS, VG_DEFAULT, &["vg_"], &cli.report, &rows)
+        run_report(
+            ReportType::Vgs,
+            "rvgs",
+            &cli.names,
+            &cli.report,
+            &cli.common,
+            false,
+            cli.all,
+        )
     })
 }

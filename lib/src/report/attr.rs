@@ -2,9 +2,10 @@
 //! volume kinds rlvm makes (linear, snapshot origin, snapshot COW).
 
 /// What a volume is, for the first attribute character.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VolumeRole {
     /// An ordinary volume.
+    #[default]
     Plain,
     /// An origin with snapshots (`o`), merging one back (`O`).
     Origin {

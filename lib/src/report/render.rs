@@ -22,6 +22,34 @@ pub enum FieldKind {
     Size,
     /// A percentage, right-aligned.
     Percent,
+    /// A flag: a word when set, blank when not, `unknown` when unknowable; right-aligned.
+    Binary,
+    /// A comma-separated list (tags), left-aligned.
+    List,
+    /// A time, left-aligned.
+    Time,
+}
+
+impl FieldKind {
+    /// Whether values are right-aligned, as lvm2 aligns numbers, sizes, percentages and flags.
+    pub fn right_aligned(self) -> bool {
+        matches!(
+            self,
+            FieldKind::Number | FieldKind::Size | FieldKind::Percent | FieldKind::Binary
+        )
+    }
+}
+
+/// The output shapes of `--reportformat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Columns (lvm2's `basic`).
+    #[default]
+    Basic,
+    /// lvm2's JSON, every value a string.
+    Json,
+    /// JSON with numbers as numbers (lvm2's `json_std`).
+    JsonStd,
 }
 
 /// One value in a report row.
@@ -35,6 +63,8 @@ pub enum Cell {
     Size(u64),
     /// A percentage (`PERCENT_INVALID` prints empty).
     Percent(Percent),
+    /// A flag: set, clear or unknown (`None`), and the word it prints when set.
+    Flag(Option<bool>, &'static str),
     /// Nothing to show.
     Empty,
 }
@@ -63,8 +93,20 @@ pub struct ReportOptions {
     pub headings: bool,
     /// `--separator`: unaligned fields joined by it.
     pub separator: Option<String>,
-    /// `--reportformat json`.
+    /// `--reportformat json` (kept for callers that only need JSON or not).
     pub json: bool,
+    /// `--reportformat`.
+    pub format: Format,
+    /// `--binary`: flags as 1, 0 and -1.
+    pub binary: bool,
+    /// `--rows`: one line per field.
+    pub rows: bool,
+    /// `--nameprefixes`: `LVM2_FIELD='value'`.
+    pub nameprefixes: bool,
+    /// `--unquoted`: no quotes around `--nameprefixes` values.
+    pub unquoted: bool,
+    /// `--aligned`: pad columns even with `--separator`.
+    pub aligned: bool,
 }
 
 impl Default for ReportOptions {
@@ -75,6 +117,12 @@ impl Default for ReportOptions {
             headings: true,
             separator: None,
             json: false,
+            format: Format::Basic,
+            binary: false,
+            rows: false,
+            nameprefixes: false,
+            unquoted: false,
+            aligned: false,
         }
     }
 }
@@ -86,7 +134,19 @@ pub fn cell_text(cell: &Cell, options: &ReportOptions) -> String {
         Cell::Number(n) => n.to_string(),
         Cell::Size(sectors) => format_size(*sectors, options.units, options.suffix),
         Cell::Percent(p) => format_percent(*p),
+        Cell::Flag(state, word) => flag_text(*state, word, options.binary).to_string(),
         Cell::Empty => String::new(),
+    }
+}
+
+fn flag_text(state: Option<bool>, word: &'static str, binary: bool) -> &'static str {
+    match (state, binary) {
+        (Some(true), true) => "1",
+        (Some(false), true) => "0",
+        (None, true) => "-1",
+        (Some(true), false) => word,
+        (Some(false), false) => "",
+        (None, false) => "unknown",
     }
 }
 
@@ -119,8 +179,24 @@ where
     for row in rows {
         texts.push_row(row, options);
     }
-    if options.json {
-        return render_json(name, columns, &texts);
+    if options.json || options.format != Format::Basic {
+        return render_json(name, columns, &texts, options.format == Format::JsonStd);
+    }
+    // lvm2 prints no headings over no rows.
+    if texts.rows() == 0 {
+        return String::new();
+    }
+    if options.rows {
+        return render_transposed(columns, &texts, options);
+    }
+    if options.nameprefixes {
+        return render_prefixed(columns, &texts, options);
+    }
+    if let (Some(separator), true) = (&options.separator, options.aligned) {
+        if texts.rows() == 0 {
+            return String::new();
+        }
+        return render_padded(columns, &texts, options.headings, separator);
     }
     if let Some(separator) = &options.separator {
         let mut out = String::new();
@@ -141,6 +217,98 @@ where
         return out;
     }
     render_aligned(columns, &texts, options.headings)
+}
+
+/// `--rows`: each field on a line, its heading first.
+fn render_transposed(columns: &[Column], texts: &Texts, options: &ReportOptions) -> String {
+    let separator = options.separator.as_deref().unwrap_or(" ");
+    let mut out = String::new();
+    for (index, column) in columns.iter().enumerate() {
+        out.push_str("  ");
+        let mut first = true;
+        if options.headings {
+            out.push_str(column.heading);
+            first = false;
+        }
+        for row in 0..texts.rows() {
+            if !first {
+                out.push_str(separator);
+            }
+            first = false;
+            out.push_str(texts.get(row, index));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `--nameprefixes`: `LVM2_ID='value'` per field.
+fn render_prefixed(columns: &[Column], texts: &Texts, options: &ReportOptions) -> String {
+    let separator = options.separator.as_deref().unwrap_or(" ");
+    let mut out = String::new();
+    // Aligned (report/aligned in the configuration), values keep their column's padding.
+    let widths = column_widths(columns, texts, options.headings);
+    if options.headings {
+        let headings: Vec<String> = columns
+            .iter()
+            .zip(&widths)
+            .map(|(c, &width)| match options.aligned {
+                true => format!("{:<width$}", c.heading),
+                false => c.heading.to_string(),
+            })
+            .collect();
+        out.push_str(&format!("  {}\n", headings.join(separator)));
+    }
+    let quote = if options.unquoted { "" } else { "'" };
+    for row in 0..texts.rows() {
+        let fields: Vec<String> = columns
+            .iter()
+            .zip(texts.row(row))
+            .zip(&widths)
+            .map(|((c, text), &width)| {
+                let text = match (options.aligned, c.kind.right_aligned()) {
+                    (false, _) => text.to_string(),
+                    (true, true) => format!("{text:>width$}"),
+                    (true, false) => format!("{text:<width$}"),
+                };
+                format!("LVM2_{}={quote}{text}{quote}", c.id.to_uppercase())
+            })
+            .collect();
+        out.push_str(&format!("  {}\n", fields.join(separator)));
+    }
+    out
+}
+
+/// `--aligned --separator S`: padded columns joined by `S`.
+fn render_padded(columns: &[Column], texts: &Texts, headings: bool, separator: &str) -> String {
+    let widths = column_widths(columns, texts, headings);
+    let mut out = String::new();
+    let pad = |text: &str, width: usize, right: bool| {
+        let fill = " ".repeat(width.saturating_sub(text.chars().count()));
+        if right {
+            format!("{fill}{text}")
+        } else {
+            format!("{text}{fill}")
+        }
+    };
+    if headings {
+        let cells: Vec<String> = columns
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| pad(c.heading, w, false))
+            .collect();
+        out.push_str(&format!("  {}\n", cells.join(separator)));
+    }
+    for row in 0..texts.rows() {
+        let cells: Vec<String> = texts
+            .row(row)
+            .zip(columns)
+            .zip(&widths)
+            .map(|((text, c), &w)| pad(text, w, c.kind.right_aligned()))
+            .collect();
+        out.push_str(&format!("  {}\n", cells.join(separator)));
+    }
+    out
 }
 
 /// The text of every cell of a report, row by row, in one buffer.
@@ -175,6 +343,10 @@ impl Texts {
                         let _ = write!(self.buffer, "{n}");
                     }
                     Cell::Empty => {}
+                    Cell::Flag(state, word) => {
+                        self.buffer
+                            .push_str(flag_text(*state, word, options.binary))
+                    }
                     other => self.buffer.push_str(&cell_text(other, options)),
                 }
             }
@@ -198,17 +370,15 @@ impl Texts {
 }
 
 /// The width of each column: its widest value, heading or lvm2 minimum.
-fn column_widths(columns: &[Column], texts: &Texts, headings: bool) -> Vec<usize> {
+/// lvm2 counts the heading even when it does not print it.
+fn column_widths(columns: &[Column], texts: &Texts, _headings: bool) -> Vec<usize> {
     columns
         .iter()
         .enumerate()
         .map(|(index, column)| {
             (0..texts.rows())
                 .map(|row| texts.get(row, index).chars().count())
-                .chain([
-                    column.width,
-                    if headings { column.heading.len() } else { 0 },
-                ])
+                .chain([column.width, column.heading.len()])
                 .max()
                 .unwrap_or(0)
         })
@@ -254,7 +424,7 @@ fn render_aligned(columns: &[Column], texts: &Texts, headings: bool) -> String {
             &mut texts
                 .row(row)
                 .zip(columns)
-                .map(|(text, c)| (text, c.kind != FieldKind::Text)),
+                .map(|(text, c)| (text, c.kind.right_aligned())),
         );
     }
     out
@@ -288,9 +458,10 @@ fn render_with_comfy(
             table_column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(
                 (widest + if index == 0 { 2 } else { 1 }) as u16,
             )));
-            table_column.set_cell_alignment(match column.kind {
-                FieldKind::Text => CellAlignment::Left,
-                _ => CellAlignment::Right,
+            table_column.set_cell_alignment(if column.kind.right_aligned() {
+                CellAlignment::Right
+            } else {
+                CellAlignment::Left
             });
         }
     }
@@ -302,7 +473,7 @@ fn render_with_comfy(
     out
 }
 
-fn render_json(name: &str, columns: &[Column], texts: &Texts) -> String {
+fn render_json(name: &str, columns: &[Column], texts: &Texts, std: bool) -> String {
     let mut out = String::from("  {\n      \"report\": [\n          {\n");
     out.push_str(&format!(
         "              {}: [\n",
@@ -313,11 +484,16 @@ fn render_json(name: &str, columns: &[Column], texts: &Texts) -> String {
             .iter()
             .zip(texts.row(index))
             .map(|(column, text)| {
-                format!(
-                    "{}:{}",
-                    Value::String(column.id.into()),
-                    Value::String(text.to_string())
-                )
+                let value = match (std, column.kind) {
+                    (true, FieldKind::Number) if text.parse::<i64>().is_ok() => text.to_string(),
+                    (true, FieldKind::Number | FieldKind::Size | FieldKind::Percent)
+                        if text.is_empty() =>
+                    {
+                        "null".to_string()
+                    }
+                    _ => Value::String(text.to_string()).to_string(),
+                };
+                format!("{}:{value}", Value::String(column.id.into()))
             })
             .collect();
         let comma = if index + 1 < texts.rows() { "," } else { "" };
@@ -382,6 +558,34 @@ mod tests {
             out,
             "  LV   VG   Attr       LSize Pool Origin Data%  Meta%  Move Log Cpy%Sync Convert\n  lv0  mevg -wi-XX---- 8.00m                                                    \n"
         );
+    }
+
+    // lvs keeps each column as wide as its heading even with --noheadings.
+    #[test]
+    fn noheadings_keeps_heading_widths() {
+        let columns = [
+            Column {
+                id: "lv_name",
+                heading: "LV",
+                width: 4,
+                kind: FieldKind::Text,
+            },
+            Column {
+                id: "chunk_size",
+                heading: "Chunk",
+                width: 0,
+                kind: FieldKind::Size,
+            },
+        ];
+        let options = ReportOptions {
+            headings: false,
+            ..Default::default()
+        };
+        let row = vec![Cell::Text("snap".into()), Cell::Size(8)];
+        assert_eq!(render("lv", &columns, &[row], &options), "  snap 4.00k\n");
+        let row = vec![Cell::Text("s".into()), Cell::Size(0)];
+        assert_eq!(render("lv", &columns, &[row], &options), "  s       0 \n");
+        assert_eq!(render("lv", &columns, &[], &options), "");
     }
 
     #[test]

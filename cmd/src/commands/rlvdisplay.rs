@@ -1,0 +1,116 @@
+//! `rlvdisplay`: display logical volumes as lvm2's lvdisplay does (`-m`
+//! maps, `-c` colon lines, `-C` the lvs report).
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use rlvm::report::display::{lv_colon, lv_full};
+use rlvm::report::query::{selection, ReportType};
+use rlvm::report::values::{value, Row};
+
+use super::lvm_common::{
+    inventory, lvm2_failure, resolve_names, run_report, scan_order, ReportArgs,
+};
+use super::lvm_options::{CommonArgs, HasCommon};
+
+/// Display information about logical volumes.
+#[derive(Debug, Parser)]
+#[command(name = "rlvdisplay")]
+pub struct Cli {
+    /// Volume groups, VG/LV names or @tags (default: all).
+    #[arg(value_name = "VG|VG/LV|@TAG")]
+    names: Vec<String>,
+    /// Show hidden LVs too.
+    #[arg(short, long)]
+    all: bool,
+    /// One colon-separated line per LV.
+    #[arg(short = 'c', long)]
+    colon: bool,
+    /// The lvs report instead (takes the report options).
+    #[arg(short = 'C', long)]
+    columns: bool,
+    /// Show each LV's segments and the PVs they map to.
+    #[arg(short = 'm', long)]
+    maps: bool,
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+}
+
+/// The clap definition.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Entry point.
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    crate::exit::run_lvm("rlvdisplay", args, |cli: Cli| {
+        if cli.colon && cli.maps {
+            return Err(lvm2_failure(
+                "  Options -c and -m are incompatible.\n  Run `rlvdisplay --help' for more information.",
+                crate::exit::INVALID_COMMAND_LINE,
+            ));
+        }
+        if cli.columns {
+            return run_report(
+                ReportType::Lvs,
+                "rlvdisplay",
+                &cli.names,
+                &cli.report,
+                &cli.common,
+                false,
+                cli.all,
+            );
+        }
+        let filter = cli
+            .report
+            .select
+            .as_deref()
+            .map(|s| selection(ReportType::Lvs, s))
+            .transpose()
+            .map_err(|e| lvm2_failure(format!("  {e}"), crate::exit::COMMAND_FAILED))?;
+        let inventory = inventory(&cli.common);
+        let (wanted, failures) = resolve_names(ReportType::Lvs, &cli.names, &inventory);
+        for failure in &failures {
+            eprintln!("{failure}");
+        }
+        let mut out = String::new();
+        for vg in scan_order(&inventory) {
+            for lv in &vg.lvs {
+                if !(lv.visible || cli.all) || !wanted.wants_lv(vg, lv) {
+                    continue;
+                }
+                let row = Row {
+                    vg: Some(vg),
+                    lv: Some(lv),
+                    ..Default::default()
+                };
+                if filter
+                    .as_ref()
+                    .is_some_and(|f| !f.matches(&|spec| value(spec, &row)))
+                {
+                    continue;
+                }
+                if cli.colon {
+                    out.push_str(&lv_colon(lv));
+                } else {
+                    out.push_str(&lv_full(vg, lv, cli.maps));
+                }
+            }
+        }
+        print!("{out}");
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(lvm2_failure("", crate::exit::COMMAND_FAILED))
+        }
+    })
+}

@@ -1,0 +1,117 @@
+//! `rpvdisplay`: display physical volumes as lvm2's pvdisplay does (`-m`
+//! maps, `-c` colon lines, `-s` one line each, `-C` the pvs report).
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use rlvm::report::display::{pv_colon, pv_full, pv_short};
+use rlvm::report::query::{selection, ReportType};
+use rlvm::report::values::{value, Row};
+
+use super::lvm_common::{
+    inventory, lvm2_failure, resolve_names, run_report, scan_order, ReportArgs,
+};
+use super::lvm_options::{CommonArgs, HasCommon};
+
+/// Display various attributes of physical volumes.
+#[derive(Debug, Parser)]
+#[command(name = "rpvdisplay")]
+pub struct Cli {
+    /// Physical volumes or @tags (default: all).
+    #[arg(value_name = "PV|@TAG")]
+    names: Vec<String>,
+    /// One colon-separated line per PV.
+    #[arg(short = 'c', long)]
+    colon: bool,
+    /// The pvs report instead (takes the report options).
+    #[arg(short = 'C', long)]
+    columns: bool,
+    /// Show which extents each LV uses.
+    #[arg(short = 'm', long)]
+    maps: bool,
+    /// One short line per PV.
+    #[arg(short = 's', long)]
+    short: bool,
+    /// Accepted as lvm2 accepts it.
+    #[arg(short = 'a', long)]
+    all: bool,
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+impl HasCommon for Cli {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+}
+
+/// The clap definition.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Entry point.
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    crate::exit::run_lvm("rpvdisplay", args, |cli: Cli| {
+        if cli.columns {
+            return run_report(
+                ReportType::Pvs,
+                "rpvdisplay",
+                &cli.names,
+                &cli.report,
+                &cli.common,
+                false,
+                cli.all,
+            );
+        }
+        let filter = cli
+            .report
+            .select
+            .as_deref()
+            .map(|s| selection(ReportType::Pvs, s))
+            .transpose()
+            .map_err(|e| lvm2_failure(format!("  {e}"), crate::exit::COMMAND_FAILED))?;
+        let inventory = inventory(&cli.common);
+        let (wanted, failures) = resolve_names(ReportType::Pvs, &cli.names, &inventory);
+        for failure in &failures {
+            eprintln!("{failure}");
+        }
+        let pvs = scan_order(&inventory)
+            .into_iter()
+            .flat_map(|vg| vg.pvs.iter().map(move |pv| (Some(vg), pv)))
+            .chain(inventory.orphans.iter().map(|pv| (None, pv)));
+        let mut out = String::new();
+        for (vg, pv) in pvs {
+            if !wanted.wants_pv(pv) {
+                continue;
+            }
+            let row = Row {
+                vg,
+                pv: Some(pv),
+                ..Default::default()
+            };
+            if filter
+                .as_ref()
+                .is_some_and(|f| !f.matches(&|spec| value(spec, &row)))
+            {
+                continue;
+            }
+            if cli.colon {
+                out.push_str(&pv_colon(pv, cli.common.quiet >= 2));
+            } else if cli.short {
+                out.push_str(&pv_short(pv));
+            } else {
+                out.push_str(&pv_full(vg, pv, cli.maps, cli.common.quiet >= 2));
+            }
+        }
+        print!("{out}");
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(lvm2_failure("", crate::exit::COMMAND_FAILED))
+        }
+    })
+}

@@ -1,0 +1,39 @@
+complete -c rlvdisplay -s o -l options -d 'Fields to show (comma-separated; the last -o replaces earlier ones, +FIELDS appends, -FIELDS removes; "help" lists them)' -r
+complete -c rlvdisplay -s O -l sort -d 'Sort by these fields (comma-separated; -FIELD descending)' -r
+complete -c rlvdisplay -s S -l select -d 'Only rows matching this selection (lvm2\'s syntax: lv_size>8m && lv_name=~^s)' -r
+complete -c rlvdisplay -l units -d 'Units for sizes: hHbBsSkKmMgGtTpPeErR, optionally with a number' -r
+complete -c rlvdisplay -l separator -d 'Separate fields with this string instead of aligning them' -r
+complete -c rlvdisplay -l reportformat -d 'basic (aligned columns), json (lvm2\'s schema, every value a string) or json_std (numbers as numbers)' -r -f -a "basic\t''
+json\t''
+json_std\t''"
+complete -c rlvdisplay -l configreport -d 'lvm2\'s report configuration selector (accepted; one report per command here)' -r
+complete -c rlvdisplay -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
+complete -c rlvdisplay -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvdisplay -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvdisplay -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rlvdisplay -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses local file locks)' -r
+complete -c rlvdisplay -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
+complete -c rlvdisplay -l devicesfile -d 'A devices file other than the default' -r
+complete -c rlvdisplay -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
+complete -c rlvdisplay -s a -l all -d 'Show hidden LVs too'
+complete -c rlvdisplay -s c -l colon -d 'One colon-separated line per LV'
+complete -c rlvdisplay -s C -l columns -d 'The lvs report instead (takes the report options)'
+complete -c rlvdisplay -s m -l maps -d 'Show each LV\'s segments and the PVs they map to'
+complete -c rlvdisplay -l nosuffix -d 'Print sizes without their unit'
+complete -c rlvdisplay -l noheadings -d 'Do not print the headings line'
+complete -c rlvdisplay -l aligned -d 'With --separator: pad the columns too'
+complete -c rlvdisplay -l binary -d 'Print flags as 1 and 0 (-1 when unknown) instead of words'
+complete -c rlvdisplay -l rows -d 'One line per field instead of one per object'
+complete -c rlvdisplay -l nameprefixes -d 'Print each value as LVM2_FIELD=\'value\''
+complete -c rlvdisplay -l unquoted -d 'With --nameprefixes: no quotes around values'
+complete -c rlvdisplay -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
+complete -c rlvdisplay -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
+complete -c rlvdisplay -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'
+complete -c rlvdisplay -s t -l test -d 'Run in test mode: no metadata is written and no device is (de)activated'
+complete -c rlvdisplay -s y -l yes -d 'Answer yes to every prompt'
+complete -c rlvdisplay -l nolocking -d 'Take no locks (lvm2: only for emergencies)'
+complete -c rlvdisplay -l nohints -d 'Do not use the hints file to limit the devices scanned'
+complete -c rlvdisplay -l version -d 'Display version information (lvm2\'s layout)'
+complete -c rlvdisplay -l longhelp -d 'Display long help text'
+complete -c rlvdisplay -s h -l help -d 'Print help (see more with \'--help\')'

@@ -1,0 +1,40 @@
+complete -c rpvdisplay -s o -l options -d 'Fields to show (comma-separated; the last -o replaces earlier ones, +FIELDS appends, -FIELDS removes; "help" lists them)' -r
+complete -c rpvdisplay -s O -l sort -d 'Sort by these fields (comma-separated; -FIELD descending)' -r
+complete -c rpvdisplay -s S -l select -d 'Only rows matching this selection (lvm2\'s syntax: lv_size>8m && lv_name=~^s)' -r
+complete -c rpvdisplay -l units -d 'Units for sizes: hHbBsSkKmMgGtTpPeErR, optionally with a number' -r
+complete -c rpvdisplay -l separator -d 'Separate fields with this string instead of aligning them' -r
+complete -c rpvdisplay -l reportformat -d 'basic (aligned columns), json (lvm2\'s schema, every value a string) or json_std (numbers as numbers)' -r -f -a "basic\t''
+json\t''
+json_std\t''"
+complete -c rpvdisplay -l configreport -d 'lvm2\'s report configuration selector (accepted; one report per command here)' -r
+complete -c rpvdisplay -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
+complete -c rpvdisplay -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rpvdisplay -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rpvdisplay -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rpvdisplay -l lockopt -d 'Lock options for lvmlockd (accepted; rlvm uses local file locks)' -r
+complete -c rpvdisplay -l devices -d 'Restrict the command to these devices (repeatable, or comma-separated)' -r
+complete -c rpvdisplay -l devicesfile -d 'A devices file other than the default' -r
+complete -c rpvdisplay -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
+complete -c rpvdisplay -s c -l colon -d 'One colon-separated line per PV'
+complete -c rpvdisplay -s C -l columns -d 'The pvs report instead (takes the report options)'
+complete -c rpvdisplay -s m -l maps -d 'Show which extents each LV uses'
+complete -c rpvdisplay -s s -l short -d 'One short line per PV'
+complete -c rpvdisplay -s a -l all -d 'Accepted as lvm2 accepts it'
+complete -c rpvdisplay -l nosuffix -d 'Print sizes without their unit'
+complete -c rpvdisplay -l noheadings -d 'Do not print the headings line'
+complete -c rpvdisplay -l aligned -d 'With --separator: pad the columns too'
+complete -c rpvdisplay -l binary -d 'Print flags as 1 and 0 (-1 when unknown) instead of words'
+complete -c rpvdisplay -l rows -d 'One line per field instead of one per object'
+complete -c rpvdisplay -l nameprefixes -d 'Print each value as LVM2_FIELD=\'value\''
+complete -c rpvdisplay -l unquoted -d 'With --nameprefixes: no quotes around values'
+complete -c rpvdisplay -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
+complete -c rpvdisplay -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
+complete -c rpvdisplay -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'
+complete -c rpvdisplay -s t -l test -d 'Run in test mode: no metadata is written and no device is (de)activated'
+complete -c rpvdisplay -s y -l yes -d 'Answer yes to every prompt'
+complete -c rpvdisplay -l nolocking -d 'Take no locks (lvm2: only for emergencies)'
+complete -c rpvdisplay -l nohints -d 'Do not use the hints file to limit the devices scanned'
+complete -c rpvdisplay -l version -d 'Display version information (lvm2\'s layout)'
+complete -c rpvdisplay -l longhelp -d 'Display long help text'
+complete -c rpvdisplay -s h -l help -d 'Print help (see more with \'--help\')'
