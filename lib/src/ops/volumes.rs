@@ -905,7 +905,14 @@ impl OpenVg {
         check_known_segments(&vg)?;
         let mut pvs = Vec::new();
         for pv in &vg.pvs {
-            let uuid = compact(&pv.id);
+            // A PV given a new UUID (pvchange -u) is still its old self on
+            // disk until its label follows the commit: find it by its key.
+            let uuid = self
+                .vg
+                .pvs
+                .iter()
+                .find(|old| old.key == pv.key && old.id != pv.id)
+                .map_or_else(|| compact(&pv.id), |old| compact(&old.id));
             let member = self
                 .members
                 .iter()
