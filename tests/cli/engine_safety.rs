@@ -447,6 +447,22 @@ fn lv_paths_exist_on_the_engine() {
         .read_exact(&mut head)
         .unwrap();
     assert_eq!(&head, b"through the link");
+    // The report names those same paths, and they exist.
+    let report = state.ok(
+        "rlvs",
+        &[
+            "--noheadings",
+            "--separator",
+            ",",
+            "-o",
+            "lv_path,lv_dm_path",
+            "my-vg/base",
+        ],
+    );
+    let (lv_path, dm_path) = report.trim().split_once(',').unwrap();
+    assert_eq!(Path::new(lv_path), path);
+    assert_eq!(Path::new(dm_path), state.mapper("my--vg-base"));
+    assert!(Path::new(lv_path).exists() && Path::new(dm_path).exists());
 
     state.ok("rlvcreate", &["-s", "-L", "4M", "-n", "snap", "my-vg/base"]);
     let mut names: Vec<String> = std::fs::read_dir(state.path().join("my-vg"))

@@ -435,8 +435,16 @@ pub fn lv_infos(
             visible,
             writable,
             device: state.map(|s| s.map(|(a, info, _)| (a, info))),
-            path: format!("/dev/{}/{}", vg.name, lv.name),
-            dm_path: format!("/dev/mapper/{dm}"),
+            // The paths that exist on the backend in use (the engine's
+            // $RLVM_DIR/VG/LV links and mapper files); lvm2's without one.
+            path: backend.map_or_else(
+                || format!("/dev/{}/{}", vg.name, lv.name),
+                |b| b.lv_path(&vg.name, &lv.name).display().to_string(),
+            ),
+            dm_path: backend.map_or_else(
+                || format!("/dev/mapper/{dm}"),
+                |b| b.lv_dm_path(&vg.name, &lv.name).display().to_string(),
+            ),
             time: lv.creation_time,
             host: lv.creation_host.clone().unwrap_or_default(),
             tags: tags_of(&lv.extra),
