@@ -284,6 +284,10 @@ fn a_snapshot_under_write_load_is_one_instant() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stop.clone();
     let path = base.clone();
+    // Generations finished, so the snapshot is taken and the writer stopped
+    // by progress, not after fixed sleeps a busy machine can outlast.
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let progress = finished.clone();
     let writer = std::thread::spawn(move || {
         let file = OpenOptions::new().write(true).open(&path).unwrap();
         let mut generation = 1u32;
@@ -293,13 +297,20 @@ fn a_snapshot_under_write_load_is_one_instant() {
                 block[..4].copy_from_slice(&generation.to_le_bytes());
                 file.write_all_at(&block, chunk * 4096).unwrap();
             }
+            progress.store(generation, std::sync::atomic::Ordering::Relaxed);
             generation += 1;
         }
         generation
     });
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    let wait_for = |generation: u32| {
+        while finished.load(std::sync::atomic::Ordering::Relaxed) < generation {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    };
+    wait_for(1);
     state.ok("rlvcreate", &["-L", "8M", "-s", "-n", "snap", "vg/base"]);
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    let after = finished.load(std::sync::atomic::Ordering::Relaxed);
+    wait_for(after + 1);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let generations = writer.join().unwrap();
     assert!(generations > 2, "the load did not run across the snapshot");
