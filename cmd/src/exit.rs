@@ -76,6 +76,17 @@ pub fn run<P: clap::Parser>(
     args: Vec<std::ffi::OsString>,
     body: impl FnOnce(P) -> anyhow::Result<()>,
 ) -> ExitCode {
+    run_styled(program, args, body, false)
+}
+
+/// [`run`], with errors printed as lvm2 prints them (`  message`) when
+/// `lvm2_style`, else prefixed by the program's name.
+fn run_styled<P: clap::Parser>(
+    program: &str,
+    args: Vec<std::ffi::OsString>,
+    body: impl FnOnce(P) -> anyhow::Result<()>,
+    lvm2_style: bool,
+) -> ExitCode {
     let cli = match parse::<P>(args) {
         Ok(cli) => cli,
         Err(code) => return code,
@@ -88,6 +99,14 @@ pub fn run<P: clap::Parser>(
             } else {
                 COMMAND_FAILED
             };
+            if lvm2_style && error.downcast_ref::<Lvm2Failure>().is_none() {
+                let failure: anyhow::Error = Lvm2Failure {
+                    message: format!("  {error:#}"),
+                    code,
+                }
+                .into();
+                return report(program, &failure, code);
+            }
             report(program, &error, code)
         }
     }
@@ -103,7 +122,8 @@ fn is_usage(error: &anyhow::Error) -> bool {
 }
 
 /// [`run`] for the LVM commands: `--version` first, in lvm2's layout,
-/// whatever else the command line holds, as lvm2 answers it.
+/// whatever else the command line holds, as lvm2 answers it; failures in
+/// lvm2's words and indentation (`  Volume group "x" not found`).
 ///
 /// The common options are applied before the body runs, and a result line
 /// that could not be written (closed stdout) fails the command once its
@@ -119,11 +139,19 @@ pub fn run_lvm<P: clap::Parser + crate::commands::lvm_options::HasCommon>(
         return ExitCode::SUCCESS;
     }
     let backup_policy = backup_policy::<P>(program, &args);
-    let code = run(program, args, |cli: P| {
-        cli.common().apply();
-        backup_policy(cli.common())?;
-        body(cli)
-    });
+    // lvm2's own commands word failures as lvm2 does; rlvm's own tools
+    // (rlvsync) keep their name in front.
+    let lvm2_style = program != "rlvsync";
+    let code = run_styled(
+        program,
+        args,
+        |cli: P| {
+            cli.common().apply();
+            backup_policy(cli.common())?;
+            body(cli)
+        },
+        lvm2_style,
+    );
     if code == ExitCode::SUCCESS && rlvm::log::output_failed() {
         return ExitCode::from(COMMAND_FAILED);
     }
