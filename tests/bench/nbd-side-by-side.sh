@@ -44,6 +44,7 @@ else
     cargo build -q -p rlvm-cmd --bins
 fi
 bin=${CARGO_TARGET_DIR:-$PWD/target}/$profile
+bash tests/links.sh "$bin" # every program is a symlink to rlvm
 parent=${RLVM_BENCH_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/tmp}
 mkdir -p "$parent"
 work=$(mktemp -d "$parent/nbd-bench.XXXXXX")
@@ -53,7 +54,7 @@ export RLVM_CONFIG=$work/lvm.conf
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    "$bin/rdmd" --stop --dir "$RLVM_DIR" >/dev/null 2>&1 || true
+    "$bin/rdmd" --stop --force --dir "$RLVM_DIR" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
