@@ -86,11 +86,10 @@ impl CommonArgs {
             verbose: self.verbose,
             debug: self.debug,
         });
-        // lvm2 says these before anything else, -q or not.
+        // lvm2 says these before anything else, -q or not; the one place
+        // the test-mode banner is printed for every command.
         if self.test {
-            eprintln!(
-                "  TEST MODE: Metadata will NOT be updated and volumes will not be (de)activated."
-            );
+            eprintln!("  {}", rlvm::ops::lvm::TEST_MODE_BANNER);
         }
         if self.driverloaded == Some(YesNo::N) {
             eprintln!(

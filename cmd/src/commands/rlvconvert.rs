@@ -62,9 +62,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rlvconvert", args, |cli: Cli| {
         let (vg_name, snap) = split_lv(&cli.lv)?;
         let test = cli.common.test;
-        if test {
-            rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
-        }
         let backend = try_backend();
         let mut session = Session::open(&vg_name, &candidate_devices(), backend.as_deref(), test)?;
         let started = session.merge(&snap)?;

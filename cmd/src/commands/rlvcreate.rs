@@ -123,9 +123,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             (cli.vg.clone(), None)
         };
         let test = cli.common.test;
-        if test {
-            rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
-        }
         let driver = cli.common.driverloaded != Some(YesNo::N);
         // Activation is checked before anything is written, so a machine that
         // cannot activate is told so and keeps its metadata unchanged.

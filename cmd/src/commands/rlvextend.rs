@@ -113,9 +113,6 @@ pub fn run_resize(args: Vec<OsString>) -> ExitCode {
 fn resize(cli: &Cli, direction: Direction) -> anyhow::Result<()> {
     let (vg_name, lv_name) = split_lv(&cli.lv)?;
     let test = cli.common.test;
-    if test {
-        rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
-    }
     let backend = try_backend();
     let mut session = Session::open(&vg_name, &candidate_devices(), backend.as_deref(), test)?;
     session.stack_of(&lv_name)?;
@@ -174,15 +171,16 @@ fn resize(cli: &Cli, direction: Direction) -> anyhow::Result<()> {
     }
     let grow = target > current;
     match (direction, grow) {
-        (Direction::Extend, false) => {
-            return Err(usage(format!(
+        // A size on the wrong side of the current one fails (exit 5), as in lvm2.
+        (Direction::Extend, false) => return Err(LvmError::Refused(format!(
             "New size given ({target} extents) not larger than existing size ({current} extents)"
-        )))
-        }
+        ))
+        .into()),
         (Direction::Reduce, true) => {
-            return Err(usage(format!(
+            return Err(LvmError::Refused(format!(
                 "New size given ({target} extents) not less than existing size ({current} extents)"
-            )))
+            ))
+            .into())
         }
         _ => {}
     }

@@ -40,9 +40,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         let devices = candidate_devices();
         let backend = try_backend();
         let test = cli.common.test;
-        if test {
-            rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
-        }
         let force = cli.change.forced();
         let mut ask = |question: &str| confirm(&cli.common, question);
         for arg in &cli.lvs {

@@ -57,9 +57,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             }
         };
         let backend = try_backend();
-        if cli.common.test {
-            rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
-        }
         let mut session = rlvm::ops::lvm::Session::open(
             &vg_name,
             &candidate_devices(),

@@ -103,9 +103,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             return Ok(());
         };
         let test = cli.common.test;
-        if test {
-            rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
-        }
         let backend = if test || cli.common.driverloaded == Some(YesNo::N) {
             None
         } else {

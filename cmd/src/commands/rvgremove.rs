@@ -40,9 +40,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         let devices = candidate_devices();
         let backend = try_backend();
         let test = cli.common.test;
-        if test {
-            rlvm::log::verbose(0, rlvm::ops::lvm::TEST_MODE_BANNER);
-        }
         for name in &cli.vgs {
             let session = Session::open(name, &devices, backend.as_deref(), test)?;
             let count = session.stacks().len() + {

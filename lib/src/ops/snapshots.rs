@@ -301,17 +301,59 @@ pub fn deactivate_lv(
 
 /// Grow LV `name` by `extents` (allocated after its last segment); the caller commits and reloads.
 pub fn extend_record(vg: &mut Vg, name: &str, extents: u64) -> Result<(), VolumeError> {
-    let current = vg
+    let lv = vg
         .lv(name)
-        .map(lv_extents)
         .ok_or_else(|| VolumeError::NotFound(format!("logical volume \"{}/{name}\"", vg.name)))?;
-    let segments = allocate(vg, extents, current)?;
+    let current = lv_extents(lv);
+    // lvm2's normal policy continues on the PV of the last segment, in the
+    // extents right after it, before it looks anywhere else.
+    let next_to_last = lv.segments.last().and_then(|seg| match &seg.kind {
+        SegmentKind::Striped { stripes, .. } if stripes.len() == 1 => {
+            let (pv, pe) = &stripes[0];
+            let end = pe + seg.extent_count;
+            super::volumes::free_runs(vg)
+                .into_iter()
+                .find(|(run_pv, start, _)| run_pv == pv && *start == end)
+                .map(|(pv, start, count)| (pv, start, count.min(extents)))
+        }
+        _ => None,
+    });
+    if super::volumes::free_extents(vg) < extents || extents == 0 {
+        // allocate's own refusal (no space, nothing asked), before anything is recorded.
+        allocate(vg, extents, current)?;
+    }
+    let mut taken = 0;
+    if let Some((pv, pe, count)) = next_to_last {
+        let lv = vg
+            .lvs
+            .iter_mut()
+            .find(|lv| lv.name == name)
+            .expect("checked above");
+        lv.segments.push(Segment {
+            start_extent: current,
+            extent_count: count,
+            kind: SegmentKind::Striped {
+                stripe_size: None,
+                stripes: vec![(pv, pe)],
+            },
+            extra: vec![],
+        });
+        taken = count;
+    }
+    if taken < extents {
+        let segments = allocate(vg, extents - taken, current + taken)?;
+        let lv = vg
+            .lvs
+            .iter_mut()
+            .find(|lv| lv.name == name)
+            .expect("checked above");
+        lv.segments.extend(segments);
+    }
     let lv = vg
         .lvs
         .iter_mut()
         .find(|lv| lv.name == name)
         .expect("checked above");
-    lv.segments.extend(segments);
     coalesce_segments(lv);
     Ok(())
 }

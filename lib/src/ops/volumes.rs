@@ -98,7 +98,7 @@ pub enum VolumeError {
     #[error("{0} not found")]
     NotFound(String),
     /// Not enough free extents.
-    #[error("volume group {vg} has insufficient free space ({free} extents): {needed} required")]
+    #[error("Insufficient free space: {needed} extents needed, but only {free} available")]
     NoSpace {
         /// VG name.
         vg: String,

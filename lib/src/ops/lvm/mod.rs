@@ -1273,14 +1273,23 @@ impl<'a> Session<'a> {
                 done.push(stack.clone());
             }
         }
-        let names: Vec<String> = self
-            .open
-            .vg
-            .lvs
-            .iter()
-            .filter(|lv| lv.has(LvFlag::Visible) || snapshot_of(&self.open.vg, &lv.name).is_some())
-            .map(|lv| lv.name.clone())
-            .collect();
+        // lvm2's order and names: each origin's snapshots just before it,
+        // never a snapshot's hidden record (snapshotN) or a hidden origin.
+        let vg = &self.open.vg;
+        let mut names: Vec<String> = Vec::new();
+        for lv in &vg.lvs {
+            let record = lv
+                .segments
+                .iter()
+                .any(|s| matches!(s.kind, SegmentKind::Snapshot { .. }));
+            if record || snapshot_of(vg, &lv.name).is_some() {
+                continue;
+            }
+            names.extend(snapshots_of(vg, &lv.name));
+            if lv.has(LvFlag::Visible) {
+                names.push(lv.name.clone());
+            }
+        }
         let mut next = self.open.vg.clone();
         next.lvs.clear();
         self.commit(next)?;
