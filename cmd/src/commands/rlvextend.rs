@@ -170,19 +170,17 @@ fn resize(cli: &Cli, direction: Direction) -> anyhow::Result<()> {
         .into());
     }
     let grow = target > current;
-    match (direction, grow) {
-        // A size on the wrong side of the current one fails (exit 5), as in lvm2.
-        (Direction::Extend, false) => return Err(LvmError::Refused(format!(
-            "New size given ({target} extents) not larger than existing size ({current} extents)"
+    // A size on the wrong side of the current one fails (exit 5), as in lvm2.
+    let wrong_side = match (direction, grow) {
+        (Direction::Extend, false) => Some("larger"),
+        (Direction::Reduce, true) => Some("less"),
+        _ => None,
+    };
+    if let Some(than) = wrong_side {
+        return Err(LvmError::Refused(format!(
+            "New size given ({target} extents) not {than} than existing size ({current} extents)"
         ))
-        .into()),
-        (Direction::Reduce, true) => {
-            return Err(LvmError::Refused(format!(
-                "New size given ({target} extents) not less than existing size ({current} extents)"
-            ))
-            .into())
-        }
-        _ => {}
+        .into());
     }
     let fs = if cli.resizefs && !grow {
         // A filesystem must shrink before its LV does.
