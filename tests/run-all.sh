@@ -12,6 +12,10 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 RLVM_REQUIRE_LVM2=1 cargo test --workspace --locked
+# A command run by a test once replaced /dev/null by renaming a file over
+# it (vgcfgbackup -f /dev/null); every later step would then write into a
+# regular file. Fail here, loudly, if anything does that again.
+[ -c /dev/null ] || { echo "run-all: /dev/null is no longer a character device: a test replaced it" >&2; exit 1; }
 echo "== engine bench, quick (prints ratios; fails only on a wrong byte)"
 RLVM_BENCH_QUICK=1 cargo bench -p rlvm --bench engine --locked
 echo "== NBD side by side, quick (rdmd vs nbdkit and qemu-nbd; fails only on a wrong byte)"
@@ -27,3 +31,4 @@ echo "== rlvsync bench, quick (prints ratios against dd; fails only on a wrong b
 RLVM_BENCH_QUICK=1 bash tests/bench/rlvsync.sh
 echo "== real-kernel suite (QEMU)"
 bash tests/qemu/run.sh
+[ -c /dev/null ] || { echo "run-all: /dev/null is no longer a character device" >&2; exit 1; }
