@@ -263,6 +263,45 @@ fn usable_pvs(devices: &[PathBuf]) -> Vec<(PathBuf, rlvm::lvm2::label::Label, Op
         .collect()
 }
 
+/// What a display command (lvdisplay, vgdisplay, pvdisplay) works from.
+pub struct DisplayInput {
+    /// `-S`, parsed for the display's kind.
+    pub filter: Option<rlvm::report::select::Selection>,
+    /// Every VG and orphan PV on the disks.
+    pub inventory: Inventory,
+    /// The objects the arguments name.
+    pub wanted: Names,
+    /// lvm2's message for each argument that matched nothing (already printed).
+    pub failures: Vec<String>,
+}
+
+/// The display commands' common start: the selection, the inventory and
+/// the named objects, each unmatched name reported on stderr as lvm2 does.
+pub fn display_input(
+    kind: ReportType,
+    names: &[String],
+    report: &ReportArgs,
+    common: &CommonArgs,
+) -> anyhow::Result<DisplayInput> {
+    let filter = report
+        .select
+        .as_deref()
+        .map(|s| rlvm::report::query::selection(kind, s))
+        .transpose()
+        .map_err(|e| lvm2_failure(format!("  {e}"), crate::exit::COMMAND_FAILED))?;
+    let inventory = inventory(common);
+    let (wanted, failures) = resolve_names(kind, names, &inventory);
+    for failure in &failures {
+        eprintln!("{failure}");
+    }
+    Ok(DisplayInput {
+        filter,
+        inventory,
+        wanted,
+        failures,
+    })
+}
+
 /// The VGs of `inventory` in the order lvm2's vgscan and lvscan list
 /// them: the one found last in the scan first.
 pub fn scan_order(inventory: &Inventory) -> Vec<&rlvm::report::rows::VgInfo> {

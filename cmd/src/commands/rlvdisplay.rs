@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use rlvm::report::display::{lv_colon, lv_full};
-use rlvm::report::query::{selection, ReportType};
+use rlvm::report::query::ReportType;
 use rlvm::report::values::{value, Row};
 
 use super::lvm_common::{
-    inventory, lvm2_failure, resolve_names, run_report, scan_order, ReportArgs,
+    display_input, lvm2_failure, run_report, scan_order, DisplayInput, ReportArgs,
 };
 use super::lvm_options::{CommonArgs, HasCommon};
 
@@ -70,18 +70,12 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 cli.all,
             );
         }
-        let filter = cli
-            .report
-            .select
-            .as_deref()
-            .map(|s| selection(ReportType::Lvs, s))
-            .transpose()
-            .map_err(|e| lvm2_failure(format!("  {e}"), crate::exit::COMMAND_FAILED))?;
-        let inventory = inventory(&cli.common);
-        let (wanted, failures) = resolve_names(ReportType::Lvs, &cli.names, &inventory);
-        for failure in &failures {
-            eprintln!("{failure}");
-        }
+        let DisplayInput {
+            filter,
+            inventory,
+            wanted,
+            failures,
+        } = display_input(ReportType::Lvs, &cli.names, &cli.report, &cli.common)?;
         let mut out = String::new();
         for vg in scan_order(&inventory) {
             for lv in &vg.lvs {
