@@ -73,6 +73,15 @@ pub enum InvalidVg {
         /// The PV UUID.
         id: String,
     },
+    /// Two PV entries have the same section name (`pv0 { ... }` twice), so
+    /// segments naming it cannot say which PV they are on.
+    #[error("volume group {vg}: PV name {key} is used twice")]
+    DuplicatePvKey {
+        /// VG name.
+        vg: String,
+        /// The section name.
+        key: String,
+    },
     /// A PV's extents do not fit on its device, or its size overflows.
     #[error("volume group {vg}: PV {pv} has {pe_count} extents from sector {pe_start}, past its {dev_size}-sector device")]
     PvTooSmall {
@@ -269,12 +278,19 @@ pub fn validate(vg: &Vg) -> Result<(), InvalidVg> {
         });
     }
     let mut ids = HashSet::new();
+    let mut keys = HashSet::new();
     let mut total: u64 = 0;
     for pv in &vg.pvs {
         if !ids.insert(pv.id.as_str()) {
             return Err(InvalidVg::DuplicatePv {
                 vg: name(),
                 id: pv.id.clone(),
+            });
+        }
+        if !keys.insert(pv.key.as_str()) {
+            return Err(InvalidVg::DuplicatePvKey {
+                vg: name(),
+                key: pv.key.clone(),
             });
         }
         let too_small = || InvalidVg::PvTooSmall {
@@ -496,6 +512,15 @@ mod tests {
         assert!(matches!(
             check(&dup, 31),
             Err(InvalidVg::DuplicateLv { what: "UUID", .. })
+        ));
+        // Two PV sections of one name (found by the lvm2_metadata fuzz target).
+        let twice = text("", 31).replace(
+            "physical_volumes {\n",
+            "physical_volumes {\npv0 {\nid = \"q\"\ndev_size = 262144\npe_start = 2048\npe_count = 31\n}\n",
+        );
+        assert!(matches!(
+            validate(&Vg::parse(&twice).unwrap()),
+            Err(InvalidVg::DuplicatePvKey { .. })
         ));
         let gap = linear("a", "1", 0, 2).replace("start_extent = 0", "start_extent = 1");
         assert!(matches!(check(&gap, 31), Err(InvalidVg::SegmentGap { .. })));
