@@ -40,6 +40,9 @@ trap cleanup EXIT
 # selects other features and would rebuild): make install then installs it.
 cargo build --release --workspace --bins --examples --locked -q
 make -s install PREFIX="$work/prefix"
+# A reused UID may own files an earlier user left behind: only what this
+# run makes counts (anything newer than this mark).
+touch "$work/started"
 useradd -m -s /bin/bash "$user"
 # fusermount3 opens /dev/fuse as the calling user: Debian's udev makes it
 # 0666 (50-udev-default.rules); a container's static /dev may have 0600.
@@ -113,7 +116,7 @@ done
     fail "the kernel backend's refusal: $(cat "$home/kernel.out")"
 [ ! -f "$home/loop.out" ] || grep -q 'needs root' "$home/loop.out" || fail "rpvcreate /dev/loop0: $(cat "$home/loop.out")"
 [ -f "$home/.local/state/rlvm/pvfiles" ] || fail "no state in ~/.local/state/rlvm"
-owned=$(find /run /var /tmp /etc /dev/shm -xdev -user "$user" 2>/dev/null || true)
+owned=$(find /run /var /tmp /etc /dev/shm -xdev -user "$user" -newer "$work/started" 2>/dev/null || true)
 [ -z "$owned" ] || fail "$user wrote outside their home: $owned"
 others=$(find "$home" ! -user "$user" 2>/dev/null || true)
 [ -z "$others" ] || fail "files in $home not owned by $user: $others"
