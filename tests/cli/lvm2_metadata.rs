@@ -11,20 +11,7 @@ use std::process::{Command, Output};
 use crate::support::{assert_exit, bin};
 
 fn available() -> bool {
-    let root = nix::unistd::geteuid().is_root();
-    let lvm = Command::new("lvm")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if root && lvm {
-        return true;
-    }
-    assert!(
-        std::env::var("RLVM_REQUIRE_LVM2").as_deref() != Ok("1"),
-        "RLVM_REQUIRE_LVM2=1 but root={root} lvm2={lvm}"
-    );
-    eprintln!("##### SKIPPED lvm2_metadata: needs root and lvm2 #####");
-    false
+    crate::support::lvm2_available("lvm2_metadata")
 }
 
 /// Loop devices over image files, private state and backup directories.

@@ -14,20 +14,7 @@ use rlvm::lvm2::mda::MdaHeader;
 use crate::support::{assert_exit, bin};
 
 fn available() -> bool {
-    let root = nix::unistd::geteuid().is_root();
-    let lvm = Command::new("lvm")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if root && lvm {
-        return true;
-    }
-    assert!(
-        std::env::var("RLVM_REQUIRE_LVM2").as_deref() != Ok("1"),
-        "RLVM_REQUIRE_LVM2=1 but root={root} lvm2={lvm}"
-    );
-    eprintln!("##### SKIPPED lvm2_scan: needs root and lvm2 #####");
-    false
+    crate::support::lvm2_available("lvm2_scan")
 }
 
 /// Image files, each behind a loop device; loops are detached on drop.

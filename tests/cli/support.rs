@@ -176,3 +176,22 @@ impl Rng {
         order
     }
 }
+
+/// Whether real lvm2 can be driven here (root and an `lvm` binary); a
+/// missing peer fails under `RLVM_REQUIRE_LVM2=1` (CI) and skips loudly otherwise.
+pub fn lvm2_available(suite: &str) -> bool {
+    let root = nix::unistd::geteuid().is_root();
+    let lvm = Command::new("lvm")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if root && lvm {
+        return true;
+    }
+    assert!(
+        std::env::var("RLVM_REQUIRE_LVM2").as_deref() != Ok("1"),
+        "RLVM_REQUIRE_LVM2=1 but root={root} lvm2={lvm}"
+    );
+    eprintln!("##### SKIPPED {suite}: needs root and lvm2 #####");
+    false
+}
