@@ -522,6 +522,20 @@ impl<'a> Session<'a> {
         Ok(name)
     }
 
+    /// Load the resized table of LV `name` (its COW device for a snapshot),
+    /// as extend and reduce both do after their commit.
+    fn reload_size(&self, backend: &dyn Backend, name: &str, is_snapshot: bool) -> Result<()> {
+        let (device, table) = if is_snapshot {
+            let snap = snapshot_spec(&self.open, name)?;
+            (snap.cow.name, snap.cow.table)
+        } else {
+            let spec = self.device_spec(name)?;
+            (spec.name, spec.table)
+        };
+        grow_device(backend, &device, &table)?;
+        Ok(())
+    }
+
     fn device_spec(&self, name: &str) -> Result<DeviceSpec> {
         let vg = &self.open.vg;
         let lv = vg.lv(name).ok_or_else(|| self.not_found(name))?;
@@ -984,15 +998,7 @@ impl<'a> Session<'a> {
                 let grown = (|| -> Result<()> {
                     let live = self.live()?;
                     self.adopt_names(&live, name)?;
-                    let (device, table) = if is_snapshot {
-                        let snap = snapshot_spec(&self.open, name)?;
-                        (snap.cow.name, snap.cow.table)
-                    } else {
-                        let spec = self.device_spec(name)?;
-                        (spec.name, spec.table)
-                    };
-                    grow_device(backend, &device, &table)?;
-                    Ok(())
+                    self.reload_size(backend, name, is_snapshot)
                 })();
                 if let Err(error) = grown {
                     let what = format!("resizing {vg_name}/{name}");
@@ -1102,17 +1108,7 @@ impl<'a> Session<'a> {
         self.commit(next)?;
         if active {
             if let Some(backend) = self.devices() {
-                let shrunk = (|| -> Result<()> {
-                    let (device, table) = if is_snapshot {
-                        let snap = snapshot_spec(&self.open, name)?;
-                        (snap.cow.name, snap.cow.table)
-                    } else {
-                        let spec = self.device_spec(name)?;
-                        (spec.name, spec.table)
-                    };
-                    grow_device(backend, &device, &table)?;
-                    Ok(())
-                })();
+                let shrunk = self.reload_size(backend, name, is_snapshot);
                 if let Err(error) = shrunk {
                     let what = format!("resizing {vg_name}/{name}");
                     return Err(self.revert(before, what, error));
