@@ -4,6 +4,7 @@
 //! it, and starting a merge. Every multi-step operation records how to undo
 //! each step and undoes them in reverse when a later step fails.
 
+pub mod alloc;
 pub mod lvm;
 pub mod snapshots;
 mod stack;

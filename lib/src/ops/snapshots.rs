@@ -304,57 +304,53 @@ pub fn extend_record(vg: &mut Vg, name: &str, extents: u64) -> Result<(), Volume
     let lv = vg
         .lv(name)
         .ok_or_else(|| VolumeError::NotFound(format!("logical volume \"{}/{name}\"", vg.name)))?;
-    let current = lv_extents(lv);
-    // lvm2's normal policy continues on the PV of the last segment, in the
-    // extents right after it, before it looks anywhere else.
-    let next_to_last = lv.segments.last().and_then(|seg| match &seg.kind {
-        SegmentKind::Striped { stripes, .. } if stripes.len() == 1 => {
-            let (pv, pe) = &stripes[0];
-            let end = pe + seg.extent_count;
-            super::volumes::free_runs(vg)
-                .into_iter()
-                .find(|(run_pv, start, _)| run_pv == pv && *start == end)
-                .map(|(pv, start, count)| (pv, start, count.min(extents)))
-        }
-        _ => None,
-    });
-    if super::volumes::free_extents(vg) < extents || extents == 0 {
-        // allocate's own refusal (no space, nothing asked), before anything is recorded.
-        allocate(vg, extents, current)?;
+    // A striped LV keeps its stripes, as lvextend without -i does.
+    let (stripes, stripe_size) = match lv.segments.last().map(|s| &s.kind) {
+        Some(SegmentKind::Striped {
+            stripes,
+            stripe_size,
+        }) => (stripes.len().max(1), *stripe_size),
+        _ => (1, None),
+    };
+    let request = super::alloc::Request {
+        extents,
+        stripes,
+        stripe_size,
+        policy: super::alloc::Policy::Normal,
+        pvs: None,
+    };
+    extend_record_with(vg, name, &request)
+}
+
+/// Grow LV `name` by `request` (lvm2's allocation continuing its last
+/// segment); the caller commits and reloads.
+pub fn extend_record_with(
+    vg: &mut Vg,
+    name: &str,
+    request: &super::alloc::Request,
+) -> Result<(), VolumeError> {
+    if vg.lv(name).is_none() {
+        return Err(VolumeError::NotFound(format!(
+            "logical volume \"{}/{name}\"",
+            vg.name
+        )));
     }
-    let mut taken = 0;
-    if let Some((pv, pe, count)) = next_to_last {
-        let lv = vg
-            .lvs
-            .iter_mut()
-            .find(|lv| lv.name == name)
-            .expect("checked above");
-        lv.segments.push(Segment {
-            start_extent: current,
-            extent_count: count,
-            kind: SegmentKind::Striped {
-                stripe_size: None,
-                stripes: vec![(pv, pe)],
-            },
-            extra: vec![],
+    let free = super::volumes::free_extents(vg);
+    if free < request.extents || request.extents == 0 {
+        return Err(VolumeError::NoSpace {
+            vg: vg.name.clone(),
+            free,
+            needed: request.extents,
         });
-        taken = count;
     }
-    if taken < extents {
-        let segments = allocate(vg, extents - taken, current + taken)?;
-        let lv = vg
-            .lvs
-            .iter_mut()
-            .find(|lv| lv.name == name)
-            .expect("checked above");
-        lv.segments.extend(segments);
-    }
+    let segments = super::alloc::allocate(vg, name, request)?;
     let lv = vg
         .lvs
         .iter_mut()
         .find(|lv| lv.name == name)
         .expect("checked above");
-    coalesce_segments(lv);
+    lv.segments.extend(segments);
+    lv.segments = super::alloc::merge_segments(std::mem::take(&mut lv.segments));
     Ok(())
 }
 

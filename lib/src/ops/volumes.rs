@@ -133,6 +133,9 @@ pub enum VolumeError {
     /// Building or tearing down device-mapper devices failed (and was undone).
     #[error(transparent)]
     Activation(#[from] crate::ops::OpsError),
+    /// The allocator found no place for the extents asked for.
+    #[error(transparent)]
+    Alloc(#[from] super::alloc::AllocError),
 }
 
 fn device_error(path: &Path) -> impl FnOnce(std::io::Error) -> VolumeError + '_ {
@@ -1295,11 +1298,10 @@ pub fn free_extents(vg: &Vg) -> u64 {
     free_runs(vg).iter().map(|r| r.2).sum()
 }
 
-/// Allocate `extents` by lvm2's normal policy: one contiguous run if any
-/// fits (the first such), else runs in PV order. Returns linear segments.
+/// Allocate `extents` for a new linear LV by lvm2's normal policy over
+/// every PV (see [`super::alloc`]). Returns linear segments from `first_le`.
 pub fn allocate(vg: &Vg, extents: u64, first_le: u64) -> Result<Vec<Segment>, VolumeError> {
-    let runs = free_runs(vg);
-    let free: u64 = runs.iter().map(|r| r.2).sum();
+    let free = free_extents(vg);
     if free < extents || extents == 0 {
         return Err(VolumeError::NoSpace {
             vg: vg.name.clone(),
@@ -1307,31 +1309,18 @@ pub fn allocate(vg: &Vg, extents: u64, first_le: u64) -> Result<Vec<Segment>, Vo
             needed: extents,
         });
     }
-    let segment = |le: u64, pv: &str, pe: u64, count: u64| Segment {
-        start_extent: le,
-        extent_count: count,
-        kind: SegmentKind::Striped {
-            stripe_size: None,
-            stripes: vec![(pv.to_string(), pe)],
-        },
-        extra: vec![],
-    };
-    if let Some((pv, pe, _)) = runs.iter().find(|r| r.2 >= extents) {
-        return Ok(vec![segment(first_le, pv, *pe, extents)]);
-    }
-    let mut segments = Vec::new();
-    let mut le = first_le;
-    let mut left = extents;
-    for (pv, pe, count) in runs {
-        let take = count.min(left);
-        segments.push(segment(le, &pv, pe, take));
-        le += take;
-        left -= take;
-        if left == 0 {
-            break;
-        }
-    }
-    Ok(segments)
+    // A name no LV has, so the allocation is that of a new LV.
+    let segments =
+        super::alloc::allocate(vg, "\u{0}new", &super::alloc::Request::linear(extents))?;
+    Ok(super::alloc::merge_segments(
+        segments
+            .into_iter()
+            .map(|mut seg| {
+                seg.start_extent += first_le;
+                seg
+            })
+            .collect(),
+    ))
 }
 
 /// A new LV record of `segments`.
@@ -1369,6 +1358,25 @@ pub fn lv_create_linear(vg: &mut Vg, name: &str, extents: u64) -> Result<(), Vol
         )));
     }
     let segments = allocate(vg, extents, 0)?;
+    vg.lvs.push(new_lv(name, segments, true, true)?);
+    Ok(())
+}
+
+/// Add an LV allocated by `request` (linear or striped, PVs restricted) to
+/// `vg` (the caller commits).
+pub fn lv_create(
+    vg: &mut Vg,
+    name: &str,
+    request: &super::alloc::Request,
+) -> Result<(), VolumeError> {
+    validate_lv_name(name)?;
+    if vg.lv(name).is_some() {
+        return Err(VolumeError::Exists(format!(
+            "logical volume \"{name}\" in volume group \"{}\"",
+            vg.name
+        )));
+    }
+    let segments = super::alloc::merge_segments(super::alloc::allocate(vg, name, request)?);
     vg.lvs.push(new_lv(name, segments, true, true)?);
     Ok(())
 }
