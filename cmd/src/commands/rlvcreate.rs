@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{CommandFactory, Parser};
-use rlvm::ops::lvm::{LinearRequest, LvmError, Prepare, SizeRequest, SnapshotRequest};
+use rlvm::ops::alloc::Policy;
+use rlvm::ops::lvm::{LinearRequest, LvmError, Placement, Prepare, SizeRequest, SnapshotRequest};
 use rlvm::units::parse_size;
 
 use super::lvm_common::{candidate_devices, split_lv};
@@ -20,6 +21,18 @@ pub struct Cli {
     /// The volume group, or VG/ORIGIN with --snapshot.
     #[arg(value_name = "VG|VG/ORIGIN")]
     vg: String,
+    /// PVs to allocate from, each optionally with extent ranges (PV:N-M, PV:N+COUNT).
+    #[arg(value_name = "PV")]
+    pvs: Vec<String>,
+    /// Stripe the LV over this many PVs.
+    #[arg(short = 'i', long = "stripes", value_name = "N")]
+    stripes: Option<u32>,
+    /// Stripe size (default unit KiB; 64k by default): a power of 2 of 4k or more.
+    #[arg(short = 'I', long = "stripesize", value_name = "SIZE")]
+    stripesize: Option<String>,
+    /// Allocation policy: contiguous, cling, normal (the default), anywhere, inherit.
+    #[arg(long = "alloc", value_name = "POLICY", value_parser = ["contiguous", "cling", "cling_by_tags", "normal", "anywhere", "inherit"])]
+    alloc: Option<String>,
     /// Create a snapshot of VG/ORIGIN (its COW gets the size given).
     #[arg(short = 's', long)]
     snapshot: bool,
@@ -96,10 +109,43 @@ fn size_request(cli: &Cli) -> anyhow::Result<SizeRequest> {
     }
 }
 
+/// Where the new LV goes: `-i`, `-I`, `--alloc` and the PV arguments.
+pub(crate) fn placement(
+    stripes: Option<u32>,
+    stripesize: Option<&str>,
+    alloc: Option<&str>,
+    pvs: &[String],
+    program: &str,
+) -> anyhow::Result<Placement> {
+    let stripe_size = match stripesize {
+        Some(text) => Some(
+            parse_size(text, 'k')
+                .map_err(|_| usage(format!("Invalid argument for --stripesize: {text}")))?
+                .div_ceil(512),
+        ),
+        None => None,
+    };
+    let placement = Placement {
+        stripes,
+        stripe_size,
+        pvs: pvs.to_vec(),
+        policy: alloc.and_then(Policy::parse).unwrap_or_default(),
+    };
+    rlvm::ops::lvm::place::check_options(&placement, program)?;
+    Ok(placement)
+}
+
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rlvcreate", args, |cli: Cli| {
         let snapshot = cli.snapshot || cli.segtype.as_deref() == Some("snapshot");
+        let placement = placement(
+            cli.stripes,
+            cli.stripesize.as_deref(),
+            cli.alloc.as_deref(),
+            &cli.pvs,
+            "lvcreate",
+        )?;
         let size = size_request(&cli)?;
         let virtual_bytes = match &cli.virtualsize {
             Some(v) => Some(
@@ -176,7 +222,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                     },
                     read_only,
                 };
-                session.create_linear(&request)?;
+                session.create_placed(&request, &placement)?;
             }
             Some(origin) => {
                 session.create_snapshot(&SnapshotRequest {

@@ -24,6 +24,18 @@ pub struct Cli {
     /// The logical volume, as VG/LV.
     #[arg(value_name = "VG/LV")]
     lv: String,
+    /// PVs to allocate from, each optionally with extent ranges (PV:N-M, PV:N+COUNT).
+    #[arg(value_name = "PV")]
+    pvs: Vec<String>,
+    /// Stripe the new extents over this many PVs (default: as the last segment).
+    #[arg(short = 'i', long = "stripes", value_name = "N")]
+    stripes: Option<u32>,
+    /// Stripe size (default unit KiB; default: the last segment's).
+    #[arg(short = 'I', long = "stripesize", value_name = "SIZE")]
+    stripesize: Option<String>,
+    /// Allocation policy: contiguous, cling, normal (the default), anywhere, inherit.
+    #[arg(long = "alloc", value_name = "POLICY", value_parser = ["contiguous", "cling", "cling_by_tags", "normal", "anywhere", "inherit"])]
+    alloc: Option<String>,
     /// New size, or +SIZE to add.
     #[arg(
         short = 'L',
@@ -189,7 +201,14 @@ fn resize(cli: &Cli, direction: Direction) -> anyhow::Result<()> {
         None
     };
     if grow {
-        session.extend(&lv_name, target - current)?;
+        let placement = super::rlvcreate::placement(
+            cli.stripes,
+            cli.stripesize.as_deref(),
+            cli.alloc.as_deref(),
+            &cli.pvs,
+            "lvextend",
+        )?;
+        session.extend_placed(&lv_name, target - current, &placement)?;
     } else {
         let force = cli.change.forced() || fs.is_some();
         let mut ask = |question: &str| confirm(&cli.common, question);

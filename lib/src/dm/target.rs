@@ -62,6 +62,13 @@ pub enum Target {
         /// Start on that device, in sectors.
         offset_sectors: u64,
     },
+    /// `striped <#stripes> <chunk> (<dev> <offset>)+`: chunks dealt round-robin over the devices.
+    Striped {
+        /// Sectors written to one device before the next.
+        chunk_sectors: u64,
+        /// (device, start in sectors) per stripe.
+        stripes: Vec<(DevRef, u64)>,
+    },
     /// `snapshot <origin> <cow> <P|PO|N> <chunk> [<#features> <feature>...]`.
     Snapshot(SnapshotParams),
     /// `snapshot-origin <origin>`: reads pass through, writes copy out to every snapshot first.
@@ -126,6 +133,7 @@ impl Target {
     pub fn target_type(&self) -> &str {
         match self {
             Target::Linear { .. } => "linear",
+            Target::Striped { .. } => "striped",
             Target::Snapshot(_) => "snapshot",
             Target::SnapshotOrigin { .. } => "snapshot-origin",
             Target::SnapshotMerge(_) => "snapshot-merge",
@@ -152,6 +160,7 @@ impl Target {
                     offset_sectors: parse_u64("linear", "offset", offset)?,
                 })
             }
+            "striped" => parse_striped(&args),
             "snapshot" => Ok(Target::Snapshot(parse_snapshot("snapshot", &args)?)),
             "snapshot-merge" => {
                 let params = parse_snapshot("snapshot-merge", &args)?;
@@ -204,6 +213,7 @@ impl Target {
     pub fn devices(&self) -> Vec<&DevRef> {
         match self {
             Target::Linear { device, .. } => vec![device],
+            Target::Striped { stripes, .. } => stripes.iter().map(|(d, _)| d).collect(),
             Target::Snapshot(p) | Target::SnapshotMerge(p) => vec![&p.origin, &p.cow],
             Target::SnapshotOrigin { origin } => vec![origin],
             Target::Zero | Target::Error | Target::Other { .. } => vec![],
@@ -215,6 +225,11 @@ impl Target {
         let mut target = self.clone();
         match &mut target {
             Target::Linear { device, .. } => *device = map(device),
+            Target::Striped { stripes, .. } => {
+                for (device, _) in stripes {
+                    *device = map(device);
+                }
+            }
             Target::Snapshot(p) | Target::SnapshotMerge(p) => {
                 p.origin = map(&p.origin);
                 p.cow = map(&p.cow);
@@ -254,6 +269,16 @@ impl fmt::Display for Target {
                 device,
                 offset_sectors,
             } => write!(f, "{device} {offset_sectors}"),
+            Target::Striped {
+                chunk_sectors,
+                stripes,
+            } => {
+                write!(f, "{} {chunk_sectors}", stripes.len())?;
+                for (device, offset) in stripes {
+                    write!(f, " {device} {offset}")?;
+                }
+                Ok(())
+            }
             Target::Snapshot(p) | Target::SnapshotMerge(p) => write!(f, "{p}"),
             Target::SnapshotOrigin { origin } => write!(f, "{origin}"),
             Target::Zero | Target::Error => Ok(()),
@@ -263,6 +288,52 @@ impl fmt::Display for Target {
 }
 
 const SNAPSHOT_FEATURES: &[&str] = &["discard_zeroes_cow", "discard_passdown_origin"];
+
+/// `striped`'s arguments, checked as dm-stripe's constructor checks them.
+fn parse_striped(args: &[&str]) -> Result<Target, TargetError> {
+    let count = |found| TargetError::ArgCount {
+        target: "striped",
+        expected: "2 + 2 per stripe (<#stripes> <chunk> (<device> <offset>)+)",
+        found,
+    };
+    let [stripes, chunk, rest @ ..] = args else {
+        return Err(count(args.len()));
+    };
+    let n = parse_u64("striped", "stripes", stripes)?;
+    if n == 0 {
+        return Err(TargetError::Field {
+            target: "striped",
+            field: "stripes",
+            value: stripes.to_string(),
+            why: "must be at least 1",
+        });
+    }
+    let chunk_sectors = parse_u64("striped", "chunk size", chunk)?;
+    if chunk_sectors == 0 {
+        return Err(TargetError::Field {
+            target: "striped",
+            field: "chunk size",
+            value: chunk.to_string(),
+            why: "must be at least one sector",
+        });
+    }
+    if rest.len() as u64 != 2 * n {
+        return Err(count(args.len()));
+    }
+    let stripes = rest
+        .chunks(2)
+        .map(|pair| {
+            Ok((
+                parse_dev("striped", "device", pair[0])?,
+                parse_u64("striped", "offset", pair[1])?,
+            ))
+        })
+        .collect::<Result<Vec<_>, TargetError>>()?;
+    Ok(Target::Striped {
+        chunk_sectors,
+        stripes,
+    })
+}
 
 fn parse_snapshot(target: &'static str, args: &[&str]) -> Result<SnapshotParams, TargetError> {
     if args.len() < 4 {

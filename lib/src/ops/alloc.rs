@@ -86,7 +86,9 @@ pub enum AllocError {
         free: u64,
     },
     /// Enough free extents, but not in areas the policy may use.
-    #[error("Insufficient suitable allocatable extents for logical volume {lv}: {more} more required")]
+    #[error(
+        "Insufficient suitable allocatable extents for logical volume {lv}: {more} more required"
+    )]
     Unsuitable {
         /// The LV.
         lv: String,
@@ -392,8 +394,7 @@ impl Allocator<'_> {
             return Use::NextArea;
         }
         let flags = self.flags;
-        let found = if flags.contiguous_to_lvseg || flags.cling_to_lvseg || flags.cling_to_alloced
-        {
+        let found = if flags.contiguous_to_lvseg || flags.cling_to_lvseg || flags.cling_to_alloced {
             let contiguous = (flags.contiguous_to_lvseg || flags.area_count_matches)
                 && self.matches_previous(map, area, false, |prev, key, candidate| {
                     prev.0 == key && prev.1 + prev.2 == candidate.start
@@ -626,7 +627,9 @@ pub fn allocate(vg: &Vg, lv: &str, request: &Request) -> Result<Vec<Segment>, Al
         .unwrap_or(0);
     let previous = existing.and_then(|l| {
         let segments: Option<Vec<_>> = l.segments.iter().map(segment_areas).collect();
-        segments.filter(|s| !s.is_empty()).map(|segments| Previous { segments })
+        segments
+            .filter(|s| !s.is_empty())
+            .map(|segments| Previous { segments })
     });
     let maps = build_maps(vg, request.pvs.as_deref());
     let stripes = request.stripes.max(1);
@@ -718,10 +721,7 @@ pub fn merge_segments(segments: Vec<Segment>) -> Vec<Segment> {
                     && size_a == size_b
                     && last.start_extent + last.extent_count == seg.start_extent
                     && last.extra == seg.extra
-                    && a
-                        .iter()
-                        .zip(b)
-                        .all(|(x, y)| x.0 == y.0 && x.1 + per == y.1)
+                    && a.iter().zip(b).all(|(x, y)| x.0 == y.0 && x.1 + per == y.1)
                 {
                     last.extent_count += seg.extent_count;
                     continue;

@@ -127,7 +127,7 @@ pub fn add_snapshot_record(
         )));
     }
     if !origin_lv.segments.iter().all(|s| match &s.kind {
-        SegmentKind::Striped { stripes, .. } => stripes.len() == 1,
+        SegmentKind::Striped { .. } => true,
         SegmentKind::Other(kind) => kind == "zero",
         SegmentKind::Snapshot { .. } => false,
     }) {

@@ -1310,8 +1310,7 @@ pub fn allocate(vg: &Vg, extents: u64, first_le: u64) -> Result<Vec<Segment>, Vo
         });
     }
     // A name no LV has, so the allocation is that of a new LV.
-    let segments =
-        super::alloc::allocate(vg, "\u{0}new", &super::alloc::Request::linear(extents))?;
+    let segments = super::alloc::allocate(vg, "\u{0}new", &super::alloc::Request::linear(extents))?;
     Ok(super::alloc::merge_segments(
         segments
             .into_iter()
@@ -1419,7 +1418,7 @@ pub fn lv_rename(vg: &mut Vg, old: &str, new: &str) -> Result<(), VolumeError> {
     Ok(())
 }
 
-/// The linear table of `lv`, device arguments as the PVs' paths.
+/// The table of `lv` (linear and striped lines), device arguments as the PVs' paths.
 pub fn lv_table(
     vg: &Vg,
     lv: &Lv,
@@ -1446,6 +1445,38 @@ pub fn lv_table(
                     Target::Linear {
                         device: DevRef::Path(path),
                         offset_sectors: pv.pe_start + pe * vg.extent_size,
+                    },
+                ));
+            }
+            SegmentKind::Striped {
+                stripes,
+                stripe_size,
+            } => {
+                let mut devices = Vec::with_capacity(stripes.len());
+                for (key, pe) in stripes {
+                    let pv = vg.pv(key).ok_or_else(|| {
+                        VolumeError::Invalid(format!("{}/{}: unknown PV {key}", vg.name, lv.name))
+                    })?;
+                    let path = path_of(key).ok_or_else(|| {
+                        VolumeError::Invalid(format!(
+                            "{}/{}: PV {} is missing",
+                            vg.name, lv.name, pv.id
+                        ))
+                    })?;
+                    devices.push((DevRef::Path(path), pv.pe_start + pe * vg.extent_size));
+                }
+                let chunk_sectors = stripe_size.ok_or_else(|| {
+                    VolumeError::Invalid(format!(
+                        "{}/{}: striped segment without a stripe size",
+                        vg.name, lv.name
+                    ))
+                })?;
+                lines.push(TableLine::new(
+                    seg.start_extent * vg.extent_size,
+                    seg.extent_count * vg.extent_size,
+                    Target::Striped {
+                        chunk_sectors,
+                        stripes: devices,
                     },
                 ));
             }

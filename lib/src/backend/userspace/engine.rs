@@ -432,6 +432,37 @@ impl Engine {
                     offset: offset_sectors * 512,
                 }
             }
+            Target::Striped {
+                chunk_sectors,
+                stripes,
+            } => {
+                // dm-stripe's constructor checks, with its words.
+                let n = stripes.len() as u64;
+                if line.length % n != 0 {
+                    return Err("striped: Target length not divisible by number of stripes".into());
+                }
+                let width = line.length / n;
+                if width % chunk_sectors != 0 {
+                    return Err("striped: Target length not divisible by chunk size".into());
+                }
+                let mut devs = Vec::with_capacity(stripes.len());
+                for (device, offset) in stripes {
+                    let dev = lower(device).map_err(|e| format!("striped: {e}"))?;
+                    let size =
+                        crate::io::BlockIo::size_bytes(&dev).map_err(|e| e.to_string())? / 512;
+                    if offset.checked_add(width).is_none_or(|end| end > size) {
+                        return Err(format!(
+                            "{} too small for target: start={offset}, len={width}, dev_size={size}",
+                            dev.display()
+                        ));
+                    }
+                    devs.push((dev, offset * 512));
+                }
+                Mapped::Striped {
+                    chunk: chunk_sectors * 512,
+                    devs,
+                }
+            }
             Target::Zero => Mapped::Zero,
             Target::Error => Mapped::Error,
             Target::SnapshotOrigin { origin } => {

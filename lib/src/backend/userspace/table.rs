@@ -16,6 +16,8 @@ use super::snapshot::{MergeTarget, OriginTarget, SnapshotCore};
 pub(crate) enum Mapped {
     /// `linear`: bytes at `offset` of `dev` onwards.
     Linear { dev: Lower, offset: u64 },
+    /// `striped`: `chunk` bytes to each (device, byte offset) in turn.
+    Striped { chunk: u64, devs: Vec<(Lower, u64)> },
     /// `zero`.
     Zero,
     /// `error`.
@@ -46,6 +48,31 @@ pub(crate) struct Table {
 
 fn eio() -> io::Error {
     io::Error::from_raw_os_error(libc::EIO)
+}
+
+/// Where bytes `pos..pos+len` of a striped line live, as dm-stripe maps
+/// them: chunk `c` goes to stripe `c % n` at row `c / n`. Calls `io` with
+/// the stripe, the byte offset on its device and the request range.
+fn stripe_pieces(
+    chunk: u64,
+    devs: &[(Lower, u64)],
+    pos: u64,
+    range: std::ops::Range<usize>,
+    mut io: impl FnMut(&Lower, u64, std::ops::Range<usize>) -> io::Result<()>,
+) -> io::Result<()> {
+    let n = devs.len() as u64;
+    let mut at = pos;
+    let mut from = range.start;
+    while from < range.end {
+        let index = at / chunk;
+        let within = at % chunk;
+        let (dev, start) = &devs[(index % n) as usize];
+        let take = ((chunk - within) as usize).min(range.end - from);
+        io(dev, start + (index / n) * chunk + within, from..from + take)?;
+        at += take as u64;
+        from += take;
+    }
+    Ok(())
 }
 
 impl Table {
@@ -105,6 +132,11 @@ impl Table {
             let piece = &mut buf[range];
             match &line.target {
                 Mapped::Linear { dev, offset } => dev.read_exact_at(piece, offset + pos),
+                Mapped::Striped { chunk, devs } => {
+                    stripe_pieces(*chunk, devs, pos, 0..piece.len(), |dev, at, part| {
+                        dev.read_exact_at(&mut piece[part], at)
+                    })
+                }
                 Mapped::Zero => {
                     piece.fill(0);
                     Ok(())
@@ -123,6 +155,11 @@ impl Table {
             let piece = &data[range];
             match &line.target {
                 Mapped::Linear { dev, offset } => dev.write_all_at(piece, offset + pos),
+                Mapped::Striped { chunk, devs } => {
+                    stripe_pieces(*chunk, devs, pos, 0..piece.len(), |dev, at, part| {
+                        dev.write_all_at(&piece[part], at)
+                    })
+                }
                 Mapped::Zero => Ok(()),
                 Mapped::Error => Err(eio()),
                 Mapped::Origin(origin) => origin.write(piece, pos),
@@ -137,6 +174,11 @@ impl Table {
         let len = usize::try_from(len).map_err(|_| eio())?;
         self.split(offset, len, |line, pos, range| match &line.target {
             Mapped::Linear { dev, offset } => dev.discard(offset + pos, range.len() as u64),
+            Mapped::Striped { chunk, devs } => {
+                stripe_pieces(*chunk, devs, pos, 0..range.len(), |dev, at, part| {
+                    dev.discard(at, part.len() as u64)
+                })
+            }
             _ => Ok(()),
         })
     }
@@ -149,6 +191,14 @@ impl Table {
             let n = range.len() as u64;
             let parts = match &line.target {
                 Mapped::Linear { dev, offset } => dev.allocation(offset + pos, n)?,
+                Mapped::Striped { chunk, devs } => {
+                    let mut parts = Vec::new();
+                    stripe_pieces(*chunk, devs, pos, 0..range.len(), |dev, at, part| {
+                        parts.extend(dev.allocation(at, part.len() as u64)?);
+                        Ok(())
+                    })?;
+                    parts
+                }
                 Mapped::Zero => vec![Extent::hole(n)],
                 Mapped::Origin(origin) => origin.origin().allocation(pos, n)?,
                 Mapped::Snapshot(core) => core.allocation(pos, n)?,
@@ -210,6 +260,16 @@ impl Table {
     /// The lines as `status` prints them.
     pub(crate) fn status(&self) -> Vec<RawLine> {
         self.lines_with(|line| match &line.target {
+            // dm-stripe's: the devices, then one A (alive) per stripe.
+            Mapped::Striped { devs, .. } => {
+                let names: Vec<String> = devs.iter().map(|(d, _)| d.display()).collect();
+                format!(
+                    "{} {} 1 {}",
+                    devs.len(),
+                    names.join(" "),
+                    "A".repeat(devs.len())
+                )
+            }
             Mapped::Snapshot(core) => core.status(),
             Mapped::Merge(merge) => merge.core().status(),
             _ => String::new(),
@@ -260,6 +320,7 @@ impl Line {
     fn lowers(&self) -> Vec<&Lower> {
         match &self.target {
             Mapped::Linear { dev, .. } => vec![dev],
+            Mapped::Striped { devs, .. } => devs.iter().map(|(d, _)| d).collect(),
             Mapped::Zero | Mapped::Error => vec![],
             Mapped::Origin(origin) => vec![origin.origin()],
             Mapped::Snapshot(core) => vec![core.origin(), core.cow()],
@@ -273,6 +334,7 @@ impl Mapped {
     pub(crate) fn target_type(&self) -> &'static str {
         match self {
             Mapped::Linear { .. } => "linear",
+            Mapped::Striped { .. } => "striped",
             Mapped::Zero => "zero",
             Mapped::Error => "error",
             Mapped::Origin(_) => "snapshot-origin",
@@ -299,6 +361,13 @@ impl Mapped {
         };
         match self {
             Mapped::Linear { dev, offset } => format!("{} {}", dev.display(), offset / 512),
+            Mapped::Striped { chunk, devs } => {
+                let mut text = format!("{} {}", devs.len(), chunk / 512);
+                for (dev, offset) in devs {
+                    text.push_str(&format!(" {} {}", dev.display(), offset / 512));
+                }
+                text
+            }
             Mapped::Zero | Mapped::Error => String::new(),
             Mapped::Origin(origin) => origin.origin().display(),
             Mapped::Snapshot(core) => snapshot_params(core),

@@ -17,10 +17,10 @@ use std::time::Duration;
 use thiserror::Error;
 
 use super::snapshots::{
-    add_snapshot_record, extend_record, lv_extents, origin_spec, remove_snapshot_record,
-    snapshot_of, snapshot_spec, snapshots_of, DEFAULT_CHUNK_SECTORS,
+    add_snapshot_record, lv_extents, origin_spec, remove_snapshot_record, snapshot_of,
+    snapshot_spec, snapshots_of, DEFAULT_CHUNK_SECTORS,
 };
-use super::volumes::{lv_create_linear, lv_remove, lv_rename, lv_table, OpenVg, VolumeError};
+use super::volumes::{lv_remove, lv_rename, lv_table, OpenVg, VolumeError};
 use super::{
     activate_device, add_snapshot, deactivate_device, grow_device, remove_snapshot, rename_devices,
     start_merge, DeviceSpec, OpsError,
@@ -32,12 +32,14 @@ use crate::lvm2::flags::LvFlag;
 use crate::lvm2::model::{SegmentKind, Vg};
 use crate::names::{dm_name, dm_uuid, DmLayer, NameError};
 
+pub mod place;
 pub mod size;
 pub mod wipe;
 
 #[cfg(test)]
 mod tests;
 
+pub use place::Placement;
 pub use size::{display_size, extents_for, PercentOf, Resize, SizeRequest};
 
 /// lvm2's line for `-t`.
@@ -489,8 +491,28 @@ impl<'a> Session<'a> {
 
     /// `lvcreate` of a linear LV: returns its name.
     pub fn create_linear(&mut self, request: &LinearRequest) -> Result<String> {
+        self.create_placed(request, &Placement::default())
+    }
+
+    /// `lvcreate` of a linear or striped LV placed by `placement` (`-i`,
+    /// `-I`, PV arguments, `--alloc`): returns its name.
+    pub fn create_placed(
+        &mut self,
+        request: &LinearRequest,
+        placement: &Placement,
+    ) -> Result<String> {
         let name = self.new_name(request.name.as_deref())?;
+        let pvs = place::resolve_pvs(&self.open, &placement.pvs)?;
         let extents = extents_for(&self.open.vg, request.size, None)?;
+        let allocation = place::new_lv_request(&self.open.vg, placement, pvs, extents)?;
+        let free = super::volumes::free_extents(&self.open.vg);
+        if allocation.extents > free {
+            return Err(LvmError::Refused(format!(
+                "Volume group \"{}\" has insufficient free space ({free} extents): {} required.",
+                self.vg_name(),
+                allocation.extents
+            )));
+        }
         if request.activate && self.backend.is_none() && !self.test {
             return Err(LvmError::Refused(
                 "cannot activate the new LV without device-mapper (use -an to create it inactive)"
@@ -499,7 +521,7 @@ impl<'a> Session<'a> {
         }
         let before = self.open.vg.clone();
         let mut next = before.clone();
-        lv_create_linear(&mut next, &name, extents)?;
+        super::volumes::lv_create(&mut next, &name, &allocation)?;
         if request.read_only {
             if let Some(lv) = next.lvs.iter_mut().find(|l| l.name == name) {
                 lv.set_flag(LvFlag::Write, false);
@@ -979,9 +1001,24 @@ impl<'a> Session<'a> {
     /// `lvextend` of `name` by `add` extents: record, commit, reload the live
     /// device (a snapshot's `-cow`); a failed reload commits the old record back.
     pub fn extend(&mut self, name: &str, add: u64) -> Result<(u64, u64)> {
+        self.extend_placed(name, add, &Placement::default())
+    }
+
+    /// [`Session::extend`] placed by `placement` (`-i`, `-I`, PV arguments,
+    /// `--alloc`); a striped LV keeps its stripes, `add` rounded up to them.
+    pub fn extend_placed(
+        &mut self,
+        name: &str,
+        add: u64,
+        placement: &Placement,
+    ) -> Result<(u64, u64)> {
         let vg_name = self.vg_name();
         self.stack_of(name)?;
-        let current = lv_extents(self.open.vg.lv(name).ok_or_else(|| self.not_found(name))?);
+        let lv = self.open.vg.lv(name).ok_or_else(|| self.not_found(name))?;
+        let current = lv_extents(lv);
+        let pvs = place::resolve_pvs(&self.open, &placement.pvs)?;
+        let allocation = place::extend_request(&self.open.vg, lv, placement, pvs, add)?;
+        let add = allocation.extents;
         let is_snapshot = snapshot_of(&self.open.vg, name).is_some();
         let active = self.is_active(name)?;
         if !is_snapshot && active && !snapshots_of(&self.open.vg, name).is_empty() {
@@ -991,7 +1028,7 @@ impl<'a> Session<'a> {
         }
         let before = self.open.vg.clone();
         let mut next = before.clone();
-        extend_record(&mut next, name, add)?;
+        super::snapshots::extend_record_with(&mut next, name, &allocation)?;
         self.commit(next)?;
         if active {
             if let Some(backend) = self.devices() {

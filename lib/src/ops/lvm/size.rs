@@ -195,7 +195,17 @@ impl Resize {
         origin: Option<(u64, u64)>,
     ) -> Result<u64, LvmError> {
         let amount = match self.size {
-            SizeRequest::Bytes(bytes) => bytes.div_ceil(512).div_ceil(vg.extent_size),
+            SizeRequest::Bytes(bytes) => {
+                let sectors = bytes.div_ceil(512);
+                let extents = sectors.div_ceil(vg.extent_size);
+                if extents * vg.extent_size != sectors {
+                    log::print(format!(
+                        "Rounding size to boundary between physical extents: {}.",
+                        display_size(extents * vg.extent_size)
+                    ));
+                }
+                extents
+            }
             SizeRequest::Extents(n) => n,
             SizeRequest::Percent(percent, base) => {
                 let of = match base {
@@ -211,14 +221,30 @@ impl Resize {
                         }
                     },
                 };
-                of * percent / 100
+                // lvresize rounds a share up, except when it takes away.
+                if self.sign == Sign::Minus {
+                    of * percent / 100
+                } else {
+                    (of * percent).div_ceil(100)
+                }
             }
         };
-        let target = match self.sign {
+        let mut target = match self.sign {
             Sign::Absolute => amount,
             Sign::Plus => current + amount,
             Sign::Minus => current.saturating_sub(amount),
         };
+        if let SizeRequest::Percent(percent, base @ (PercentOf::Vg | PercentOf::Pvs)) = self.size {
+            let room = current + free_extents(vg);
+            if self.sign != Sign::Minus && target > room {
+                log::print(format!(
+                    "Reducing {percent}%{} to remaining free space {} in VG.",
+                    base.label(),
+                    display_size(room * vg.extent_size)
+                ));
+                target = room;
+            }
+        }
         if target == 0 {
             return Err(LvmError::Usage("Size may not be zero.".into()));
         }

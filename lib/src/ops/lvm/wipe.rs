@@ -55,37 +55,64 @@ impl LvRegion {
     ) -> Result<Self, VolumeError> {
         let extent_bytes = vg.extent_size * 512;
         let mut pieces = Vec::new();
+        let mut size = 0;
         for seg in &lv.segments {
-            let SegmentKind::Striped { stripes, .. } = &seg.kind else {
+            let SegmentKind::Striped {
+                stripes,
+                stripe_size,
+            } = &seg.kind
+            else {
                 return Err(VolumeError::Invalid(format!(
-                    "{}/{}: only linear volumes can be zeroed",
+                    "{}/{}: only linear and striped volumes can be zeroed",
                     vg.name, lv.name
                 )));
             };
-            let [(key, pe)] = stripes.as_slice() else {
-                return Err(VolumeError::Invalid(format!(
-                    "{}/{}: only linear volumes can be zeroed",
-                    vg.name, lv.name
-                )));
-            };
-            let pv = vg.pv(key).ok_or_else(|| {
-                VolumeError::Invalid(format!("{}/{}: unknown PV {key}", vg.name, lv.name))
-            })?;
-            let path = path_of(key).ok_or_else(|| {
-                VolumeError::Invalid(format!("{}/{}: PV {} is missing", vg.name, lv.name, pv.id))
-            })?;
-            pieces.push(Piece {
-                path,
-                lv_offset: seg.start_extent * extent_bytes,
-                pv_offset: pv.pe_start * 512 + pe * extent_bytes,
-                len: seg.extent_count * extent_bytes,
-            });
+            let mut starts = Vec::with_capacity(stripes.len());
+            for (key, pe) in stripes {
+                let pv = vg.pv(key).ok_or_else(|| {
+                    VolumeError::Invalid(format!("{}/{}: unknown PV {key}", vg.name, lv.name))
+                })?;
+                let path = path_of(key).ok_or_else(|| {
+                    VolumeError::Invalid(format!(
+                        "{}/{}: PV {} is missing",
+                        vg.name, lv.name, pv.id
+                    ))
+                })?;
+                starts.push((path, pv.pe_start * 512 + pe * extent_bytes));
+            }
+            let lv_offset = seg.start_extent * extent_bytes;
+            let len = seg.extent_count * extent_bytes;
+            size = size.max(lv_offset + len);
+            match (starts.len(), stripe_size) {
+                (1, _) | (_, None) => {
+                    let (path, pv_offset) = starts.swap_remove(0);
+                    pieces.push(Piece {
+                        path,
+                        lv_offset,
+                        pv_offset,
+                        len,
+                    });
+                }
+                (n, Some(chunk)) => {
+                    // Chunk by chunk as dm-stripe deals them, as far as
+                    // signatures and zeroing reach.
+                    let chunk = chunk * 512;
+                    let reach = len.min(SIGNATURE_SPAN.max(ZERO_BYTES).div_ceil(chunk) * chunk);
+                    let n = n as u64;
+                    let mut k = 0;
+                    while k * chunk < reach {
+                        let (path, start) = &starts[(k % n) as usize];
+                        pieces.push(Piece {
+                            path: path.clone(),
+                            lv_offset: lv_offset + k * chunk,
+                            pv_offset: start + (k / n) * chunk,
+                            len: chunk,
+                        });
+                        k += 1;
+                    }
+                }
+            }
         }
-        let size = pieces
-            .iter()
-            .map(|p| p.lv_offset + p.len)
-            .max()
-            .unwrap_or(0);
         Ok(Self { pieces, size })
     }
 

@@ -751,3 +751,86 @@ fn the_largest_device_has_a_positive_byte_size() {
     assert!(i64::try_from(size).is_ok(), "{size}");
     assert_eq!(size, crate::dm::MAX_SECTORS * 512);
 }
+
+/// Where dm-stripe puts LV byte `pos`: (stripe, byte offset from that
+/// stripe's start), chunk `c` to stripe `c % n` at row `c / n`.
+fn stripe_home(pos: u64, chunk: u64, stripes: u64) -> (u64, u64) {
+    let index = pos / chunk;
+    (index % stripes, (index / stripes) * chunk + pos % chunk)
+}
+
+#[test]
+fn striped_target_deals_chunks_round_robin_over_its_devices() {
+    let bed = Bed::new();
+    let images: Vec<PathBuf> = (0..3)
+        .map(|i| bed.zero_image(&format!("s{i}.img"), MIB))
+        .collect();
+    // 3 stripes of 8-sector (4 KiB) chunks, each stripe 512 sectors from sector 64.
+    let chunk = 4096u64;
+    bed.dm(
+        "str",
+        &format!(
+            "0 1536 striped 3 8 {} 64 {} 64 {} 64",
+            images[0].display(),
+            images[1].display(),
+            images[2].display()
+        ),
+    );
+    // A write crossing chunk boundaries, each byte its own position's mark.
+    let (from, len) = (4096u64 - 100, 3 * 4096 + 300);
+    let data: Vec<u8> = (0..len).map(|i| ((from + i) % 251) as u8).collect();
+    bed.write("str", from, &data).unwrap();
+    let files: Vec<Vec<u8>> = images.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    for (i, byte) in data.iter().enumerate() {
+        let (stripe, at) = stripe_home(from + i as u64, chunk, 3);
+        assert_eq!(
+            files[stripe as usize][(64 * 512 + at) as usize],
+            *byte,
+            "LV byte {} on stripe {stripe}",
+            from + i as u64
+        );
+    }
+    assert_eq!(bed.read("str", from, len as usize).unwrap(), data);
+    let table = bed.engine.table("str", TableSlot::Live).unwrap();
+    assert_eq!(
+        table[0].to_string(),
+        format!(
+            "0 1536 striped 3 8 {} 64 {} 64 {} 64",
+            images[0].display(),
+            images[1].display(),
+            images[2].display()
+        )
+    );
+    assert!(bed.status("str").starts_with("3 "), "{}", bed.status("str"));
+}
+
+#[test]
+fn striped_tables_are_checked_as_dm_stripe_checks_them() {
+    let bed = Bed::new();
+    let a = bed.zero_image("a.img", MIB);
+    let b = bed.zero_image("b.img", MIB);
+    bed.engine.create("bad", &CreateOptions::default()).unwrap();
+    for (table, why) in [
+        (
+            format!("0 1001 striped 2 8 {} 0 {} 0", a.display(), b.display()),
+            "number of stripes",
+        ),
+        (
+            format!("0 1000 striped 2 8 {} 0 {} 0", a.display(), b.display()),
+            "chunk size",
+        ),
+        (
+            format!("0 2048 striped 2 8 {} 0 {} 1500", a.display(), b.display()),
+            "too small",
+        ),
+    ] {
+        let error = bed
+            .engine
+            .load("bad", &raw(&table))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(why), "{table}: {error}");
+    }
+    let short = crate::dm::Target::parse("striped", &format!("2 8 {} 0", a.display()));
+    assert!(short.unwrap_err().to_string().contains("arguments"));
+}
