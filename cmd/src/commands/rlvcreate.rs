@@ -130,6 +130,7 @@ pub(crate) fn placement(
         stripe_size,
         pvs: pvs.to_vec(),
         policy: alloc.and_then(Policy::parse).unwrap_or_default(),
+        policy_name: alloc.map(str::to_string),
     };
     rlvm::ops::lvm::place::check_options(&placement, program)?;
     Ok(placement)

@@ -571,6 +571,10 @@ impl Vg {
                         lv.extra.iter().cloned().partition(
                             |i| matches!(i, Item::Setting(k, _) if k == "flags" || k == "tags"),
                         );
+                    // lvm2 writes the policy right after the creation host.
+                    let (policy, extra): (Vec<Item>, Vec<Item>) = extra.into_iter().partition(
+                        |i| matches!(i, Item::Setting(k, _) if k == "allocation_policy"),
+                    );
                     items.extend(flags);
                     if let Some(t) = lv.creation_time {
                         items.push(Item::Setting("creation_time".into(), Value::Int(t)));
@@ -578,6 +582,7 @@ impl Vg {
                     if let Some(h) = &lv.creation_host {
                         items.push(Item::Setting("creation_host".into(), s(h)));
                     }
+                    items.extend(policy);
                     items.push(Item::Setting(
                         "segment_count".into(),
                         int(lv.segments.len() as u64),

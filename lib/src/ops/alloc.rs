@@ -37,6 +37,32 @@ impl Policy {
     }
 }
 
+/// The policy recorded on `lv` (`allocation_policy`), `inherit` when none.
+pub fn recorded_policy(lv: &crate::lvm2::model::Lv) -> &str {
+    lv.extra
+        .iter()
+        .find_map(|item| match item {
+            crate::lvm2::text::Item::Setting(key, crate::lvm2::text::Value::Str(value))
+                if key == "allocation_policy" =>
+            {
+                Some(value.as_str())
+            }
+            _ => None,
+        })
+        .unwrap_or("inherit")
+}
+
+/// lv_attr's third character for a recorded policy.
+pub fn policy_attr(policy: &str) -> char {
+    match policy {
+        "contiguous" => 'c',
+        "cling" | "cling_by_tags" => 'l',
+        "normal" => 'n',
+        "anywhere" => 'a',
+        _ => 'i',
+    }
+}
+
 /// A PV the allocation may use, with the extent ranges of it (all when empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PvChoice {
@@ -87,9 +113,11 @@ pub enum AllocError {
     },
     /// Enough free extents, but not in areas the policy may use.
     #[error(
-        "Insufficient suitable allocatable extents for logical volume {lv}: {more} more required"
+        "Insufficient suitable {contiguous}allocatable extents for logical volume {lv}: {more} more required"
     )]
     Unsuitable {
+        /// `contiguous ` when the policy cannot split, as lvm2 words it.
+        contiguous: &'static str,
         /// The LV.
         lv: String,
         /// Extents still missing.
@@ -666,6 +694,11 @@ pub fn allocate(vg: &Vg, lv: &str, request: &Request) -> Result<Vec<Segment>, Al
     }
     if state.allocated != request.extents {
         return Err(AllocError::Unsuitable {
+            contiguous: if request.policy == Policy::Contiguous {
+                "contiguous "
+            } else {
+                ""
+            },
             lv: lv.to_string(),
             more: request.extents - state.allocated,
         });

@@ -35,6 +35,8 @@ pub struct SegInfo {
 /// One LV as a report shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LvInfo {
+    /// The recorded allocation policy (`inherit` when none).
+    pub allocation_policy: String,
     /// Name (hidden LVs in brackets).
     pub name: String,
     /// The name without brackets.
@@ -404,7 +406,7 @@ pub fn lv_infos(
         let attr = lv_attr(&AttrInput {
             role,
             writable,
-            alloc: 'i',
+            alloc: crate::ops::alloc::policy_attr(crate::ops::alloc::recorded_policy(lv)),
             fixed_minor: false,
             activation: state.as_ref().map(|s| s.as_ref().map(|(a, _, _)| *a)),
             partial: false,
@@ -412,6 +414,7 @@ pub fn lv_infos(
         });
         let origin_lv = snapshot.and_then(|(origin, _, _)| by_name.get(origin).copied());
         rows.push(LvInfo {
+            allocation_policy: crate::ops::alloc::recorded_policy(lv).to_string(),
             name: if visible {
                 lv.name.clone()
             } else {

@@ -127,7 +127,11 @@ fn lv_value(id: &str, lv: &LvInfo) -> Option<Cell> {
         "lv_full_name" => text(format!("{}/{}", lv.vg_name, lv.bare_name)),
         "lv_path" => text(if lv.visible { lv.path.as_str() } else { "" }),
         "lv_dm_path" => text(&lv.dm_path),
-        "lv_layout" => text("linear"),
+        // lvm2 names the layout by the LV's first segment.
+        "lv_layout" => text(match lv.segments.first() {
+            Some(seg) if seg.segtype == "striped" => "striped",
+            _ => "linear",
+        }),
         "lv_role" => text(match (lv.visible, snapshot, origin) {
             (false, _, _) => "private",
             (true, true, _) => "public,snapshot,thicksnapshot",
@@ -141,7 +145,7 @@ fn lv_value(id: &str, lv: &LvInfo) -> Option<Cell> {
             ),
             "merging",
         ),
-        "lv_allocation_policy" => text("inherit"),
+        "lv_allocation_policy" => text(&lv.allocation_policy),
         "lv_autoactivation" => flag(true, "enabled"),
         "lv_active" => text(match active {
             None => "unknown",

@@ -140,6 +140,7 @@ fn stripes_go_to_the_biggest_areas_and_split_as_lvm2_splits() {
     assert_eq!(
         apply(&mut vg.clone(), "s9", &striped(2, 10)),
         Err(AllocError::Unsuitable {
+            contiguous: "",
             lv: "s9".into(),
             more: 2
         })

@@ -503,8 +503,16 @@ impl<'a> Session<'a> {
     ) -> Result<String> {
         let name = self.new_name(request.name.as_deref())?;
         let pvs = place::resolve_pvs(&self.open, &placement.pvs)?;
-        let extents = extents_for(&self.open.vg, request.size, None)?;
-        let allocation = place::new_lv_request(&self.open.vg, placement, pvs, extents)?;
+        let size = match (request.size, &pvs) {
+            (SizeRequest::Percent(percent, PercentOf::Pvs), Some(list)) => {
+                SizeRequest::Extents(place::percent_of_pvs(&self.open.vg, list, percent))
+            }
+            (size, _) => size,
+        };
+        let stripe_size = place::new_stripe_size(&self.open.vg, placement);
+        let extents = extents_for(&self.open.vg, size, None)?;
+        let allocation =
+            place::new_lv_request(&self.open.vg, placement, stripe_size, pvs, extents)?;
         let free = super::volumes::free_extents(&self.open.vg);
         if allocation.extents > free {
             return Err(LvmError::Refused(format!(
@@ -522,6 +530,14 @@ impl<'a> Session<'a> {
         let before = self.open.vg.clone();
         let mut next = before.clone();
         super::volumes::lv_create(&mut next, &name, &allocation)?;
+        if let Some(policy) = placement.policy_name.as_deref().filter(|p| *p != "inherit") {
+            if let Some(lv) = next.lvs.iter_mut().find(|l| l.name == name) {
+                lv.extra.push(crate::lvm2::text::Item::Setting(
+                    "allocation_policy".into(),
+                    crate::lvm2::text::Value::Str(policy.to_string()),
+                ));
+            }
+        }
         if request.read_only {
             if let Some(lv) = next.lvs.iter_mut().find(|l| l.name == name) {
                 lv.set_flag(LvFlag::Write, false);
@@ -1017,7 +1033,14 @@ impl<'a> Session<'a> {
         let lv = self.open.vg.lv(name).ok_or_else(|| self.not_found(name))?;
         let current = lv_extents(lv);
         let pvs = place::resolve_pvs(&self.open, &placement.pvs)?;
-        let allocation = place::extend_request(&self.open.vg, lv, placement, pvs, add)?;
+        // Without --alloc an LV is extended by the policy recorded on it.
+        let mut placement = placement.clone();
+        if placement.policy_name.is_none() {
+            placement.policy =
+                crate::ops::alloc::Policy::parse(crate::ops::alloc::recorded_policy(lv))
+                    .unwrap_or_default();
+        }
+        let allocation = place::extend_request(&self.open.vg, lv, &placement, pvs, add)?;
         let add = allocation.extents;
         let is_snapshot = snapshot_of(&self.open.vg, name).is_some();
         let active = self.is_active(name)?;

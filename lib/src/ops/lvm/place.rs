@@ -27,6 +27,8 @@ pub struct Placement {
     pub pvs: Vec<String>,
     /// `--alloc`.
     pub policy: Policy,
+    /// `--alloc` as given, recorded on a new LV (`allocation_policy`) unless `inherit`.
+    pub policy_name: Option<String>,
 }
 
 fn usage(program: &str, message: String) -> LvmError {
@@ -59,20 +61,16 @@ pub fn check_options(placement: &Placement, program: &str) -> Result<(), LvmErro
     Ok(())
 }
 
-/// Parse one PV argument's extent ranges: `N-M` (inclusive), `N+COUNT`, `N`.
-fn parse_ranges(arg: &str, parts: &[&str]) -> Result<Vec<(u64, u64)>, LvmError> {
+/// Parse one PV argument's extent ranges: `N-M` (inclusive), `N+COUNT`, `N`,
+/// each within the PV's `pe_count` extents.
+fn parse_ranges(arg: &str, parts: &[&str], pe_count: u64) -> Result<Vec<(u64, u64)>, LvmError> {
     let bad = || LvmError::Usage(format!("Physical extent parsing error at {arg}"));
     let mut ranges = Vec::new();
     for part in parts {
         let (first, count) = if let Some((a, b)) = part.split_once('-') {
             let a: u64 = a.parse().map_err(|_| bad())?;
             let b: u64 = b.parse().map_err(|_| bad())?;
-            if b < a {
-                return Err(LvmError::Usage(format!(
-                    "PE range error: start extent {a} to end extent {b}"
-                )));
-            }
-            (a, b - a + 1)
+            (a, (b + 1).saturating_sub(a))
         } else if let Some((a, n)) = part.split_once('+') {
             let a: u64 = a.parse().map_err(|_| bad())?;
             let n: u64 = n.parse().map_err(|_| bad())?;
@@ -80,6 +78,16 @@ fn parse_ranges(arg: &str, parts: &[&str]) -> Result<Vec<(u64, u64)>, LvmError> 
         } else {
             (part.parse().map_err(|_| bad())?, 1)
         };
+        let last = (first + count).saturating_sub(1);
+        if count == 0 || last >= pe_count {
+            let end = match part.split_once('-') {
+                Some((_, b)) => b.parse().unwrap_or(last),
+                None => last,
+            };
+            return Err(LvmError::Refused(format!(
+                "PE range error: start extent {first} to end extent {end}."
+            )));
+        }
         ranges.push((first, count));
     }
     Ok(ranges)
@@ -110,7 +118,8 @@ pub fn resolve_pvs(open: &OpenVg, args: &[String]) -> Result<Option<Vec<PvChoice
                 vg.name
             )));
         };
-        let ranges = parse_ranges(arg, &rest)?;
+        let pe_count = vg.pv(&key).map_or(0, |pv| pv.pe_count);
+        let ranges = parse_ranges(arg, &rest, pe_count)?;
         choices.push((device.to_string(), PvChoice { key, ranges }));
     }
     let mut usable = Vec::new();
@@ -133,42 +142,63 @@ pub fn resolve_pvs(open: &OpenVg, args: &[String]) -> Result<Option<Vec<PvChoice
     Ok(Some(usable))
 }
 
-/// The allocation of a new LV of `extents`: stripes and their size as lvm2
-/// settles them (with its messages), the extents rounded up to a multiple
-/// of the stripes.
-pub fn new_lv_request(
-    vg: &Vg,
-    placement: &Placement,
-    pvs: Option<Vec<PvChoice>>,
-    extents: u64,
-) -> Result<Request, LvmError> {
-    let stripes = placement.stripes.unwrap_or(1).max(1) as usize;
-    let mut stripe_size = None;
-    let mut extents = extents;
+/// `N%PVS` of the PVs named (each once), as lvcreate counts it: rounded down.
+pub fn percent_of_pvs(vg: &Vg, pvs: &[PvChoice], percent: u64) -> u64 {
+    let mut keys: Vec<&str> = pvs.iter().map(|p| p.key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let total: u64 = keys
+        .iter()
+        .filter_map(|k| vg.pv(k))
+        .map(|pv| pv.pe_count)
+        .sum();
+    total * percent / 100
+}
+
+/// The stripe size of a new LV as lvcreate settles it, with its messages
+/// (printed before the size is worked out, as lvm2 does): `None` for one stripe.
+pub fn new_stripe_size(vg: &Vg, placement: &Placement) -> Option<u64> {
+    let stripes = placement.stripes.unwrap_or(1).max(1);
     if stripes == 1 {
         if placement.stripe_size.is_some() {
             log::print("Ignoring stripesize argument with single stripe.");
         }
-    } else {
-        let mut size = match placement.stripe_size {
-            Some(size) => size,
-            None => {
-                log::print(format!(
-                    "Using default stripesize {}.",
-                    display_size(DEFAULT_STRIPE_SECTORS)
-                ));
-                DEFAULT_STRIPE_SECTORS
-            }
-        };
-        if size > vg.extent_size {
+        return None;
+    }
+    let mut size = match placement.stripe_size {
+        Some(size) => size,
+        None => {
             log::print(format!(
-                "Reducing requested stripe size {} to maximum, physical extent size {}.",
-                display_size(size),
-                display_size(vg.extent_size)
+                "Using default stripesize {}.",
+                display_size(DEFAULT_STRIPE_SECTORS)
             ));
-            size = vg.extent_size;
+            DEFAULT_STRIPE_SECTORS
         }
-        stripe_size = Some(size);
+    };
+    if size > vg.extent_size {
+        log::print(format!(
+            "Reducing requested stripe size {} to maximum, physical extent size {}.",
+            display_size(size),
+            display_size(vg.extent_size)
+        ));
+        size = vg.extent_size;
+    }
+    Some(size)
+}
+
+/// The allocation of a new LV of `extents` with `stripe_size` (from
+/// [`new_stripe_size`]): the extents rounded up to a multiple of the
+/// stripes, with lvm2's message, and no more stripes than PVs.
+pub fn new_lv_request(
+    vg: &Vg,
+    placement: &Placement,
+    stripe_size: Option<u64>,
+    pvs: Option<Vec<PvChoice>>,
+    extents: u64,
+) -> Result<Request, LvmError> {
+    let stripes = placement.stripes.unwrap_or(1).max(1) as usize;
+    let mut extents = extents;
+    if stripes > 1 {
         let rounded = extents.div_ceil(stripes as u64) * stripes as u64;
         if rounded != extents {
             log::print(format!(
@@ -179,7 +209,7 @@ pub fn new_lv_request(
             extents = rounded;
         }
         let pv_count = pvs.as_ref().map_or(vg.pvs.len(), Vec::len);
-        if stripes > pv_count {
+        if stripes > pv_count && placement.policy != Policy::Anywhere {
             return Err(LvmError::Refused(format!(
                 "Number of stripes ({stripes}) must not exceed number of physical volumes ({pv_count})"
             )));
