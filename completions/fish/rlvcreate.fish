@@ -1,3 +1,11 @@
+complete -c rlvcreate -s i -l stripes -d 'Stripe the LV over this many PVs' -r
+complete -c rlvcreate -s I -l stripesize -d 'Stripe size (default unit KiB; 64k by default): a power of 2 of 4k or more' -r
+complete -c rlvcreate -l alloc -d 'Allocation policy: contiguous, cling, normal (the default), anywhere, inherit' -r -f -a "contiguous\t''
+cling\t''
+cling_by_tags\t''
+normal\t''
+anywhere\t''
+inherit\t''"
 complete -c rlvcreate -s c -l chunksize -d 'Snapshot chunk size (default 4k): a power of 2 from 4k to 512k' -r
 complete -c rlvcreate -s p -l permission -d 'Permission: rw (default) or r' -r -f -a "r\t''
 rw\t''"

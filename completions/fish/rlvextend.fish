@@ -1,3 +1,11 @@
+complete -c rlvextend -s i -l stripes -d 'Stripe the new extents over this many PVs (default: as the last segment)' -r
+complete -c rlvextend -s I -l stripesize -d 'Stripe size (default unit KiB; default: the last segment\'s)' -r
+complete -c rlvextend -l alloc -d 'Allocation policy: contiguous, cling, normal (the default), anywhere, inherit' -r -f -a "contiguous\t''
+cling\t''
+cling_by_tags\t''
+normal\t''
+anywhere\t''
+inherit\t''"
 complete -c rlvextend -s L -l size -d 'New size, or +SIZE to add' -r
 complete -c rlvextend -s l -l extents -d 'New size in extents, or +N to add; N%FREE, N%VG, N%PVS, N%ORIGIN too' -r
 complete -c rlvextend -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
