@@ -15,6 +15,10 @@ shape() { dmsetup table "$1" | sed 's/ [0-9]*:[0-9]* / DEV /g'; }
 # check_placement DM-NAME: every 64 KiB chunk of /tmp/p.bin, written through
 # the LV, is found on the stripe and at the offset the table says.
 check_placement() {
+    # The PVs' own page cache may hold what they read before the writes
+    # that went to the disks through dm.
+    sync
+    echo 3 >/proc/sys/vm/drop_caches
     set -- $(dmsetup table "$1")
     # 0 LEN striped 2 128 DEV0 OFF0 DEV1 OFF1
     devs="$6 $8"
