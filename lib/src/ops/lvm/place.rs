@@ -298,3 +298,6 @@ pub fn extend_request(
         pvs,
     })
 }
+
+#[cfg(test)]
+mod tests;
