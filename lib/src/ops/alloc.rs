@@ -186,7 +186,7 @@ enum Use {
     Preferred,
     NextPv,
     NextArea,
-    UseArea,
+    Take,
 }
 
 /// The LV being extended: its areas per segment, in LE order.
@@ -422,23 +422,23 @@ impl Allocator<'_> {
             return Use::NextArea;
         }
         let flags = self.flags;
-        let found = if flags.contiguous_to_lvseg || flags.cling_to_lvseg || flags.cling_to_alloced {
+        if flags.contiguous_to_lvseg || flags.cling_to_lvseg || flags.cling_to_alloced {
+            // The first of contiguous, cling to the LV, cling to this
+            // allocation that the area meets makes it a match.
             let contiguous = (flags.contiguous_to_lvseg || flags.area_count_matches)
                 && self.matches_previous(map, area, false, |prev, key, candidate| {
                     prev.0 == key && prev.1 + prev.2 == candidate.start
                 });
-            if contiguous {
-                true
-            } else if flags.contiguous_to_lvseg {
-                return Use::NextArea;
-            } else if (flags.cling_to_lvseg || flags.area_count_matches)
-                && self.matches_previous(map, area, true, |prev, key, _| prev.0 == key)
-            {
-                true
-            } else if flags.cling_to_alloced && self.cling_to_alloced(map, area) {
-                true
-            } else {
-                return Use::NextPv;
+            if !contiguous {
+                if flags.contiguous_to_lvseg {
+                    return Use::NextArea;
+                }
+                let clings = ((flags.cling_to_lvseg || flags.area_count_matches)
+                    && self.matches_previous(map, area, true, |prev, key, _| prev.0 == key))
+                    || (flags.cling_to_alloced && self.cling_to_alloced(map, area));
+                if !clings {
+                    return Use::NextPv;
+                }
             }
         } else {
             let anywhere = self.policy == Policy::Anywhere;
@@ -447,13 +447,11 @@ impl Allocator<'_> {
             {
                 return Use::NextPv;
             }
-            true
-        };
-        debug_assert!(found);
+        }
         if flags.positional {
             Use::Preferred
         } else {
-            Use::UseArea
+            Use::Take
         }
     }
 
@@ -537,7 +535,7 @@ impl Allocator<'_> {
                         }
                         Use::NextPv => break 'areas,
                         Use::NextArea => at += 1,
-                        Use::UseArea => {
+                        Use::Take => {
                             if !found_one || self.policy == Policy::Anywhere {
                                 self.sorted.push(Slot { map, area, used: 0 });
                                 found_one = true;
@@ -569,7 +567,7 @@ impl Allocator<'_> {
             return;
         }
         // Biggest first; a stable sort, as glibc's qsort is on so few areas.
-        self.sorted.sort_by(|a, b| b.used.cmp(&a.used));
+        self.sorted.sort_by_key(|slot| std::cmp::Reverse(slot.used));
         let mut next = 0;
         let mut chosen: Vec<Slot> = Vec::with_capacity(stripes);
         for s in 0..stripes {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::backend::userspace::export::{DeviceSet, OpenDevice};
+use crate::backend::userspace::export::DeviceSet;
 use crate::backend::userspace::Engine;
 use crate::names::{dm_name, DmLayer};
 use crate::ops::lvm::{LinearRequest, Prepare, Session, SizeRequest, SnapshotRequest};
