@@ -12,7 +12,8 @@ rw\t''"
 complete -c rlvcreate -s L -l size -d 'Size (default unit MiB), rounded up to whole extents' -r
 complete -c rlvcreate -s l -l extents -d 'Size in extents, or N%FREE / N%VG / N%PVS / N%ORIGIN' -r
 complete -c rlvcreate -s V -l virtualsize -d 'The virtual size of a sparse snapshot over a zero device (--type snapshot)' -r
-complete -c rlvcreate -l type -d 'The segment type: linear (the default) or snapshot' -r -f -a "linear\t''
+complete -c rlvcreate -l type -d 'The segment type: linear (the default), striped (with -i) or snapshot' -r -f -a "linear\t''
+striped\t''
 snapshot\t''"
 complete -c rlvcreate -s n -l name -d 'Name of the new LV (default lvolN)' -r
 complete -c rlvcreate -s a -l activate -d 'Activate the new LV (y, the default) or not (n)' -r -f -a "y\t'Yes'

@@ -55,8 +55,8 @@ pub struct Cli {
     /// The virtual size of a sparse snapshot over a zero device (--type snapshot).
     #[arg(short = 'V', long = "virtualsize", value_name = "SIZE")]
     virtualsize: Option<String>,
-    /// The segment type: linear (the default) or snapshot.
-    #[arg(long = "type", value_name = "TYPE", value_parser = ["linear", "snapshot"])]
+    /// The segment type: linear (the default), striped (with -i) or snapshot.
+    #[arg(long = "type", value_name = "TYPE", value_parser = ["linear", "striped", "snapshot"])]
     segtype: Option<String>,
     /// Name of the new LV (default lvolN).
     #[arg(short = 'n', long = "name", value_name = "NAME")]
