@@ -1645,6 +1645,153 @@ mod bench {
         m.unmount().unwrap();
     }
 
+    /// The engine (an origin with one snapshot, 64 KiB chunks, on image
+    /// files) in-process against its FUSE mapper files, 1 MiB requests
+    /// alternating between the two every 8 MiB, so the shared disk and CPU
+    /// slow both alike (the engine bench runs them minutes apart):
+    /// overwrites each followed by a flush, cold origin and snapshot reads.
+    /// The backing files' readahead still serves one path's reads from the
+    /// other's now and then (an in-process "cold" read at GiB/s): read the
+    /// read rows over several rounds.
+    /// By hand: `RLVM_BENCH_DIR=<not tmpfs> cargo test --release -p rlvm --lib
+    /// -- --ignored --nocapture fuse::bench::engine_interleaved`.
+    #[test]
+    #[ignore]
+    fn engine_interleaved() {
+        use crate::backend::userspace::Engine;
+        use crate::dm::{parse_table, StoreKind};
+        use crate::ops::{self, DeviceSpec, OriginSpec, SnapshotSpec};
+        use std::os::fd::AsRawFd;
+        use std::os::unix::fs::FileExt;
+        const MIB: u64 = 1 << 20;
+        let total: u64 = std::env::var("RLVM_FUSE_MIB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256)
+            * MIB;
+        let parent = std::env::var_os("RLVM_BENCH_DIR").map_or("/var/tmp".into(), PathBuf::from);
+        let dir = tempfile::tempdir_in(parent).unwrap();
+        let evict = || {
+            for e in fs::read_dir(dir.path()).unwrap().flatten() {
+                if e.file_type().unwrap().is_file() {
+                    let f = fs::File::open(e.path()).unwrap();
+                    f.sync_data().unwrap();
+                    // SAFETY: advisory call on a descriptor we own.
+                    unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+                }
+            }
+        };
+        let base = dir.path().join("base.img");
+        fs::write(&base, vec![0xa5u8; total as usize]).unwrap();
+        let cow = dir.path().join("cow.img");
+        fs::File::create(&cow)
+            .unwrap()
+            .set_len(total + (64 << 20))
+            .unwrap();
+        let engine = Engine::new(&dir.path().join("mapper"));
+        let line = |t: String| parse_table(&t).unwrap();
+        let origin = OriginSpec {
+            top: DeviceSpec {
+                name: "vg-base".into(),
+                uuid: "LVM-fusebench-base".into(),
+                table: line(format!("0 {} linear {} 0", total / 512, base.display())),
+                read_only: false,
+            },
+            real_name: "vg-base-real".into(),
+            real_uuid: "LVM-fusebench-base-real".into(),
+        };
+        let cow_len = total + (64 << 20);
+        let spec = SnapshotSpec {
+            name: "vg-s0".into(),
+            uuid: "LVM-fusebench-s0".into(),
+            read_only: false,
+            cow: DeviceSpec {
+                name: "vg-s0-cow".into(),
+                uuid: "LVM-fusebench-s0-cow".into(),
+                table: line(format!("0 {} linear {} 0", cow_len / 512, cow.display())),
+                read_only: false,
+            },
+            store: StoreKind::Persistent,
+            chunk_sectors: 128,
+        };
+        ops::add_snapshot(&engine, &origin, &spec, None).unwrap();
+        let m = mount(Arc::new(engine.clone()), &dir.path().join("fuse")).unwrap();
+        let file = |name: &str| {
+            fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(m.mountpoint().join(name))
+                .unwrap()
+        };
+        let origin_ip = DeviceSet::open(&engine, "vg-base", true).unwrap();
+        let snap_ip = DeviceSet::open(&engine, "vg-s0", true).unwrap();
+        let (origin_fuse, snap_fuse) = (file("vg-base"), file("vg-s0"));
+        let mut buf = vec![0x5au8; MIB as usize];
+        // Copy every chunk out first (not timed): what follows are overwrites.
+        for off in (0..total).step_by(MIB as usize) {
+            origin_ip.write_at(&buf, off).unwrap();
+        }
+        origin_ip.flush().unwrap();
+        for round in 0..3u64 {
+            // Runs of 8 MiB alternate between the two (which comes first
+            // alternates from round to round): long enough that the backing
+            // file's readahead for one path seldom serves the other.
+            let fuse_at = |off: u64| (off / (8 * MIB) + round) % 2 == 1;
+            let mut t = [Duration::ZERO; 6];
+            evict();
+            for off in (0..total).step_by(MIB as usize) {
+                buf.fill(round as u8);
+                let s = Instant::now();
+                if fuse_at(off) {
+                    origin_fuse.write_all_at(&buf, off).unwrap();
+                    origin_fuse.sync_data().unwrap();
+                    t[1] += s.elapsed();
+                } else {
+                    origin_ip.write_at(&buf, off).unwrap();
+                    origin_ip.flush().unwrap();
+                    t[0] += s.elapsed();
+                }
+            }
+            evict();
+            for off in (0..total).step_by(MIB as usize) {
+                let s = Instant::now();
+                if fuse_at(off) {
+                    origin_fuse.read_exact_at(&mut buf, off).unwrap();
+                    t[3] += s.elapsed();
+                } else {
+                    origin_ip.read_at(&mut buf, off).unwrap();
+                    t[2] += s.elapsed();
+                }
+                assert!(buf.iter().all(|&b| b == round as u8), "origin at {off}");
+            }
+            evict();
+            for off in (0..total).step_by(MIB as usize) {
+                let s = Instant::now();
+                if fuse_at(off) {
+                    snap_fuse.read_exact_at(&mut buf, off).unwrap();
+                    t[5] += s.elapsed();
+                } else {
+                    snap_ip.read_at(&mut buf, off).unwrap();
+                    t[4] += s.elapsed();
+                }
+                assert!(buf.iter().all(|&b| b == 0xa5), "snapshot at {off}");
+            }
+            let rate = |d: Duration| (total / 2 / MIB) as f64 / d.as_secs_f64();
+            for (i, what) in ["origin overwrite", "origin cold read", "snapshot cold read"]
+                .iter()
+                .enumerate()
+            {
+                let (ip, fu) = (rate(t[2 * i]), rate(t[2 * i + 1]));
+                eprintln!(
+                    "round {round} {what:<18}: in-process {ip:>6.0} MiB/s, FUSE {fu:>6.0} MiB/s, {:.2}x",
+                    fu / ip
+                );
+            }
+        }
+        drop((origin_fuse, snap_fuse, origin_ip, snap_ip));
+        m.unmount().unwrap();
+    }
+
     fn parse(bs: &str) -> usize {
         let (n, unit) = bs.split_at(bs.len() - 1);
         n.parse::<usize>().unwrap() * if unit == "k" { 1024 } else { 1 << 20 }
