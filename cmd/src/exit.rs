@@ -100,11 +100,15 @@ fn run_styled<P: clap::Parser>(
                 COMMAND_FAILED
             };
             if lvm2_style && error.downcast_ref::<Lvm2Failure>().is_none() {
-                let failure: anyhow::Error = Lvm2Failure {
-                    message: format!("  {error:#}"),
-                    code,
+                let mut message = format!("  {error:#}");
+                if code == INVALID_COMMAND_LINE {
+                    // lvm2 follows every bad-command-line failure with this line.
+                    let lvm2_name = program.strip_prefix('r').unwrap_or(program);
+                    message.push_str(&format!(
+                        "\n  Run `{lvm2_name} --help' for more information."
+                    ));
                 }
-                .into();
+                let failure: anyhow::Error = Lvm2Failure { message, code }.into();
                 return report(program, &failure, code);
             }
             report(program, &error, code)

@@ -16,8 +16,22 @@ complete -c rlvcreate -l type -d 'The segment type: linear (the default), stripe
 striped\t''
 snapshot\t''"
 complete -c rlvcreate -s n -l name -d 'Name of the new LV (default lvolN)' -r
-complete -c rlvcreate -s a -l activate -d 'Activate the new LV (y, the default) or not (n)' -r -f -a "y\t'Yes'
+complete -c rlvcreate -s a -l activate -d 'Activate the new LV (y, the default; ay, ey, ly too) or not (n, an, en, ln)' -r -f -a "y\t''
+n\t''
+ay\t''
+ey\t''
+ly\t''
+en\t''
+ln\t''
+an\t''"
+complete -c rlvcreate -l addtag -d 'Add a tag to the new LV (repeatable)' -r
+complete -c rlvcreate -s C -l contiguous -d 'Allocate the new LV contiguously (y) or by the VG\'s policy (n, the default)' -r -f -a "y\t'Yes'
 n\t'No'"
+complete -c rlvcreate -s r -l readahead -d 'Read-ahead in sectors, auto (the default) or none' -r
+complete -c rlvcreate -s M -l persistent -d 'Keep the minor number given by --minor across activations (y) or not (n)' -r -f -a "y\t'Yes'
+n\t'No'"
+complete -c rlvcreate -l major -d 'The major number with -My (the kernel assigns majors: lvm2 records 0)' -r
+complete -c rlvcreate -l minor -d 'The minor number to keep (implies -My)' -r
 complete -c rlvcreate -s Z -l zero -d 'Zero the first 4 KiB of the new LV (y, the default) or not (n)' -r -f -a "y\t'Yes'
 n\t'No'"
 complete -c rlvcreate -s W -l wipesignatures -d 'Wipe known signatures from the new LV (default: when zeroing)' -r -f -a "y\t'Yes'

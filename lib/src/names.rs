@@ -19,9 +19,9 @@ pub const MAX_DM_UUID_LEN: usize = 128;
 pub const DM_UUID_PREFIX: &str = "LVM-";
 
 /// LV name prefixes lvm2 keeps for its own hidden volumes.
-const RESERVED_LV_PREFIXES: &[&str] = &["pvmove", "snapshot"];
+pub const RESERVED_LV_PREFIXES: &[&str] = &["pvmove", "snapshot"];
 /// Substrings lvm2 keeps for the sub-LVs of mirrors, RAID, thin, cache and VDO.
-const RESERVED_LV_SUBSTRINGS: &[&str] = &[
+pub const RESERVED_LV_SUBSTRINGS: &[&str] = &[
     "_cdata", "_cmeta", "_corig", "_cpool", "_cvol", "_wcorig", "_mimage", "_mlog", "_pmspare",
     "_rimage", "_rmeta", "_tdata", "_tmeta", "_vdata", "_vdo", "_vorigin",
 ];

@@ -10,6 +10,7 @@ mod golden_cow;
 mod lvm2_commands;
 mod lvm2_metadata;
 mod lvm2_scan;
+mod lvm2_style;
 mod lvm_ops;
 mod monitor_engine;
 mod multicall;

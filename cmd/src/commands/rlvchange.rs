@@ -98,16 +98,33 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             Some(rlvm::backend::open_backend()?)
         };
         let devices = candidate_devices();
+        // `@tag`: the LVs carrying it (all of a VG carrying it), VG by VG.
+        let mut targets: Vec<(String, Option<String>, Option<String>)> = Vec::new();
         for arg in &cli.lvs {
             let arg = arg.strip_prefix("/dev/").unwrap_or(arg);
-            let (vg, lv) = match arg.split_once('/') {
-                Some((vg, lv)) => (vg, Some(lv)),
-                None => (arg, None),
-            };
-            let mut session = Session::open(vg, &devices, backend.as_deref(), test)?;
-            let names = match lv {
-                Some(lv) => vec![lv.to_string()],
-                None => session.stacks(),
+            if let Some(tag) = arg.strip_prefix('@') {
+                let mut vgs: Vec<_> = OpenVg::open_all_read(&devices)
+                    .into_iter()
+                    .map(|open| open.vg.name)
+                    .collect();
+                vgs.sort();
+                targets.extend(vgs.into_iter().map(|vg| (vg, None, Some(tag.to_string()))));
+                continue;
+            }
+            match arg.split_once('/') {
+                Some((vg, lv)) => targets.push((vg.into(), Some(lv.into()), None)),
+                None => targets.push((arg.into(), None, None)),
+            }
+        }
+        for (vg, lv, tag) in targets {
+            let mut session = Session::open(&vg, &devices, backend.as_deref(), test)?;
+            let names = match (lv, tag) {
+                (Some(lv), _) => vec![lv],
+                (None, Some(tag)) => rlvm::ops::lvm::lvs_selected(session.vg(), Some(&tag))
+                    .into_iter()
+                    .filter(|name| session.stack_of(name).is_ok())
+                    .collect(),
+                (None, None) => session.stacks(),
             };
             for name in names {
                 if !activates(activate) {

@@ -9,7 +9,7 @@ use clap::{CommandFactory, Parser};
 use rlvm::ops::lvm::{MergeStart, Session};
 
 use super::lvm_common::{candidate_devices, split_lv, try_backend};
-use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
+use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon, YesNo};
 
 /// Merge a snapshot back into its origin.
 #[derive(Debug, Parser)]
@@ -63,7 +63,9 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         let (vg_name, snap) = split_lv(&cli.lv)?;
         let test = cli.common.test;
         let backend = try_backend();
-        let mut session = Session::open(&vg_name, &candidate_devices(), backend.as_deref(), test)?;
+        let driver = cli.common.driverloaded != Some(YesNo::N);
+        let mut session = Session::open(&vg_name, &candidate_devices(), backend.as_deref(), test)?
+            .driverloaded(driver);
         let started = session.merge(&snap)?;
         let origin = session.stack_of(&snap)?;
         let deferred = || {

@@ -8,10 +8,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use rlvm::ops::alloc::Policy;
-use rlvm::ops::lvm::{LinearRequest, LvmError, Placement, Prepare, SizeRequest, SnapshotRequest};
+use rlvm::ops::lvm::{
+    LinearRequest, LvAttributes, LvmError, Persistent, Placement, Prepare, ReadAhead, SizeRequest,
+    SnapshotRequest,
+};
 use rlvm::units::parse_size;
 
-use super::lvm_common::{candidate_devices, split_lv};
+use super::lvm_common::{activates, candidate_devices, split_lv, ACTIVATION_VALUES};
 use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon, YesNo};
 
 /// Create a logical volume.
@@ -59,17 +62,41 @@ pub struct Cli {
     #[arg(long = "type", value_name = "TYPE", value_parser = ["linear", "striped", "snapshot"])]
     segtype: Option<String>,
     /// Name of the new LV (default lvolN).
-    #[arg(short = 'n', long = "name", value_name = "NAME")]
+    #[arg(
+        short = 'n',
+        long = "name",
+        value_name = "NAME",
+        allow_hyphen_values = true
+    )]
     name: Option<String>,
-    /// Activate the new LV (y, the default) or not (n).
+    /// Activate the new LV (y, the default; ay, ey, ly too) or not (n, an, en, ln).
     #[arg(
         short = 'a',
         long = "activate",
         value_name = "y|n",
-        value_enum,
+        value_parser = ACTIVATION_VALUES,
         default_value = "y"
     )]
-    activate: YesNo,
+    activate: String,
+    /// Add a tag to the new LV (repeatable).
+    #[arg(long = "addtag", value_name = "TAG")]
+    addtag: Vec<String>,
+    /// Allocate the new LV contiguously (y) or by the VG's policy (n, the default).
+    #[arg(short = 'C', long = "contiguous", value_name = "y|n", value_enum)]
+    contiguous: Option<YesNo>,
+    /// Read-ahead in sectors, auto (the default) or none.
+    #[arg(short = 'r', long = "readahead", value_name = "auto|none|SECTORS",
+          value_parser = ReadAhead::parse)]
+    readahead: Option<ReadAhead>,
+    /// Keep the minor number given by --minor across activations (y) or not (n).
+    #[arg(short = 'M', long = "persistent", value_name = "y|n", value_enum)]
+    persistent: Option<YesNo>,
+    /// The major number with -My (the kernel assigns majors: lvm2 records 0).
+    #[arg(long = "major", value_name = "MAJOR")]
+    major: Option<u32>,
+    /// The minor number to keep (implies -My).
+    #[arg(long = "minor", value_name = "MINOR")]
+    minor: Option<u32>,
     /// Zero the first 4 KiB of the new LV (y, the default) or not (n).
     #[arg(short = 'Z', long = "zero", value_name = "y|n", value_enum)]
     zero: Option<YesNo>,
@@ -136,17 +163,41 @@ pub(crate) fn placement(
     Ok(placement)
 }
 
+/// What `--addtag`, `-C`, `-r`, `-M`, `--major` and `--minor` ask to record.
+fn attributes(cli: &Cli) -> LvAttributes {
+    let persistent = match (cli.persistent, cli.minor) {
+        (Some(YesNo::N), _) | (None, None) => None,
+        (_, minor) => Some(Persistent {
+            major: cli.major,
+            minor,
+        }),
+    };
+    LvAttributes {
+        tags: cli.addtag.clone(),
+        contiguous: cli.contiguous == Some(YesNo::Y),
+        read_ahead: cli.readahead,
+        persistent,
+    }
+}
+
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rlvcreate", args, |cli: Cli| {
+        let activate = activates(&cli.activate);
         let snapshot = cli.snapshot || cli.segtype.as_deref() == Some("snapshot");
         let placement = placement(
             cli.stripes,
             cli.stripesize.as_deref(),
-            cli.alloc.as_deref(),
+            // `-C y` is `--alloc contiguous` for the allocator.
+            cli.alloc
+                .as_deref()
+                .or((cli.contiguous == Some(YesNo::Y)).then_some("contiguous")),
             &cli.pvs,
             "lvcreate",
         )?;
+        if snapshot && cli.zero.is_some() {
+            return Err(usage("Option --zero is unsupported with snapshots."));
+        }
         let size = size_request(&cli)?;
         let virtual_bytes = match &cli.virtualsize {
             Some(v) => Some(
@@ -177,7 +228,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             None
         } else if snapshot {
             rlvm::backend::open_backend().ok()
-        } else if cli.activate.yes() && !test {
+        } else if activate && !test {
             Some(
                 rlvm::backend::open_backend()
                     .context("cannot activate the new LV (use -an to create it inactive)")?,
@@ -191,7 +242,8 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             &candidate_devices(),
             backend.as_deref(),
             test,
-        )?;
+        )?
+        .driverloaded(driver);
         let chunk_sectors = match &cli.chunksize {
             Some(c) => {
                 parse_size(c, 'k')
@@ -206,24 +258,34 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 virtual_bytes,
                 size,
                 chunk_sectors,
-                activate: cli.activate.yes() && driver,
+                activate: activate && driver,
             })?;
             return Ok(());
         }
         match origin {
             None => {
-                let zero = cli.zero.is_none_or(YesNo::yes);
+                let prepare = match Prepare::for_new_lv(
+                    cli.zero.map(YesNo::yes),
+                    cli.wipesignatures.map(YesNo::yes),
+                    activate,
+                    driver,
+                ) {
+                    Ok(prepare) => prepare,
+                    // lvm2 refuses this, and yet exits 0.
+                    Err(refusal @ LvmError::ZeroInactive) => {
+                        eprintln!("  {refusal}");
+                        return Ok(());
+                    }
+                    Err(error) => return Err(error.into()),
+                };
                 let request = LinearRequest {
                     name: cli.name.clone(),
                     size,
-                    activate: cli.activate.yes() && driver,
-                    prepare: Prepare {
-                        zero,
-                        wipe: cli.wipesignatures.map_or(zero, YesNo::yes),
-                    },
+                    activate: activate && driver,
+                    prepare,
                     read_only,
                 };
-                session.create_placed(&request, &placement)?;
+                session.create_placed(&request, &placement, &attributes(&cli))?;
             }
             Some(origin) => {
                 session.create_snapshot(&SnapshotRequest {

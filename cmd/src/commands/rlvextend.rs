@@ -127,7 +127,7 @@ fn resize(cli: &Cli, direction: Direction) -> anyhow::Result<()> {
     let test = cli.common.test;
     let backend = try_backend();
     let mut session = Session::open(&vg_name, &candidate_devices(), backend.as_deref(), test)?;
-    session.stack_of(&lv_name)?;
+    session.resizable(&lv_name)?;
     if cli.use_policies {
         let Some(status) = session.snapshot_status(&lv_name)? else {
             if snapshot_of(session.vg(), &lv_name).is_none() {
@@ -154,7 +154,7 @@ fn resize(cli: &Cli, direction: Direction) -> anyhow::Result<()> {
     }
     let request = match (&cli.size, &cli.extents) {
         (Some(_), Some(_)) => {
-            return Err(usage("Please specify either size or extents (not both)."))
+            return Err(usage("Please specify either size or extents but not both."))
         }
         (Some(size), None) => Resize::parse_size(size)?,
         (None, Some(extents)) => Resize::parse_extents(extents)?,

@@ -49,7 +49,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 let new = match split_lv(&cli.second) {
                     Ok((new_vg, new)) if new_vg == vg => new,
                     Ok((new_vg, _)) => {
-                        anyhow::bail!("cannot move a logical volume from {vg} to {new_vg}")
+                        return Err(rlvm::ops::lvm::LvmError::Usage(format!(
+                            "Logical volume names must have the same volume group (\"{vg}\" or \"{new_vg}\")"
+                        ))
+                        .into())
                     }
                     Err(_) => cli.second.clone(),
                 };

@@ -14,6 +14,8 @@ pub enum LvFlag {
     Write,
     /// `VISIBLE`: listed by lvs without `-a`.
     Visible,
+    /// `FIXED_MINOR`: activated with the minor number the metadata records (`-My`).
+    FixedMinor,
 }
 
 impl LvFlag {
@@ -23,6 +25,7 @@ impl LvFlag {
             LvFlag::Read => "READ",
             LvFlag::Write => "WRITE",
             LvFlag::Visible => "VISIBLE",
+            LvFlag::FixedMinor => "FIXED_MINOR",
         }
     }
 }

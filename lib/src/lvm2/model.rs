@@ -583,6 +583,12 @@ impl Vg {
                         items.push(Item::Setting("creation_host".into(), s(h)));
                     }
                     items.extend(policy);
+                    // lvm2 writes these between the creation host and segment_count.
+                    let (early, extra): (Vec<Item>, Vec<Item>) = extra.into_iter().partition(|i| {
+                        matches!(i, Item::Setting(k, _) if matches!(k.as_str(),
+                                "allocation_policy" | "read_ahead" | "major" | "minor"))
+                    });
+                    items.extend(early);
                     items.push(Item::Setting(
                         "segment_count".into(),
                         int(lv.segments.len() as u64),

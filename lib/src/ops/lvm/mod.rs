@@ -33,6 +33,7 @@ use crate::lvm2::model::{SegmentKind, Vg};
 use crate::names::{dm_name, dm_uuid, DmLayer, NameError};
 
 pub mod place;
+pub mod attributes;
 pub mod size;
 pub mod wipe;
 
@@ -40,6 +41,7 @@ pub mod wipe;
 mod tests;
 
 pub use place::Placement;
+pub use attributes::{LvAttributes, Persistent, ReadAhead};
 pub use size::{display_size, extents_for, PercentOf, Resize, SizeRequest};
 
 /// lvm2's line for `-t`.
@@ -79,6 +81,9 @@ pub enum LvmError {
     /// The operation is refused as lvm2 refuses it (lvm2 exits 5).
     #[error("{0}")]
     Refused(String),
+    /// `-Zy`/`-Wy` for an LV created inactive (lvm2 refuses, yet exits 0).
+    #[error("Cannot zero inactive logical volume with option -Zy or -Wy.")]
+    ZeroInactive,
     /// The devices could not be built after the commit; the old record was committed back.
     #[error("{what}; the metadata change was taken back")]
     Reverted {
@@ -123,6 +128,41 @@ pub struct Prepare {
     pub zero: bool,
     /// Wipe known signatures (`-Wy`; by default when zeroing).
     pub wipe: bool,
+}
+
+impl Prepare {
+    /// What lvm2 does with `-Z`/`-W` (`None`: not given) for a new LV that
+    /// is `activate`d or not, with device-mapper (`driver`) or without: an
+    /// LV created inactive is not zeroed, and asking for it is refused;
+    /// without the driver nothing is zeroed, with a warning when it was wanted.
+    pub fn for_new_lv(
+        zero: Option<bool>,
+        wipe: Option<bool>,
+        activate: bool,
+        driver: bool,
+    ) -> Result<Prepare> {
+        let none = Prepare {
+            zero: false,
+            wipe: false,
+        };
+        if !activate {
+            if zero == Some(true) || (zero.is_none() && wipe == Some(true)) {
+                return Err(LvmError::ZeroInactive);
+            }
+            return Ok(none);
+        }
+        let zero = zero.unwrap_or(true);
+        if !driver {
+            if zero {
+                log::warning("Skipping zeroing and wipping, compiled without activation support.");
+            }
+            return Ok(none);
+        }
+        Ok(Prepare {
+            zero,
+            wipe: wipe.unwrap_or(zero),
+        })
+    }
 }
 
 impl Default for Prepare {
@@ -216,6 +256,9 @@ pub struct Session<'a> {
     open: OpenVg,
     backend: Option<&'a dyn Backend>,
     test: bool,
+    /// `--driverloaded n`: lvm2 then refuses what needs device-mapper
+    /// (snapshots, merges) instead of recording it for a later activation.
+    no_driver: bool,
 }
 
 /// The dm devices of one LV's layers that are live, by layer.
@@ -243,11 +286,7 @@ impl<'a> Session<'a> {
         test: bool,
     ) -> Result<Self> {
         let open = OpenVg::open(name, candidates)?;
-        Ok(Self {
-            open,
-            backend,
-            test,
-        })
+        Ok(Self::from_open(open, backend, test))
     }
 
     /// A session over a VG already open for a change.
@@ -256,7 +295,16 @@ impl<'a> Session<'a> {
             open,
             backend,
             test,
+            no_driver: false,
         }
+    }
+
+    /// This session as lvm2 runs with `--driverloaded n` (`no_driver`):
+    /// snapshots and merges are refused as lvm2 refuses them, rather than
+    /// recorded for an activation on a machine that has device-mapper.
+    pub fn driverloaded(mut self, loaded: bool) -> Self {
+        self.no_driver = !loaded;
+        self
     }
 
     /// The VG as this session sees it (with test-mode changes).
@@ -364,6 +412,18 @@ impl<'a> Session<'a> {
         Ok(snapshot_of(vg, name).map_or(name.to_string(), |s| s.0))
     }
 
+    /// Check that `name` is an LV lvextend, lvreduce and lvresize can take,
+    /// refusing an unknown one in their words.
+    pub fn resizable(&self, name: &str) -> Result<()> {
+        if self.open.vg.lv(name).is_none() {
+            return Err(LvmError::Refused(format!(
+                "Logical volume {name} not found in volume group {}.",
+                self.open.vg.name
+            )));
+        }
+        self.stack_of(name).map(drop)
+    }
+
     fn lv_id(&self, name: &str) -> Result<String> {
         self.open
             .vg
@@ -438,13 +498,9 @@ impl<'a> Session<'a> {
                 None => name.to_string(),
             },
         };
-        if name.starts_with("snapshot") {
-            return Err(LvmError::Usage(
-                "Names starting \"snapshot\" are reserved. Please choose a different LV name."
-                    .into(),
-            ));
-        }
-        crate::names::validate_lv_name(&name)?;
+        check_new_lv_name(&name, || {
+            format!("Logical volume name \"{name}\" is invalid.")
+        })?;
         if self.open.vg.lv(&name).is_some() {
             return Err(LvmError::LvExists { vg, lv: name });
         }
@@ -480,7 +536,8 @@ impl<'a> Session<'a> {
             if !self.test {
                 region.zero_start()?;
             }
-        } else {
+        } else if !self.test {
+            // lvm2's test mode never reaches the zeroing step, nor its warning.
             log::warning(format!(
                 "Logical volume {}/{name} not zeroed.",
                 self.open.vg.name
@@ -491,17 +548,30 @@ impl<'a> Session<'a> {
 
     /// `lvcreate` of a linear LV: returns its name.
     pub fn create_linear(&mut self, request: &LinearRequest) -> Result<String> {
-        self.create_placed(request, &Placement::default())
+        self.create_placed(request, &Placement::default(), &LvAttributes::default())
+    }
+
+    /// [`Session::create_linear`] with tags, allocation policy, read-ahead
+    /// and a persistent minor recorded in the same commit.
+    pub fn create_linear_with(
+        &mut self,
+        request: &LinearRequest,
+        attributes: &LvAttributes,
+    ) -> Result<String> {
+        self.create_placed(request, &Placement::default(), attributes)
     }
 
     /// `lvcreate` of a linear or striped LV placed by `placement` (`-i`,
-    /// `-I`, PV arguments, `--alloc`): returns its name.
+    /// `-I`, PV arguments, `--alloc`), with `attributes` recorded in the
+    /// same commit: returns its name.
     pub fn create_placed(
         &mut self,
         request: &LinearRequest,
         placement: &Placement,
+        attributes: &LvAttributes,
     ) -> Result<String> {
         let name = self.new_name(request.name.as_deref())?;
+        attributes.check()?;
         let pvs = place::resolve_pvs(&self.open, &placement.pvs)?;
         let size = match (request.size, &pvs) {
             (SizeRequest::Percent(percent, PercentOf::Pvs), Some(list)) => {
@@ -530,18 +600,19 @@ impl<'a> Session<'a> {
         let before = self.open.vg.clone();
         let mut next = before.clone();
         super::volumes::lv_create(&mut next, &name, &allocation)?;
-        if let Some(policy) = placement.policy_name.as_deref().filter(|p| *p != "inherit") {
-            if let Some(lv) = next.lvs.iter_mut().find(|l| l.name == name) {
+        if let Some(lv) = next.lvs.iter_mut().find(|l| l.name == name) {
+            // `-C y` records the policy itself (attributes), `--alloc` here.
+            let policy = placement.policy_name.as_deref().filter(|p| *p != "inherit");
+            if let Some(policy) = policy.filter(|_| !attributes.contiguous) {
                 lv.extra.push(crate::lvm2::text::Item::Setting(
                     "allocation_policy".into(),
                     crate::lvm2::text::Value::Str(policy.to_string()),
                 ));
             }
-        }
-        if request.read_only {
-            if let Some(lv) = next.lvs.iter_mut().find(|l| l.name == name) {
+            if request.read_only {
                 lv.set_flag(LvFlag::Write, false);
             }
+            attributes.apply(lv);
         }
         self.prepare_new(&next, &name, request.prepare)?;
         self.commit(next)?;
@@ -594,11 +665,13 @@ impl<'a> Session<'a> {
     pub fn create_snapshot(&mut self, request: &SnapshotRequest) -> Result<String> {
         let vg_name = self.vg_name();
         let origin = request.origin.clone();
-        let origin_lv = self
-            .open
-            .vg
-            .lv(&origin)
-            .ok_or_else(|| self.not_found(&origin))?;
+        super::snapshots::check_chunk_size(request.chunk_sectors)
+            .map_err(|e| LvmError::Usage(e.to_string()))?;
+        let origin_lv = self.open.vg.lv(&origin).ok_or_else(|| {
+            LvmError::Refused(format!(
+                "Snapshot origin LV {origin} not found in Volume group {vg_name}."
+            ))
+        })?;
         let origin_extents = lv_extents(origin_lv);
         if let Some(merging) = super::snapshots::merging_snapshot(&self.open.vg, &origin) {
             return Err(LvmError::Refused(format!(
@@ -611,6 +684,7 @@ impl<'a> Session<'a> {
             request.size,
             Some((origin_extents, request.chunk_sectors)),
         )?;
+        self.need_driver_for_snapshot()?;
         let origin_active = self.is_active(&origin)?;
         if origin_active && self.backend.is_none() {
             return Err(LvmError::Refused(
@@ -667,6 +741,9 @@ impl<'a> Session<'a> {
     /// sparse snapshot over a hidden zero-filled origin `NAME_vorigin`.
     pub fn create_sparse(&mut self, request: &SparseRequest) -> Result<String> {
         let vg_name = self.vg_name();
+        super::snapshots::check_chunk_size(request.chunk_sectors)
+            .map_err(|e| LvmError::Usage(e.to_string()))?;
+        self.need_driver_for_snapshot()?;
         let name = self.new_name(request.name.as_deref())?;
         let vorigin = format!("{name}_vorigin");
         if self.open.vg.lv(&vorigin).is_some() {
@@ -725,6 +802,17 @@ impl<'a> Session<'a> {
         }
         log::print(format!("Logical volume \"{name}\" created."));
         Ok(name)
+    }
+
+    /// lvm2 builds every new snapshot through device-mapper (the COW is
+    /// zeroed on a temporary activation), so without the driver it refuses.
+    fn need_driver_for_snapshot(&self) -> Result<()> {
+        if self.no_driver {
+            return Err(LvmError::Refused(
+                "Can't create snapshot without using device-mapper kernel driver.".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Take down `stack`'s devices found in `live`, without the open checks.
@@ -886,13 +974,9 @@ impl<'a> Session<'a> {
                 "Old and new logical volume names must differ".into(),
             ));
         }
-        if new.starts_with("snapshot") {
-            return Err(LvmError::Usage(
-                "Names starting \"snapshot\" are reserved. Please choose a different LV name."
-                    .into(),
-            ));
-        }
-        crate::names::validate_lv_name(new)?;
+        check_new_lv_name(new, || {
+            format!("New logical volume name \"{new}\" is invalid")
+        })?;
         if self.open.vg.lv(new).is_some() {
             return Err(LvmError::LvExists {
                 vg: vg_name,
@@ -1127,26 +1211,28 @@ impl<'a> Session<'a> {
                     "Snapshot origin volumes cannot be reduced in size yet: {vg_name}/{name}."
                 )));
             }
+            // As lvm2: an inactive LV holds no mounted data to warn about;
+            // an active one is warned about even with -f, asked about without.
             if active {
+                let open = if self.open_count(&self.live()?, name)? > 0 {
+                    " and open"
+                } else {
+                    ""
+                };
                 log::warning(format!(
-                    "Reducing active logical volume to {}.",
+                    "Reducing active{open} logical volume to {}.",
                     display_size(target * extent)
                 ));
-            } else {
-                log::warning(format!(
-                    "Reducing logical volume to {}.",
-                    display_size(target * extent)
-                ));
-            }
-            log::warning("THIS MAY DESTROY YOUR DATA (filesystem etc.)");
-            if !force
-                && !confirm(&format!(
-                    "Do you really want to reduce {vg_name}/{name}? [y/n]: "
-                ))
-            {
-                return Err(LvmError::Refused(format!(
-                    "Logical volume {name} NOT reduced."
-                )));
+                log::warning("THIS MAY DESTROY YOUR DATA (filesystem etc.)");
+                if !force
+                    && !confirm(&format!(
+                        "Do you really want to reduce {vg_name}/{name}? [y/n]: "
+                    ))
+                {
+                    return Err(LvmError::Refused(format!(
+                        "Logical volume {vg_name}/{name} NOT reduced."
+                    )));
+                }
             }
         }
         let before = self.open.vg.clone();
@@ -1225,7 +1311,7 @@ impl<'a> Session<'a> {
                 return Err(self.not_found(snap));
             }
             return Err(LvmError::Refused(format!(
-                "\"{vg_name}/{snap}\" is not a mergeable logical volume."
+                "{vg_name}/{snap} cannot be merged because --trackchanges was not used."
             )));
         };
         if super::snapshots::is_virtual_origin(&self.open.vg, &origin) {
@@ -1239,6 +1325,12 @@ impl<'a> Session<'a> {
                     "Cannot merge snapshot \"{vg_name}/{snap}\" into the origin \"{vg_name}/{origin}\" with merging snapshot \"{vg_name}/{other}\"."
                 )));
             }
+        }
+        if self.no_driver {
+            // lvm2 checks for the snapshot-merge target before recording anything.
+            return Err(LvmError::Refused(
+                "Can't initialize snapshot merge. Missing support in kernel?".into(),
+            ));
         }
         if let Some(SnapshotStatus::Invalid) = self.snapshot_status(snap)? {
             return Err(LvmError::Refused(format!(
@@ -1399,6 +1491,51 @@ fn is_merging(backend: &dyn Backend, top: &str) -> Result<bool> {
         Err(BackendError::NoSuchDevice { .. }) => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The LVs of `vg` an LV command given the VG alone (`tag: None`) or
+/// `@tag` acts on, in metadata order: every visible LV, or those carrying
+/// the tag (all of them when the VG carries it), as lvm2 selects them.
+pub fn lvs_selected(vg: &Vg, tag: Option<&str>) -> Vec<String> {
+    use crate::ops::vg_change::tags;
+    let whole_vg = tag.is_none_or(|t| tags(&vg.extra).iter().any(|x| x == t));
+    // lvm2's visible LVs: a snapshot is its COW LV, shown through the
+    // VISIBLE hidden snapshotN record, which itself is never named.
+    vg.lvs
+        .iter()
+        .filter(|lv| {
+            let record = lv
+                .segments
+                .iter()
+                .any(|s| matches!(s.kind, SegmentKind::Snapshot { .. }));
+            !record && (lv.has(LvFlag::Visible) || snapshot_of(vg, &lv.name).is_some())
+        })
+        .filter(|lv| whole_vg || tag.is_some_and(|t| tags(&lv.extra).iter().any(|x| x == t)))
+        .map(|lv| lv.name.clone())
+        .collect()
+}
+
+/// Check a new LV name as lvcreate and lvrename do, in lvm2's words:
+/// `invalid` words a name that breaks the common rules (each command has
+/// its own sentence), reserved names get lvm2's shared one.
+fn check_new_lv_name(name: &str, invalid: impl FnOnce() -> String) -> Result<()> {
+    use crate::names::{RESERVED_LV_PREFIXES, RESERVED_LV_SUBSTRINGS};
+    if crate::names::validate_name(name).is_err() {
+        return Err(LvmError::Usage(invalid()));
+    }
+    let reserved = |how: &str, part: &str| {
+        Err(LvmError::Usage(format!(
+            "Names {how} \"{part}\" are reserved. Please choose a different LV name."
+        )))
+    };
+    if let Some(prefix) = RESERVED_LV_PREFIXES.iter().find(|p| name.starts_with(*p)) {
+        return reserved("starting", prefix);
+    }
+    if let Some(part) = RESERVED_LV_SUBSTRINGS.iter().find(|p| name.contains(*p)) {
+        return reserved("including", part);
+    }
+    crate::names::validate_lv_name(name)?;
+    Ok(())
 }
 
 /// An error and its causes on one line, each once (`a: b: c`).

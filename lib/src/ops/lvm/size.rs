@@ -20,6 +20,8 @@ pub enum PercentOf {
     Pvs,
     /// `%ORIGIN`: the origin of a snapshot, with the exception store's metadata.
     Origin,
+    /// `%LV`: the LV's own size (lvextend, lvreduce, lvresize only).
+    Lv,
 }
 
 impl PercentOf {
@@ -29,6 +31,7 @@ impl PercentOf {
             PercentOf::Vg => "VG",
             PercentOf::Pvs => "PVS",
             PercentOf::Origin => "ORIGIN",
+            PercentOf::Lv => "LV",
         }
     }
 }
@@ -56,6 +59,7 @@ impl SizeRequest {
                     "VG" => PercentOf::Vg,
                     "PVS" => PercentOf::Pvs,
                     "ORIGIN" => PercentOf::Origin,
+                    "LV" => PercentOf::Lv,
                     _ => return Err(bad()),
                 };
                 (n, Some(base))
@@ -118,10 +122,22 @@ pub fn extents_for(
             let of = match base {
                 PercentOf::Free => free,
                 PercentOf::Vg | PercentOf::Pvs => vg.pvs.iter().map(|p| p.pe_count).sum(),
+                // A new LV has no size of its own to take a share of.
+                PercentOf::Lv if origin.is_some() => {
+                    return Err(LvmError::Refused(
+                        "Please express size as %FREE, %ORIGIN, %PVS or %VG.".into(),
+                    ))
+                }
+                PercentOf::Lv => {
+                    return Err(LvmError::Refused(
+                        "Please express size as %FREE, %PVS or %VG.".into(),
+                    ))
+                }
                 PercentOf::Origin => {
                     let Some((origin_extents, chunk)) = origin else {
-                        return Err(LvmError::Usage(
-                            "Please specify a snapshot origin for %ORIGIN.".into(),
+                        // lvm2's own words (and status) for %ORIGIN without -s.
+                        return Err(LvmError::Refused(
+                            "Internal error: Couldn't find origin volume.".into(),
                         ));
                     };
                     // lvm2 sizes %ORIGIN on what a COW holding the whole origin
@@ -211,6 +227,7 @@ impl Resize {
                 let of = match base {
                     PercentOf::Free => free_extents(vg),
                     PercentOf::Vg | PercentOf::Pvs => vg.pvs.iter().map(|p| p.pe_count).sum(),
+                    PercentOf::Lv => current,
                     PercentOf::Origin => match origin {
                         Some((extents, chunk)) => cow_max_sectors(extents * vg.extent_size, chunk)
                             .div_ceil(vg.extent_size),

@@ -805,4 +805,5 @@ impl Backend for Faulty<'_> {
     }
 }
 
+mod lvm2_words;
 mod property;
