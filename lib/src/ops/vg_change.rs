@@ -96,7 +96,7 @@ impl TagChange {
     }
 
     /// Apply to `extra`: lvm2 writes `tags` right after `flags`, only when there are some.
-    fn apply(&self, extra: &mut Vec<Item>) {
+    pub(crate) fn apply(&self, extra: &mut Vec<Item>) {
         if self.is_empty() {
             return;
         }

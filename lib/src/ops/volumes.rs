@@ -1171,11 +1171,13 @@ fn header_items(description: &str) -> Vec<Item> {
     ]
 }
 
-/// Create VG `name` over the orphan PVs at `paths`, with `extent_sectors` extents.
+/// Create VG `name` over the orphan PVs at `paths`, with `extent_sectors`
+/// extents and `tags` (checked already, `@` dropped).
 pub fn vg_create(
     name: &str,
     paths: &[PathBuf],
     extent_sectors: u64,
+    tags: &[String],
     candidates: &[PathBuf],
 ) -> Result<Vg, VolumeError> {
     validate_vg_name(name).map_err(|rule| VolumeError::NewVgName {
@@ -1273,6 +1275,13 @@ pub fn vg_create(
         ],
         header: header_items(&format!("Write from rvgcreate {name}.")),
     };
+    let mut vg = vg;
+    // `--addtag`, in lvm2's place (right after `flags`).
+    crate::ops::vg_change::TagChange {
+        add: tags.to_vec(),
+        del: vec![],
+    }
+    .apply(&mut vg.extra);
     // Mark each PV used, as lvm2 does in the label extension, then commit.
     for (path, disk) in &disks {
         let mut label = Label::read(disk)
