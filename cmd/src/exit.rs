@@ -122,6 +122,9 @@ fn is_usage(error: &anyhow::Error) -> bool {
         cause
             .downcast_ref::<rlvm::ops::lvm::LvmError>()
             .is_some_and(rlvm::ops::lvm::LvmError::is_usage)
+            || cause
+                .downcast_ref::<rlvm::ops::volumes::VolumeError>()
+                .is_some_and(rlvm::ops::volumes::VolumeError::is_usage)
     })
 }
 

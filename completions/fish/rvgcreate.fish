@@ -1,4 +1,5 @@
 complete -c rvgcreate -s s -l physicalextentsize -d 'Extent size (default 4 MiB)' -r
+complete -c rvgcreate -l addtag -d 'Tag the new VG (repeatable)' -r
 complete -c rvgcreate -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
 complete -c rvgcreate -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rvgcreate -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r

@@ -20,6 +20,21 @@ pub trait BlockIo: Send + Sync {
     fn flush(&self) -> io::Result<()>;
 }
 
+/// Whether this process runs in lvm2's test mode (`-t`): writes through a
+/// [`FileDisk`] are dropped, so a command checks and reports everything
+/// it would do and changes nothing.
+static DRY_RUN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Enter (or leave) test mode for this process (`-t`): see [`dry_run`].
+pub fn set_dry_run(on: bool) {
+    DRY_RUN.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether writes to devices and metadata backups are being dropped (`-t`).
+pub fn dry_run() -> bool {
+    DRY_RUN.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A file or block device opened for block I/O.
 #[derive(Debug)]
 pub struct FileDisk {
@@ -84,10 +99,16 @@ impl BlockIo for FileDisk {
     }
 
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        if dry_run() {
+            return Ok(());
+        }
         FileExt::write_all_at(&self.file, buf, offset)
     }
 
     fn flush(&self) -> io::Result<()> {
+        if dry_run() {
+            return Ok(());
+        }
         self.file.sync_data()
     }
 }

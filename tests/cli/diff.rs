@@ -251,7 +251,7 @@ impl Disks {
 
     /// UUIDs, times and the host name replaced; the disks by their `$PVn` names.
     fn normalise_text(&self, text: &str) -> String {
-        let mut text = normalise_uuids(&normalise_times(text));
+        let mut text = normalise_pids(&normalise_uuids(&normalise_times(text)));
         if !self.host.is_empty() {
             text = replace_word(&text, &self.host, "HOST");
         }
@@ -356,6 +356,28 @@ fn split_words(text: &str) -> Vec<String> {
         words.push(word);
     }
     words
+}
+
+/// pvscan's process IDs (`pvscan[1234]`) as `pvscan[PID]`.
+fn normalise_pids(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("pvscan[") {
+        let digits = rest[at + 7..]
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len() - at - 7);
+        let end = at + 7 + digits;
+        if digits > 0 && rest[end..].starts_with(']') {
+            out.push_str(&rest[..at]);
+            out.push_str("pvscan[PID]");
+            rest = &rest[end + 1..];
+        } else {
+            out.push_str(&rest[..at + 7]);
+            rest = &rest[at + 7..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// lvm2's UUIDs (6-4-4-4-4-4-6 alphanumerics) as `UUID`.
@@ -665,6 +687,10 @@ fn normalising_keeps_widths_and_finds_ids() {
     assert_eq!(
         normalise_times("x 2026-12-01 22:15:33 +0000 y"),
         format!("x TIME{} y", " ".repeat(21))
+    );
+    assert_eq!(
+        normalise_pids("  pvscan[27624] PV x online.\n pvscan[] pvscan[1"),
+        "  pvscan[PID] PV x online.\n pvscan[] pvscan[1"
     );
     assert_eq!(split_words("lvs -S 'a = b' x"), ["lvs", "-S", "a = b", "x"]);
     assert_eq!(

@@ -116,15 +116,9 @@ fn lvm2_and_rlvm_commands_agree_on_one_vg() {
     let setup = setup(1, &["rlvmc"]);
     let dev = setup.devices[0].clone();
     assert_exit(&rlvm(&setup, "rpvcreate", &[&dev]), 0);
-    // A second pvcreate is refused: the device carries a label now, and stays unchanged.
-    let before = std::fs::read(&dev).unwrap()[..8192].to_vec();
+    // A second pvcreate makes the orphan PV again, as lvm2 does without -f.
     let again = rlvm(&setup, "rpvcreate", &[&dev]);
-    assert_exit(&again, 5);
-    assert!(
-        String::from_utf8_lossy(&again.stderr).contains("LVM2_member"),
-        "{again:?}"
-    );
-    assert_eq!(std::fs::read(&dev).unwrap()[..8192], before[..]);
+    assert_exit(&again, 0);
     lvm(&["pvck", &dev]);
 
     assert_exit(&rlvm(&setup, "rvgcreate", &["rlvmc", &dev]), 0);
@@ -427,7 +421,8 @@ fn rvgextend_and_rpvscan_add_image_files() {
     let one_line_error = |out: &Output, names: &[&str]| {
         assert_exit(out, 5);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        // One refusal, in lvm2's lines (at most its three for a PV of a VG).
+        assert!((1..=3).contains(&stderr.lines().count()), "{stderr}");
         for name in names {
             assert!(stderr.contains(name), "{name} not in: {stderr}");
         }

@@ -64,6 +64,10 @@ pub fn registered_files() -> Vec<PathBuf> {
 
 /// Register an image file as a PV location (idempotent).
 pub fn register_file(path: &std::path::Path) -> anyhow::Result<()> {
+    // Test mode (-t) made no PV to remember.
+    if rlvm::io::dry_run() {
+        return Ok(());
+    }
     let path = std::fs::canonicalize(path)?;
     let mut files = registered_files();
     if files.contains(&path) {
@@ -83,6 +87,9 @@ pub fn register_file(path: &std::path::Path) -> anyhow::Result<()> {
 
 /// Forget a registered image file.
 pub fn unregister_file(path: &std::path::Path) -> anyhow::Result<()> {
+    if rlvm::io::dry_run() {
+        return Ok(());
+    }
     let Ok(path) = std::fs::canonicalize(path) else {
         return Ok(());
     };
@@ -224,43 +231,15 @@ pub fn inventory(common: &CommonArgs) -> Inventory {
     } else {
         try_backend()
     };
-    Inventory::gather(usable_pvs(&candidate_devices()), backend.as_deref())
+    scan_inventory(backend.as_deref())
 }
 
-/// The labelled devices among `devices` a report may show: PVs of the VGs
-/// that pass validation (the others are warned about and left out, as every
-/// command that reads them leaves them), and orphans whose metadata reads;
-/// a PV whose metadata cannot be read is neither listed nor free.
-fn usable_pvs(devices: &[PathBuf]) -> Vec<(PathBuf, rlvm::lvm2::label::Label, Option<Vg>)> {
-    let usable: Vec<Vg> = rlvm::ops::volumes::OpenVg::open_all_read(devices)
-        .into_iter()
-        .map(|open| open.vg)
-        .collect();
-    let listed = |uuid: &str| {
-        usable
-            .iter()
-            .flat_map(|vg| &vg.pvs)
-            .any(|pv| rlvm::names::compact_uuid(&pv.id) == uuid)
-    };
-    rlvm::ops::volumes::scan_pvs(devices)
-        .into_iter()
-        .filter(|found| match (&found.vg, &found.damage) {
-            (Some(vg), _) => usable.iter().any(|u| u.id == vg.id),
-            (None, None) => true,
-            // A member whose own areas are damaged: the VG's other copies list it.
-            (None, Some(_)) if listed(&found.label.pv_uuid) => true,
-            (None, Some(why)) => {
-                if found.damaged_headers == 0 {
-                    rlvm::log::warning(format_args!(
-                        "PV {} has unusable metadata: {why}",
-                        found.path.display()
-                    ));
-                }
-                false
-            }
-        })
-        .map(|found| (found.path, found.label, found.vg))
-        .collect()
+/// The VGs that open and the labelled devices a report may show, from one
+/// scan (the lib leaves out, with a warning, what cannot be used).
+fn scan_inventory(backend: Option<&dyn Backend>) -> Inventory {
+    let (opened, found) = rlvm::ops::volumes::OpenVg::open_all_and_list(&candidate_devices());
+    let vgs: Vec<Vg> = opened.into_iter().map(|open| open.vg).collect();
+    Inventory::gather(&vgs, found, backend)
 }
 
 /// What a display command (lvdisplay, vgdisplay, pvdisplay) works from.
@@ -340,7 +319,7 @@ pub fn pv_rows(vg: &Vg, paths: &[(String, PathBuf)]) -> Vec<PvInfo> {
 
 /// The report rows of the PVs found that belong to no VG (a label, no metadata).
 pub fn orphan_pv_rows() -> Vec<PvInfo> {
-    Inventory::gather(usable_pvs(&candidate_devices()), None).orphans
+    scan_inventory(None).orphans
 }
 
 /// A failure worded as lvm2 words it, with its exit status.

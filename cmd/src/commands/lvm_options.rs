@@ -90,6 +90,7 @@ impl CommonArgs {
         // the test-mode banner is printed for every command.
         if self.test {
             eprintln!("  {}", rlvm::ops::lvm::TEST_MODE_BANNER);
+            rlvm::io::set_dry_run(true);
         }
         if self.driverloaded == Some(YesNo::N) {
             eprintln!(

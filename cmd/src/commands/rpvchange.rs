@@ -82,10 +82,18 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         for path in &pvs {
             let result = (|| -> anyhow::Result<PvChanged> {
                 let vg = vg_of_pv(path, &devices).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "{}: not a physical volume in a volume group (rlvm changes only those)",
-                        path.display()
-                    )
+                    if change.tags.is_empty() {
+                        anyhow::anyhow!(
+                            "{}: not a physical volume in a volume group (rlvm changes only those)",
+                            path.display()
+                        )
+                    } else {
+                        // lvm2's refusal, and its line for each PV it did not change.
+                        anyhow::anyhow!(
+                            "Can't change tag on Physical Volume {0} not in volume group\n  Physical volume {0} not changed",
+                            path.display()
+                        )
+                    }
                 })?;
                 let mut open = OpenVg::open(&vg, &devices)?;
                 Ok(pv_change(&mut open, path, &change)?)
@@ -115,7 +123,11 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             plural(unchanged, "physical volume")
         ));
         if failed > 0 {
-            anyhow::bail!("{failed} physical volume(s) could not be changed");
+            // Each failure has been named; lvm2 adds no summary.
+            return Err(super::lvm_common::lvm2_failure(
+                "",
+                crate::exit::COMMAND_FAILED,
+            ));
         }
         Ok(())
     })

@@ -37,13 +37,25 @@ pub fn command() -> clap::Command {
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rpvremove", args, |cli: Cli| {
+        // lvm2 goes on to the next PV after one it cannot remove.
+        let mut failed = false;
         for path in &cli.pvs {
-            pv_remove_forced(path, cli.change.force > 1)?;
+            if let Err(e) = pv_remove_forced(path, cli.change.force > 1) {
+                eprintln!("  {e:#}");
+                failed = true;
+                continue;
+            }
             unregister_file(path)?;
             println!(
                 "  Labels on physical volume \"{}\" successfully wiped.",
                 path.display()
             );
+        }
+        if failed {
+            return Err(super::lvm_common::lvm2_failure(
+                "",
+                crate::exit::COMMAND_FAILED,
+            ));
         }
         Ok(())
     })

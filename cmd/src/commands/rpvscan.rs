@@ -27,11 +27,18 @@ pub struct Cli {
     #[arg(short, long)]
     novolumegroup: bool,
     /// Only PVs of exported VGs.
-    #[arg(short, long, conflicts_with = "novolumegroup")]
+    #[arg(short, long)]
     exported: bool,
-    /// Accepted for lvm2 compatibility: rlvm keeps no PV cache to update.
+    /// Show each PV's UUID too.
+    #[arg(short, long)]
+    uuid: bool,
+    /// Say which PVs are online (in a VG) as lvm2's PV cache records them;
+    /// rlvm keeps no cache, so nothing is recorded.
     #[arg(long)]
     cache: bool,
+    /// With --cache: only these devices.
+    #[arg(value_name = "PV")]
+    pvs: Vec<String>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -50,6 +57,7 @@ pub fn command() -> clap::Command {
 /// A PV as a pvscan line shows it.
 struct Found {
     name: String,
+    uuid: String,
     /// Its VG and whether that is exported; none for an orphan.
     vg: Option<(String, bool)>,
     size_sectors: u64,
@@ -70,7 +78,23 @@ pub(crate) fn scan_key(path: &std::path::Path) -> ScanKey {
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
+    // lvm2 refuses a device argument without --cache while matching the
+    // command line, before anything else is said.
+    if let Ok(cli) = Cli::try_parse_from(&args) {
+        if let (false, Some(first)) = (cli.cache, cli.pvs.first()) {
+            eprintln!("  Command does not accept argument: {first}.");
+            return ExitCode::from(crate::exit::INVALID_COMMAND_LINE);
+        }
+    }
     crate::exit::run_lvm("rpvscan", args, |cli: Cli| {
+        use super::lvm_common::lvm2_failure;
+        use crate::exit::INVALID_COMMAND_LINE;
+        if cli.exported && cli.novolumegroup {
+            return Err(lvm2_failure(
+                "  Options -e and -n are incompatible\n  Run `pvscan --help' for more information.",
+                INVALID_COMMAND_LINE,
+            ));
+        }
         // Check every file before registering any.
         for path in &cli.add {
             let meta =
@@ -98,6 +122,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                     .into_iter()
                     .map(|r| Found {
                         name: r.name,
+                        uuid: r.uuid,
                         vg: Some((open.vg.name.clone(), exported)),
                         size_sectors: r.size_sectors,
                         free_sectors: r.free_sectors,
@@ -113,6 +138,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 let key = scan_key(std::path::Path::new(&r.name));
                 let found = Found {
                     name: r.name,
+                    uuid: r.uuid,
                     vg: None,
                     size_sectors: r.size_sectors,
                     free_sectors: r.free_sectors,
@@ -126,6 +152,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             .flat_map(|(_, pvs)| pvs)
             .chain(orphans.into_iter().map(|(_, f)| f))
             .collect();
+        if cli.cache {
+            print_cache_lines(&found, &cli.pvs);
+            return Ok(());
+        }
         // lvm2 prints these lines as messages, which -qq silences.
         if cli.common.quiet < 2 {
             print!("{}", render(&found, &cli));
@@ -140,11 +170,30 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     })
 }
 
+/// `pvscan --cache`'s lines in device order: a VG's PV "online", an
+/// orphan "not used". lvm2 records the online PVs for autoactivation;
+/// rlvm keeps no such record (activation reads the disks), so these lines
+/// say only what the scan found.
+fn print_cache_lines(found: &[Found], wanted: &[String]) {
+    let pid = std::process::id();
+    let mut listed: Vec<&Found> = found
+        .iter()
+        .filter(|f| wanted.is_empty() || wanted.contains(&f.name))
+        .collect();
+    listed.sort_by_key(|f| scan_key(std::path::Path::new(&f.name)));
+    for f in listed {
+        let state = if f.vg.is_some() { "online" } else { "not used" };
+        rlvm::log::print(format!("pvscan[{pid}] PV {} {state}.", f.name));
+    }
+}
+
 /// pvscan's listing: one line per PV, names and VG names padded to the
 /// longest found plus two (VG names to at least lvm2's orphan VG name,
 /// `#orphans_lvm2`), then the totals of the PVs listed.
 fn render(found: &[Found], cli: &Cli) -> String {
-    let pv_width = found.iter().map(|f| f.name.len()).max().unwrap_or(0) + 2;
+    let name_width = found.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    // -u widens the name column by lvm2's fixed allowance for " with UUID ...".
+    let pv_width = name_width + if cli.uuid { 52 } else { 2 };
     let vg_width = found
         .iter()
         .filter_map(|f| f.vg.as_ref().map(|(name, _)| name.len()))
@@ -163,21 +212,26 @@ fn render(found: &[Found], cli: &Cli) -> String {
     let mut out = String::new();
     let (mut used, mut used_size, mut orphan, mut orphan_size) = (0, 0, 0, 0);
     for f in &shown {
+        let name = if cli.uuid {
+            format!("{:<name_width$} with UUID {}", f.name, f.uuid)
+        } else {
+            f.name.clone()
+        };
         let size = format_size_long(f.size_sectors);
         let free = format_size_long(f.free_sectors);
         let line = match &f.vg {
             Some((vg, true)) => format!(
                 "PV {:<pv_width$}  is in exported VG {vg} [{size} / {free} free]",
-                f.name
+                name
             ),
             Some((vg, false)) => format!(
                 "PV {:<pv_width$} VG {vg:<vg_width$} lvm2 [{size} / {free} free]",
-                f.name
+                name
             ),
             // Blank where "VG name" would be, so the columns line up.
             None => format!(
                 "PV {:<pv_width$} {:<blank$} lvm2 [{size}]",
-                f.name,
+                name,
                 "",
                 blank = vg_width + 3
             ),

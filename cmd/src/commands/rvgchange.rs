@@ -6,7 +6,6 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser};
-use rlvm::lvm2::flags::LvFlag;
 use rlvm::ops::lvm::Session;
 use rlvm::ops::vg_change::{validate_tag, vg_change, TagChange, VgChange};
 use rlvm::ops::volumes::OpenVg;
@@ -124,19 +123,9 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                     session.deactivate(lv)?;
                 }
             }
-            let visible = session
-                .vg()
-                .lvs
-                .iter()
-                .filter(|lv| lv.has(LvFlag::Visible))
-                .count();
             rlvm::log::print(format!(
                 "{} logical volume(s) in volume group \"{name}\" now active",
-                if activate {
-                    visible.max(stacks.len())
-                } else {
-                    0
-                }
+                session.active_count()?
             ));
             if cli.poll.yes() {
                 for origin in &merging {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+use rlvm::ops::vg_change::validate_tag;
 use rlvm::ops::volumes::{vg_create, DEFAULT_EXTENT_SECTORS};
 use rlvm::units::parse_size;
 
@@ -23,6 +24,9 @@ pub struct Cli {
     /// Extent size (default 4 MiB).
     #[arg(short = 's', long = "physicalextentsize", value_name = "SIZE")]
     extent_size: Option<String>,
+    /// Tag the new VG (repeatable).
+    #[arg(long = "addtag", value_name = "TAG", value_parser = validate_tag)]
+    addtag: Vec<String>,
     #[command(flatten)]
     common: CommonArgs,
     #[command(flatten)]
@@ -47,7 +51,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             Some(s) => parse_size(s, 'm')? / 512,
             None => DEFAULT_EXTENT_SECTORS,
         };
-        vg_create(&cli.vg, &cli.pvs, extent, &candidate_devices())?;
+        vg_create(&cli.vg, &cli.pvs, extent, &cli.addtag, &candidate_devices())?;
         println!("  Volume group \"{}\" successfully created", cli.vg);
         Ok(())
     })

@@ -85,9 +85,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             }
         }
         if refused > 0 {
-            return Err(anyhow::anyhow!(
-                "{refused} physical volume(s) not removed from volume group \"{}\"",
-                cli.vg
+            // lvm2 says nothing more than each refusal.
+            return Err(super::lvm_common::lvm2_failure(
+                "",
+                crate::exit::COMMAND_FAILED,
             ));
         }
         Ok(())

@@ -177,7 +177,7 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
 /// policy; returns the file written, if any. Old archives beyond the
 /// retention policy are removed afterwards.
 pub fn archive(vg: &Vg) -> Result<Option<PathBuf>, BackupError> {
-    let Some(policy) = policy().filter(|p| p.archive) else {
+    let Some(policy) = policy().filter(|p| p.archive && !crate::io::dry_run()) else {
         return Ok(None);
     };
     let description = format!("Created *before* executing '{}'", command_line());
@@ -190,7 +190,8 @@ pub fn archive(vg: &Vg) -> Result<Option<PathBuf>, BackupError> {
 /// a failure, or a policy that turns backups off, is lvm2's warning that
 /// the update is not backed up (the change itself has been made).
 pub fn backup(vg: &Vg) -> Option<PathBuf> {
-    let policy = policy()?;
+    // Test mode (-t) changed nothing to back up.
+    let policy = policy().filter(|_| !crate::io::dry_run())?;
     if policy.backup {
         let description = format!("Created *after* executing '{}'", command_line());
         let path = policy.backup_dir.join(&vg.name);
@@ -209,7 +210,7 @@ pub fn backup(vg: &Vg) -> Option<PathBuf> {
 
 /// Remove VG `name`'s backup file (after vgremove or a rename), if the policy has one.
 pub fn remove_backup(name: &str) {
-    if let Some(policy) = policy() {
+    if let Some(policy) = policy().filter(|_| !crate::io::dry_run()) {
         let _ = std::fs::remove_file(policy.backup_dir.join(name));
     }
 }

@@ -216,6 +216,16 @@ impl MdaHeader {
         String::from_utf8(text).map_err(|_| Lvm2Error::TextEncoding { start: self.start })
     }
 
+    /// The free space lvm2 reports for this area (`pv_mda_free`), in
+    /// sectors: one copy of the text may take half the ring less a sector
+    /// (each copy starts on a sector boundary), and the committed text
+    /// already takes its size of that half.
+    pub fn free_sectors(&self) -> u64 {
+        let half = (self.size.saturating_sub(MDA_HEADER_SIZE) / 2).saturating_sub(TEXT_ALIGNMENT);
+        let used = self.committed.map_or(0, |locn| locn.size);
+        half.saturating_sub(used) / 512
+    }
+
     /// The committed text, if any.
     pub fn read_committed(&self, disk: &dyn BlockIo) -> Result<Option<String>, Lvm2Error> {
         self.committed
@@ -368,6 +378,23 @@ mod tests {
         );
         assert!(text.contains("lv0 {"));
         assert_eq!(header.encode(), fixture()[4096..4608]);
+    }
+
+    #[test]
+    fn free_space_is_half_the_ring_less_a_sector_and_the_text() {
+        let disk = MemDisk::from_bytes(fixture());
+        let header = MdaHeader::read(&disk, 4096).unwrap();
+        // (1_044_480 - 512) / 2 - 512 = 521_472 bytes, less the 1026 of the text.
+        assert_eq!(header.free_sectors(), (521_472 - 1026) / 512);
+        assert_eq!(MdaHeader::new(4096, 1_044_480).free_sectors(), 1018);
+        let mut full = MdaHeader::new(4096, 4096);
+        full.committed = Some(RawLocn {
+            offset: 512,
+            size: 3000,
+            checksum: 0,
+            flags: 0,
+        });
+        assert_eq!(full.free_sectors(), 0);
     }
 
     #[test]

@@ -428,9 +428,7 @@ pub fn vg_rename(
         .iter()
         .any(|(_, _, vg)| vg.as_ref().is_some_and(|vg| vg.name == new))
     {
-        return Err(invalid(format!(
-            "New volume group \"{new}\" already exists"
-        )));
+        return Err(invalid(format!("New VG name \"{new}\" already exists")));
     }
     let mut vg = open.vg.clone();
     vg.name = new.to_string();
@@ -597,7 +595,7 @@ pub fn vg_reduce_missing(
         .filter(|vg| vg.name == name)
         .max_by_key(|vg| vg.seqno)
         .cloned()
-        .ok_or_else(|| VolumeError::NotFound(format!("volume group \"{name}\"")))?;
+        .ok_or_else(|| VolumeError::VgNotFound(name.to_string()))?;
     let path_of = |id: &str| {
         found
             .iter()

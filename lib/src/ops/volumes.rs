@@ -54,6 +54,14 @@ pub enum VolumeError {
     /// A name breaks lvm2's rules.
     #[error(transparent)]
     Name(#[from] NameError),
+    /// vgcreate's new VG name breaks lvm2's rules (a bad command line, exit 3).
+    #[error("{}\n  New volume group name \"{name}\" is invalid.\n  Run `vgcreate --help' for more information.", new_name_detail(.rule))]
+    NewVgName {
+        /// The name.
+        name: String,
+        /// The rule it breaks (worded in the message, not chained after it).
+        rule: NameError,
+    },
     /// The device already carries something that pvcreate would destroy.
     #[error("{path}: found {what} signature; use --force to overwrite it")]
     Signature {
@@ -62,16 +70,21 @@ pub enum VolumeError {
         /// What was found.
         what: String,
     },
-    /// The PV belongs to a VG.
-    #[error("{path}: physical volume belongs to volume group {vg}")]
+    /// The PV belongs to a VG: refused in the words of the command that asked.
+    #[error("{}", in_use_message(.path, .vg, *.asked))]
     InUse {
         /// The device.
         path: PathBuf,
         /// Its VG.
         vg: String,
+        /// What was asked of it.
+        asked: PvUse,
     },
+    /// No device (or image file) at that path.
+    #[error("No device found for {}.", .0.display())]
+    NoDevice(PathBuf),
     /// vgextend was given a PV that is in a VG already (this one or another).
-    #[error("physical volume '{path}' is already in volume group '{vg}'")]
+    #[error("{}", in_use_message(.path, .vg, PvUse::NewVg))]
     AlreadyInVg {
         /// The device.
         path: PathBuf,
@@ -97,6 +110,10 @@ pub enum VolumeError {
     /// No such VG or LV.
     #[error("{0} not found")]
     NotFound(String),
+    /// No VG of that name: lvm2's line, and its follow-up of a command that
+    /// processes VGs by name.
+    #[error("Volume group \"{0}\" not found\n  Cannot process volume group {0}")]
+    VgNotFound(String),
     /// Not enough free extents.
     #[error("Insufficient free space: {needed} extents needed, but only {free} available")]
     NoSpace {
@@ -136,6 +153,60 @@ pub enum VolumeError {
     /// The allocator found no place for the extents asked for.
     #[error(transparent)]
     Alloc(#[from] super::alloc::AllocError),
+}
+
+/// lvm2's line for a bad new name, where rlvm knows it.
+fn new_name_detail(error: &NameError) -> String {
+    match error {
+        NameError::InvalidCharacter { .. } => {
+            "Name contains invalid character, valid set includes: [a-zA-Z0-9.-_+].".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+impl VolumeError {
+    /// Whether lvm2 treats this as a bad command line (exit 3).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, VolumeError::Name(_) | VolumeError::NewVgName { .. })
+    }
+}
+
+/// What a command asked of a PV that turned out to be in a VG.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PvUse {
+    /// pvcreate (without -ff).
+    Create,
+    /// pvremove (without -ff).
+    Remove,
+    /// vgcreate, which takes orphans only.
+    NewVg,
+    /// pvcreate or pvremove with -ff, which rlvm still refuses on a VG's PV.
+    Forced,
+}
+
+fn in_use_message(path: &Path, vg: &str, asked: PvUse) -> String {
+    let p = path.display();
+    match asked {
+        PvUse::Create => format!(
+            "Can't initialize physical volume \"{p}\" of volume group \"{vg}\" without -ff\n  {p}: physical volume not initialized."
+        ),
+        PvUse::Remove => format!(
+            "PV {p} is used by VG {vg} so please use vgreduce first.\n  (If you are certain you need pvremove, then confirm by using --force twice.)\n  {p}: physical volume label not removed."
+        ),
+        PvUse::NewVg => format!(
+            "Physical volume '{p}' is already in volume group '{vg}'\n  Unable to add physical volume '{p}' to volume group '{vg}'\n  {p}: physical volume not initialized."
+        ),
+        PvUse::Forced => format!("{p}: physical volume belongs to volume group {vg}"),
+    }
+}
+
+/// Open the device at `path` (read-write), a missing one named as lvm2 names it.
+fn open_device(path: &Path) -> Result<FileDisk, VolumeError> {
+    FileDisk::open(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => VolumeError::NoDevice(path.to_path_buf()),
+        _ => device_error(path)(source),
+    })
 }
 
 fn device_error(path: &Path) -> impl FnOnce(std::io::Error) -> VolumeError + '_ {
@@ -224,14 +295,35 @@ impl Default for PvCreateOptions {
 /// without `force`, and a PV that belongs to a VG even with it.
 pub fn pv_create(path: &Path, options: &PvCreateOptions) -> Result<Label, VolumeError> {
     let _orphans = lock(Resource::Orphans, true).map_err(device_error(&lock_dir()))?;
-    let disk = FileDisk::open(path).map_err(device_error(path))?;
-    match PvDevice::open(&disk) {
-        Ok(Some(pv)) => check_not_in_use(path, &pv, options.force_damaged)?,
-        Ok(None) => {}
+    let disk = open_device(path)?;
+    let asked = if options.force_damaged {
+        PvUse::Forced
+    } else {
+        PvUse::Create
+    };
+    let orphan = match PvDevice::open(&disk) {
+        Ok(Some(pv)) => {
+            check_not_in_use(path, &pv, options.force_damaged, asked)?;
+            true
+        }
+        Ok(None) => false,
         // A damaged label is overwritten only when forced (its signature is found below).
-        Err(_) => {}
-    }
-    let label = pv_layout(path, &disk, options)?;
+        Err(_) => false,
+    };
+    // An orphan PV is made again without -f, as lvm2 does: its own label
+    // is the only signature found.
+    let label = if orphan {
+        pv_layout(
+            path,
+            &disk,
+            &PvCreateOptions {
+                force: true,
+                ..*options
+            },
+        )?
+    } else {
+        pv_layout(path, &disk, options)?
+    };
     write_pv(path, &disk, &label)?;
     Ok(label)
 }
@@ -381,6 +473,7 @@ fn check_not_in_use(
     path: &Path,
     pv: &PvDevice<'_>,
     force_damaged: bool,
+    asked: PvUse,
 ) -> Result<(), VolumeError> {
     let damage = |why: String| VolumeError::DamagedPv {
         path: path.into(),
@@ -390,6 +483,7 @@ fn check_not_in_use(
         Ok(Some((vg, _))) => Err(VolumeError::InUse {
             path: path.into(),
             vg: vg.name,
+            asked,
         }),
         Err(e) if !force_damaged => Err(damage(e.to_string())),
         Ok(None)
@@ -417,14 +511,19 @@ pub fn pv_remove(path: &Path) -> Result<(), VolumeError> {
 /// Remove a PV's label; `force_damaged` (`-ff`) removes it even when its
 /// metadata cannot be read. A PV in a readable VG is always refused.
 pub fn pv_remove_forced(path: &Path, force_damaged: bool) -> Result<(), VolumeError> {
-    let disk = FileDisk::open(path).map_err(device_error(path))?;
+    let disk = open_device(path)?;
     let pv = PvDevice::open(&disk)
         .map_err(|source| VolumeError::Format {
             path: path.into(),
             source,
         })?
         .ok_or_else(|| VolumeError::NotAPv(path.into()))?;
-    check_not_in_use(path, &pv, force_damaged)?;
+    let asked = if force_damaged {
+        PvUse::Forced
+    } else {
+        PvUse::Remove
+    };
+    check_not_in_use(path, &pv, force_damaged, asked)?;
     disk.write_all_at(&[0u8; 512], pv.label.sector * 512)
         .map_err(device_error(path))?;
     disk.flush().map_err(device_error(path))
@@ -652,6 +751,18 @@ pub struct FoundPv {
     pub damaged_headers: usize,
 }
 
+/// A labelled device a report lists, as the scan that opened the VGs found it.
+#[derive(Debug, Clone)]
+pub struct LabelledPv {
+    /// The device or image file.
+    pub path: PathBuf,
+    /// Its label.
+    pub label: Label,
+    /// The least free space among its metadata areas as lvm2 reports it
+    /// (`pv_mda_free`), in sectors; 0 without an area.
+    pub mda_free_sectors: u64,
+}
+
 /// Every device among `candidates` that carries an LVM2 label, one per PV
 /// UUID, with what its metadata says.
 pub fn scan_pvs(candidates: &[PathBuf]) -> Vec<FoundPv> {
@@ -726,10 +837,42 @@ impl OpenVg {
     /// changed between that read and its lock is read again. A VG that
     /// cannot be used (damaged, PVs missing) is skipped with a warning.
     pub fn open_all_read(candidates: &[PathBuf]) -> Vec<Self> {
+        Self::open_all_and_list(candidates).0
+    }
+
+    /// Every VG as [`Self::open_all_read`] opens it and, from the same scan,
+    /// the labelled devices a report may list: the PVs of the VGs that
+    /// opened, and orphans whose metadata reads. A PV whose own VG did not
+    /// open is left out (warned about with its VG); one whose metadata
+    /// cannot be read is neither listed nor free, with a warning.
+    pub fn open_all_and_list(candidates: &[PathBuf]) -> (Vec<Self>, Vec<LabelledPv>) {
         let Scan {
             mut devices,
             duplicates,
         } = scan_all(candidates);
+        // What each device says, kept before the VGs take their copies.
+        let summaries: Vec<(LabelledPv, Option<String>, Option<String>, bool)> = devices
+            .iter()
+            .map(|found| {
+                let pv = LabelledPv {
+                    path: found.path.clone(),
+                    label: found.label.clone(),
+                    mda_free_sectors: found
+                        .mdas
+                        .iter()
+                        .map(MdaHeader::free_sectors)
+                        .min()
+                        .unwrap_or(0),
+                };
+                let headers_damaged = found.label.metadata_areas.len() != found.mdas.len();
+                (
+                    pv,
+                    found.vg().map(|vg| vg.id.clone()),
+                    found.damage(),
+                    headers_damaged,
+                )
+            })
+            .collect();
         let mut vgs: Vec<(String, String)> = devices
             .iter()
             .filter_map(|f| f.vg().map(|vg| (vg.name.clone(), vg.id.clone())))
@@ -763,7 +906,35 @@ impl OpenVg {
                 }
             }
         }
-        opened
+        let listed = |uuid: &str| {
+            opened
+                .iter()
+                .flat_map(|open: &OpenVg| &open.vg.pvs)
+                .any(|pv| compact(&pv.id) == uuid)
+        };
+        let pvs = summaries
+            .into_iter()
+            .filter(
+                |(pv, vg_id, damage, headers_damaged)| match (vg_id, damage) {
+                    (Some(id), _) => opened.iter().any(|open| &open.vg.id == id),
+                    (None, None) => true,
+                    // A member whose own areas are damaged: the VG's other copies list it.
+                    (None, Some(_)) if listed(&pv.label.pv_uuid) => true,
+                    (None, Some(why)) => {
+                        // A damaged header was warned about by the scan.
+                        if !headers_damaged {
+                            crate::log::warning(format_args!(
+                                "PV {} has unusable metadata: {why}",
+                                pv.path.display()
+                            ));
+                        }
+                        false
+                    }
+                },
+            )
+            .map(|(pv, ..)| pv)
+            .collect();
+        (opened, pvs)
     }
 
     fn open_locked(
@@ -803,7 +974,7 @@ impl OpenVg {
                 ids.sort_unstable();
                 ids.dedup();
                 match ids[..] {
-                    [] => return Err(VolumeError::NotFound(format!("volume group \"{name}\""))),
+                    [] => return Err(VolumeError::VgNotFound(name.to_string())),
                     [id] => id.to_string(),
                     _ => return Err(VolumeError::DuplicateName(vg_name)),
                 }
@@ -1003,39 +1174,53 @@ fn header_items(description: &str) -> Vec<Item> {
     ]
 }
 
-/// Create VG `name` over the orphan PVs at `paths`, with `extent_sectors` extents.
+/// Create VG `name` over the orphan PVs at `paths`, with `extent_sectors`
+/// extents and `tags` (checked already, `@` dropped).
 pub fn vg_create(
     name: &str,
     paths: &[PathBuf],
     extent_sectors: u64,
+    tags: &[String],
     candidates: &[PathBuf],
 ) -> Result<Vg, VolumeError> {
-    validate_vg_name(name)?;
+    validate_vg_name(name).map_err(|rule| VolumeError::NewVgName {
+        name: name.to_string(),
+        rule,
+    })?;
     let _global = lock(Resource::Global, true).map_err(device_error(&lock_dir()))?;
     let vg_lock = lock(Resource::Vg(name), true).map_err(device_error(&lock_dir()))?;
-    if !extent_sectors.is_power_of_two() || extent_sectors < 8 {
+    // lvm2's rule: a power of 2, or a multiple of 128 KiB.
+    if !extent_sectors.is_power_of_two() && extent_sectors % 256 != 0 {
+        return Err(VolumeError::Invalid(
+            "Physical Extent size must be a multiple of 128.00 KiB when not a power of 2.".into(),
+        ));
+    }
+    // Smaller extents lvm2 takes, but rlvm's validation refuses them.
+    if extent_sectors < 8 {
         return Err(VolumeError::Invalid(format!(
-            "extent size must be a power of 2 of at least 4 KiB, not {} KiB",
-            extent_sectors / 2
+            "extent size must be at least 4 KiB, not {} bytes",
+            extent_sectors * 512
         )));
     }
     if scan(candidates)
         .iter()
         .any(|(_, _, vg)| vg.as_ref().is_some_and(|vg| vg.name == name))
     {
-        return Err(VolumeError::Exists(format!("volume group \"{name}\"")));
+        return Err(VolumeError::Invalid(format!(
+            "A volume group called {name} already exists."
+        )));
     }
     let mut disks = Vec::new();
     let mut pvs = Vec::new();
     for (index, path) in paths.iter().enumerate() {
-        let disk = FileDisk::open(path).map_err(device_error(path))?;
+        let disk = open_device(path)?;
         let pv = PvDevice::open(&disk)
             .map_err(|source| VolumeError::Format {
                 path: path.clone(),
                 source,
             })?
             .ok_or_else(|| VolumeError::NotAPv(path.clone()))?;
-        check_not_in_use(path, &pv, false)?;
+        check_not_in_use(path, &pv, false, PvUse::NewVg)?;
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
         if disks.iter().any(|(p, _): &(PathBuf, FileDisk)| {
             std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()) == canonical
@@ -1093,6 +1278,13 @@ pub fn vg_create(
         ],
         header: header_items(&format!("Write from rvgcreate {name}.")),
     };
+    let mut vg = vg;
+    // `--addtag`, in lvm2's place (right after `flags`).
+    crate::ops::vg_change::TagChange {
+        add: tags.to_vec(),
+        del: vec![],
+    }
+    .apply(&mut vg.extra);
     // Mark each PV used, as lvm2 does in the label extension, then commit.
     for (path, disk) in &disks {
         let mut label = Label::read(disk)
@@ -1177,7 +1369,7 @@ pub fn vg_extend(
     // (path, disk, label, whether it must be written).
     let mut planned: Vec<(PathBuf, FileDisk, Label, bool)> = Vec::new();
     for path in paths {
-        let disk = FileDisk::open(path).map_err(device_error(path))?;
+        let disk = open_device(path)?;
         let existing = PvDevice::open(&disk).map_err(|source| VolumeError::Format {
             path: path.clone(),
             source,

@@ -158,7 +158,23 @@ fn resolve(kind: ReportType, name: &str) -> Result<Vec<&'static FieldSpec>, Quer
     let lower = name.to_ascii_lowercase();
     let unknown = || QueryError::UnknownField(name.to_string());
     if lower == "all" {
-        return Ok(CATALOG.iter().filter(|s| allowed(kind, s.object)).collect());
+        // lvm2's `all`: the fields of the report's own objects (an LV's
+        // with its VG's; a PV's with its label's), not every field it takes.
+        let objects: &[Object] = match kind {
+            ReportType::Lvs => &[
+                Object::Lv,
+                Object::LvInfo,
+                Object::LvStatus,
+                Object::LvInfoStatus,
+                Object::Vg,
+            ],
+            ReportType::Vgs => &[Object::Vg],
+            ReportType::Pvs => &[Object::Label, Object::Pv],
+        };
+        return Ok(CATALOG
+            .iter()
+            .filter(|s| objects.contains(&s.object))
+            .collect());
     }
     if let Some(objects) = all_of(&lower) {
         return Ok(CATALOG

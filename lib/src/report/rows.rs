@@ -3,14 +3,13 @@
 //! state: plain structs the field values ([`super::values`]) are read from.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 
 use crate::backend::{Backend, DeviceInfo, TableSlot};
 use crate::lvm2::label::Label;
 use crate::lvm2::model::{Lv, SegmentKind, Vg};
 use crate::lvm2::text::{Item, Value};
 use crate::names::{dm_name, DmLayer};
-use crate::ops::volumes::{free_extents, free_runs};
+use crate::ops::volumes::{free_extents, free_runs, LabelledPv};
 
 use super::attr::{lv_attr, ActiveState, AttrInput, VolumeRole};
 use super::percent::Percent;
@@ -123,6 +122,8 @@ pub struct PvInfo {
     pub mda_count: u64,
     /// Smallest metadata area in sectors, without its header sector... as lvm2 counts it.
     pub mda_size_sectors: Option<u64>,
+    /// The least free space among its metadata areas, in sectors (lvm2's `pv_mda_free`).
+    pub mda_free_sectors: u64,
     /// Tags.
     pub tags: Vec<String>,
     /// Device major and minor.
@@ -523,15 +524,15 @@ fn device_numbers(path: &std::path::Path) -> Option<(u32, u32)> {
 }
 
 /// One VG as found: its metadata and the label and path of each PV found.
-pub fn vg_info(vg: &Vg, found: &[(PathBuf, Label)], backend: Option<&dyn Backend>) -> VgInfo {
-    let path_of = |key: &str| -> Option<&(PathBuf, Label)> {
+pub fn vg_info(vg: &Vg, found: &[LabelledPv], backend: Option<&dyn Backend>) -> VgInfo {
+    let path_of = |key: &str| -> Option<&LabelledPv> {
         let pv = vg.pv(key)?;
         let compact: String = pv.id.chars().filter(|c| *c != '-').collect();
-        found.iter().find(|(_, label)| label.pv_uuid == compact)
+        found.iter().find(|found| found.label.pv_uuid == compact)
     };
     let pv_name = |key: &str| -> String {
         match path_of(key) {
-            Some((path, _)) => path.display().to_string(),
+            Some(found) => found.path.display().to_string(),
             None => vg.pv(key).map(|p| p.device.clone()).unwrap_or_default(),
         }
     };
@@ -555,10 +556,11 @@ pub fn vg_info(vg: &Vg, found: &[(PathBuf, Label)], backend: Option<&dyn Backend
                 pe_start_sectors: pv.pe_start,
                 pe_count: pv.pe_count,
                 pe_alloc_count: pv.pe_count - free,
-                mda_count: found.map_or(1, |(_, l)| l.metadata_areas.len() as u64),
-                mda_size_sectors: found.and_then(|(_, l)| mda_sectors(l)),
+                mda_count: found.map_or(1, |f| f.label.metadata_areas.len() as u64),
+                mda_size_sectors: found.and_then(|f| mda_sectors(&f.label)),
+                mda_free_sectors: found.map_or(0, |f| f.mda_free_sectors),
                 tags: tags_of(&pv.extra),
-                dev: found.and_then(|(p, _)| device_numbers(p)),
+                dev: found.and_then(|f| device_numbers(&f.path)),
                 allocatable,
                 segments: pv_segments(vg, &lvs, &pv.key, pv.pe_count),
                 extent_size: vg.extent_size,
@@ -596,7 +598,8 @@ pub fn vg_info(vg: &Vg, found: &[(PathBuf, Label)], backend: Option<&dyn Backend
 }
 
 /// A PV that belongs to no VG (a label, no metadata).
-pub fn orphan_info(path: &std::path::Path, label: &Label) -> PvInfo {
+pub fn orphan_info(found: &LabelledPv) -> PvInfo {
+    let (path, label) = (&found.path, &found.label);
     let size = label.device_size / 512;
     PvInfo {
         name: path.display().to_string(),
@@ -608,6 +611,7 @@ pub fn orphan_info(path: &std::path::Path, label: &Label) -> PvInfo {
         pe_start_sectors: label.data_areas.first().map_or(0, |a| a.offset / 512),
         mda_count: label.metadata_areas.len() as u64,
         mda_size_sectors: mda_sectors(label),
+        mda_free_sectors: found.mda_free_sectors,
         dev: device_numbers(path),
         ..Default::default()
     }
@@ -623,28 +627,11 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Gather from a scan of the candidate devices.
-    pub fn gather(found: Vec<(PathBuf, Label, Option<Vg>)>, backend: Option<&dyn Backend>) -> Self {
-        let mut newest: Vec<Vg> = Vec::new();
-        let mut labels = Vec::new();
-        let mut orphans = Vec::new();
-        for (path, label, vg) in found {
-            match vg {
-                Some(vg) => {
-                    match newest.iter_mut().find(|v| v.id == vg.id) {
-                        Some(known) if known.seqno >= vg.seqno => {}
-                        Some(known) => *known = vg,
-                        None => newest.push(vg),
-                    }
-                    labels.push((path, label));
-                }
-                None => orphans.push((path, label)),
-            }
-        }
-        // A PV without a metadata area of its own carries no VG copy: it is
-        // an orphan only when no VG lists it.
+    /// Gather from one scan: the VGs that opened and the labelled devices a
+    /// report may list (their PVs, and orphans: the devices no VG lists).
+    pub fn gather(vgs: &[Vg], found: Vec<LabelledPv>, backend: Option<&dyn Backend>) -> Self {
         let listed = |label: &Label| {
-            newest.iter().any(|vg| {
+            vgs.iter().any(|vg| {
                 vg.pvs.iter().any(|pv| {
                     pv.id
                         .chars()
@@ -653,17 +640,28 @@ impl Inventory {
                 })
             })
         };
+        // The VGs in the order the scan met their first PV, as before the
+        // VGs were opened (in name order, for their locks).
+        let first_seen = |vg: &Vg| {
+            found.iter().position(|f| {
+                vg.pvs.iter().any(|pv| {
+                    pv.id
+                        .chars()
+                        .filter(|c| *c != '-')
+                        .eq(f.label.pv_uuid.chars())
+                })
+            })
+        };
+        let mut ordered: Vec<&Vg> = vgs.iter().collect();
+        ordered.sort_by_key(|vg| first_seen(vg).unwrap_or(usize::MAX));
         let (members, orphans): (Vec<_>, Vec<_>) =
-            orphans.into_iter().partition(|(_, label)| listed(label));
-        labels.extend(members);
-        let orphans = orphans
-            .iter()
-            .map(|(path, label)| orphan_info(path, label))
-            .collect();
-        let vgs = newest
-            .iter()
-            .map(|vg| vg_info(vg, &labels, backend))
-            .collect();
-        Inventory { vgs, orphans }
+            found.into_iter().partition(|pv| listed(&pv.label));
+        Inventory {
+            vgs: ordered
+                .into_iter()
+                .map(|vg| vg_info(vg, &members, backend))
+                .collect(),
+            orphans: orphans.iter().map(orphan_info).collect(),
+        }
     }
 }

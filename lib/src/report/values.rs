@@ -285,6 +285,15 @@ fn vg_value(id: &str, vg: &VgInfo) -> Option<Cell> {
             .filter_map(|p| p.mda_size_sectors)
             .min()
             .map_or(Cell::Empty, Cell::Size),
+        // The least free space among the VG's metadata areas (0 without one).
+        "vg_mda_free" => Cell::Size(
+            vg.pvs
+                .iter()
+                .filter(|p| p.mda_count > 0)
+                .map(|p| p.mda_free_sectors)
+                .min()
+                .unwrap_or(0),
+        ),
         "vg_mda_copies" => text("unmanaged"),
         _ => return None,
     })
@@ -304,6 +313,7 @@ fn pv_value(id: &str, pv: &PvInfo) -> Option<Cell> {
             .dev
             .map_or(Cell::Empty, |(_, minor)| text(minor.to_string())),
         "pv_mda_size" => pv.mda_size_sectors.map_or(Cell::Empty, Cell::Size),
+        "pv_mda_free" => Cell::Size(pv.mda_free_sectors),
         "pv_ext_vsn" => num(2),
         "pe_start" => Cell::Size(pv.pe_start_sectors),
         "pv_size" => Cell::Size(pv.size_sectors),

@@ -439,6 +439,19 @@ impl<'a> Session<'a> {
         Ok(live.name(&self.open.vg, &id, DmLayer::Top).is_some())
     }
 
+    /// How many visible LVs have a live device, as lvm2's vgchange counts
+    /// them "now active": none without a device backend.
+    pub fn active_count(&self) -> Result<usize> {
+        let live = self.live()?;
+        let vg = &self.open.vg;
+        Ok(vg
+            .lvs
+            .iter()
+            .filter(|lv| lv.has(crate::lvm2::flags::LvFlag::Visible))
+            .filter(|lv| live.name(vg, &lv.id, DmLayer::Top).is_some())
+            .count())
+    }
+
     fn open_count(&self, live: &Live, name: &str) -> Result<i32> {
         let (Some(backend), Ok(id)) = (self.backend, self.lv_id(name)) else {
             return Ok(0);

@@ -48,6 +48,7 @@ impl Bed {
             &vg,
             std::slice::from_ref(&pv),
             EXTENT,
+            &[],
             std::slice::from_ref(&pv),
         )
         .unwrap();
