@@ -10,7 +10,7 @@ complete -c rpvscan -l devicesfile -d 'A devices file other than the default' -r
 complete -c rpvscan -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
 complete -c rpvscan -s s -l short -d 'Only the device names'
 complete -c rpvscan -s n -l novolumegroup -d 'Only PVs that belong to no VG'
-complete -c rpvscan -s e -l exported -d 'Only PVs of exported VGs'
+complete -c rpvscan -s e -l exported -d 'Only PVs of exported VGs (not with -n)'
 complete -c rpvscan -l cache -d 'Accepted for lvm2 compatibility: rlvm keeps no PV cache to update'
 complete -c rpvscan -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
 complete -c rpvscan -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'

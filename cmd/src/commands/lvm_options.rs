@@ -41,7 +41,7 @@ pub struct CommonArgs {
     #[arg(short = 'y', long = "yes")]
     pub yes: bool,
     /// Configuration in lvm.conf syntax applied over the configuration file (repeatable).
-    #[arg(long = "config", value_name = "STRING")]
+    #[arg(long = "config", value_name = "STRING", value_parser = config_arg)]
     pub config: Vec<String>,
     /// A command profile (accepted; rlvm has no profile directory yet).
     #[arg(long = "commandprofile", value_name = "NAME")]
@@ -78,9 +78,23 @@ pub struct CommonArgs {
     pub longhelp: bool,
 }
 
+/// `--config`, refused while parsing when it is not lvm.conf syntax, in lvm2's words.
+fn config_arg(value: &str) -> Result<String, crate::exit::BadValue> {
+    rlvm::config::Config::default()
+        .merge_text(value, "--config")
+        .map(|()| value.to_string())
+        .map_err(|e| {
+            crate::exit::BadValue(format!(
+                "  {e}\n  Failed to set overridden configuration entries."
+            ))
+        })
+}
+
 impl CommonArgs {
-    /// Apply the options that hold for the whole process: message levels.
-    pub fn apply(&self) {
+    /// Apply the options that hold for the whole process: message levels;
+    /// `read_only` (lvm2's `--readonly`) uses no device-mapper, so lvm2 has
+    /// no activation to warn about.
+    pub fn apply(&self, read_only: bool) {
         rlvm::log::configure(rlvm::log::Levels {
             quiet: self.quiet,
             verbose: self.verbose,
@@ -91,7 +105,7 @@ impl CommonArgs {
         if self.test {
             eprintln!("  {}", rlvm::ops::lvm::TEST_MODE_BANNER);
         }
-        if self.driverloaded == Some(YesNo::N) {
+        if self.driverloaded == Some(YesNo::N) && !read_only {
             eprintln!(
                 "  WARNING: Activation disabled. No device-mapper interaction will be attempted."
             );
@@ -104,6 +118,11 @@ impl CommonArgs {
 pub trait HasCommon {
     /// The common options of this invocation.
     fn common(&self) -> &CommonArgs;
+
+    /// Whether the command was told `--readonly` (the reporting commands).
+    fn read_only(&self) -> bool {
+        false
+    }
 }
 
 /// `-f/--force` and `-A/--autobackup` of the commands that change metadata.

@@ -26,8 +26,8 @@ pub struct Cli {
     /// Only PVs that belong to no VG.
     #[arg(short, long)]
     novolumegroup: bool,
-    /// Only PVs of exported VGs.
-    #[arg(short, long, conflicts_with = "novolumegroup")]
+    /// Only PVs of exported VGs (not with -n).
+    #[arg(short, long)]
     exported: bool,
     /// Accepted for lvm2 compatibility: rlvm keeps no PV cache to update.
     #[arg(long)]
@@ -71,6 +71,16 @@ pub(crate) fn scan_key(path: &std::path::Path) -> ScanKey {
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rpvscan", args, |cli: Cli| {
+        // lvm2 refuses the pair once the command runs, not while parsing:
+        // after the common options' warnings.
+        if cli.exported && cli.novolumegroup {
+            return Err(crate::exit::Lvm2Failure {
+                message: "  Options -e and -n are incompatible\n  Run `pvscan --help' for more information."
+                    .into(),
+                code: crate::exit::INVALID_COMMAND_LINE,
+            }
+            .into());
+        }
         // Check every file before registering any.
         for path in &cli.add {
             let meta =

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use thiserror::Error;
 
 use super::catalog::{FieldSpec, Object, CATALOG};
-use super::render::{render_rows, Cell, Column, ReportOptions};
+use super::render::{render_rows, Cell, Column, FieldKind, ReportOptions};
 use super::rows::{Inventory, PvSegInfo};
 use super::select::Selection;
 use super::values::{value, Row};
@@ -61,6 +61,16 @@ pub enum QueryError {
 
 /// `-o help`, as lvm2 prints it on stderr (every report prints every section).
 pub fn help_text() -> String {
+    fields_text(false)
+}
+
+/// The fields as lvm2 lists them for an unknown selection field: each with
+/// its selection type, without the `*_all` lines.
+pub fn selection_fields_text() -> String {
+    fields_text(true)
+}
+
+fn fields_text(typed: bool) -> String {
     let mut out = String::new();
     let sections: [(&[Object], &str, &str); 9] = [
         (&[Object::Lv], "Logical Volume Fields", "lv_all"),
@@ -89,14 +99,26 @@ pub fn help_text() -> String {
             "pvseg_all",
         ),
     ];
-    let line = |out: &mut String, id: &str, description: &str| {
-        out.push_str(&format!("    {id:<27} - {description}\n"));
+    let line = |out: &mut String, id: &str, description: &str, kind: &str| {
+        let kind = if typed {
+            format!(" [{kind}]")
+        } else {
+            String::new()
+        };
+        out.push_str(&format!("    {id:<27} - {description}{kind}\n"));
     };
     for (objects, title, all) in sections {
         out.push_str(&format!("  {title}\n  {}\n", "-".repeat(title.len())));
-        line(&mut out, all, "All fields in this section.");
+        if !typed {
+            line(&mut out, all, "All fields in this section.", "");
+        }
         for spec in CATALOG.iter().filter(|s| objects.contains(&s.object)) {
-            line(&mut out, spec.id, spec.description);
+            line(
+                &mut out,
+                spec.id,
+                spec.description,
+                selection_type(spec.kind),
+            );
         }
         out.push_str("   \n");
     }
@@ -105,11 +127,24 @@ pub fn help_text() -> String {
         &mut out,
         "selected",
         "Set if item passes selection criteria.",
+        "number",
     );
-    line(&mut out, "help", "Show help.");
-    line(&mut out, "?", "Show help.");
+    line(&mut out, "help", "Show help.", "unselectable number");
+    line(&mut out, "?", "Show help.", "unselectable number");
     out.push_str("   \n");
     out
+}
+
+/// The type lvm2's selection gives a field of `kind` (flags compare as numbers).
+fn selection_type(kind: FieldKind) -> &'static str {
+    match kind {
+        FieldKind::Text => "string",
+        FieldKind::Number | FieldKind::Binary => "number",
+        FieldKind::Size => "size",
+        FieldKind::Percent => "percent",
+        FieldKind::List => "string list",
+        FieldKind::Time => "time",
+    }
 }
 
 /// Whether `options` ask for `-o help` (or `-o ?`).
