@@ -336,6 +336,7 @@ pub fn run_lvm<P: clap::Parser + crate::commands::lvm_options::HasCommon>(
         program,
         args,
         |cli: P| {
+            cli.common().check_profile()?;
             cli.common().apply(cli.read_only());
             backup_policy(cli.common())?;
             body(cli)

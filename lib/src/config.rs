@@ -1,6 +1,6 @@
 //! Configuration in lvm.conf's syntax: `section { key = value }` and
 //! `section/key = value`, `#` comments, integers, strings (quoted or bare
-//! words) and arrays (rlvm keeps an array's first value). rlvm
+//! words) and arrays. rlvm
 //! reads `/etc/rlvm/lvm.conf` (or `$RLVM_CONFIG`), then every `--config`
 //! string on top, as lvm2 does.
 
@@ -16,6 +16,8 @@ pub enum ConfigValue {
     Int(i64),
     /// A string.
     Str(String),
+    /// An array (`[ "a|x|", "r|.*|" ]`).
+    List(Vec<ConfigValue>),
 }
 
 /// Settings by `section/key` path.
@@ -194,7 +196,7 @@ impl Config {
                     }
                     let first = &tokens[i + 2];
                     let (value, after) = if first.0 == Token::ListOpen {
-                        // An array: values separated by commas; rlvm keeps the first.
+                        // An array: values separated by commas.
                         let mut j = i + 3;
                         let mut items = Vec::new();
                         loop {
@@ -211,22 +213,16 @@ impl Config {
                                 _ => return Err(err(&tokens[j], UNEXPECTED)),
                             }
                         }
-                        (items.into_iter().next(), j + 1)
+                        (ConfigValue::List(items), j + 1)
                     } else {
-                        (
-                            Some(scalar(&first.0).ok_or_else(|| err(first, NO_VALUE))?),
-                            i + 3,
-                        )
+                        (scalar(&first.0).ok_or_else(|| err(first, NO_VALUE))?, i + 3)
                     };
                     let mut key = path.join("/");
                     if !key.is_empty() {
                         key.push('/');
                     }
                     key.push_str(name);
-                    match value {
-                        Some(value) => self.values.insert(key, value),
-                        None => self.values.remove(&key),
-                    };
+                    self.values.insert(key, value);
                     i = after;
                 }
                 _ => return Err(err(placed, UNEXPECTED)),
@@ -246,13 +242,27 @@ impl Config {
         }
     }
 
+    /// rlvm's configuration file: `$RLVM_CONFIG` or `/etc/rlvm/lvm.conf`.
+    pub fn file() -> PathBuf {
+        std::env::var_os("RLVM_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/etc/rlvm/lvm.conf"))
+    }
+
+    /// Where the profile `name` lives: `profile/NAME.profile` beside the
+    /// configuration file, as lvm2 keeps its profiles beside lvm.conf.
+    pub fn profile_file(name: &str) -> PathBuf {
+        let file = Self::file();
+        file.parent()
+            .unwrap_or(Path::new("/"))
+            .join("profile")
+            .join(format!("{name}.profile"))
+    }
+
     /// rlvm's configuration: the file (`$RLVM_CONFIG` or `/etc/rlvm/lvm.conf`), then each `--config` string.
     pub fn load(overrides: &[String]) -> Result<Self, ConfigError> {
         let mut config = Config::default();
-        let file = std::env::var_os("RLVM_CONFIG")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/etc/rlvm/lvm.conf"));
-        config.merge_file(&file)?;
+        config.merge_file(&Self::file())?;
         for text in overrides {
             config.merge_text(text, "--config")?;
         }
@@ -263,7 +273,7 @@ impl Config {
     pub fn int(&self, key: &str) -> Option<i64> {
         match self.values.get(key)? {
             ConfigValue::Int(n) => Some(*n),
-            ConfigValue::Str(_) => None,
+            ConfigValue::Str(_) | ConfigValue::List(_) => None,
         }
     }
 
@@ -271,7 +281,7 @@ impl Config {
     pub fn string(&self, key: &str) -> Option<&str> {
         match self.values.get(key)? {
             ConfigValue::Str(s) => Some(s),
-            ConfigValue::Int(_) => None,
+            ConfigValue::Int(_) | ConfigValue::List(_) => None,
         }
     }
 }
@@ -344,6 +354,13 @@ mod tests {
             )
             .unwrap();
         assert_eq!(config.string("global/units"), Some("m"));
-        assert_eq!(config.string("devices/filter"), Some("a|x|"));
+        assert_eq!(config.string("devices/filter"), None);
+        assert_eq!(
+            config.values.get("devices/filter"),
+            Some(&ConfigValue::List(vec![
+                ConfigValue::Str("a|x|".into()),
+                ConfigValue::Str("r|.*|".into())
+            ]))
+        );
     }
 }

@@ -43,7 +43,7 @@ pub struct CommonArgs {
     /// Configuration in lvm.conf syntax applied over the configuration file (repeatable).
     #[arg(long = "config", value_name = "STRING", value_parser = config_arg)]
     pub config: Vec<String>,
-    /// A command profile (accepted; rlvm has no profile directory yet).
+    /// A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet).
     #[arg(long = "commandprofile", value_name = "NAME")]
     pub commandprofile: Option<String>,
     /// A metadata or command profile (accepted; rlvm has no profile directory yet).
@@ -91,6 +91,29 @@ fn config_arg(value: &str) -> Result<String, crate::exit::BadValue> {
 }
 
 impl CommonArgs {
+    /// Fail as lvm2 fails (exit 5, before anything else is said) when the
+    /// `--commandprofile` file is missing.
+    pub fn check_profile(&self) -> anyhow::Result<()> {
+        let Some(name) = &self.commandprofile else {
+            return Ok(());
+        };
+        let path = rlvm::config::Config::profile_file(name);
+        if let Err(e) = std::fs::metadata(&path) {
+            let reason = std::io::Error::from_raw_os_error(e.raw_os_error().unwrap_or(0));
+            let reason = reason.to_string();
+            let reason = reason.split(" (os error").next().unwrap_or_default();
+            return Err(crate::exit::Lvm2Failure {
+                message: format!(
+                    "  {}: stat failed: {reason}\n  Failed to apply command profile {name}.",
+                    path.display()
+                ),
+                code: crate::exit::COMMAND_FAILED,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
     /// Apply the options that hold for the whole process: message levels;
     /// `read_only` (lvm2's `--readonly`) uses no device-mapper, so lvm2 has
     /// no activation to warn about.
