@@ -9,7 +9,7 @@ json\t''
 json_std\t''"
 complete -c rlvs -l configreport -d 'lvm2\'s report configuration selector (accepted; one report per command here)' -r
 complete -c rlvs -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvs -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvs -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvs -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvs -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"

@@ -8,7 +8,7 @@ json\t''
 json_std\t''"
 complete -c rvgs -l configreport -d 'lvm2\'s report configuration selector (accepted; one report per command here)' -r
 complete -c rvgs -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rvgs -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rvgs -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rvgs -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rvgs -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"

@@ -544,12 +544,21 @@ pub fn run_report(
             .map(str::to_string),
     };
     // An unknown field fails before any device is read, as lvm2 checks the fields first.
-    match rlvm::report::query::fields(kind, &query) {
-        Err(error @ rlvm::report::query::QueryError::UnknownField(_)) => {
+    let checked = rlvm::report::query::fields(kind, &query)
+        .and_then(|_| rlvm::report::query::check_sort(kind, &query));
+    match checked {
+        Err(
+            error @ (rlvm::report::query::QueryError::UnknownField(_)
+            | rlvm::report::query::QueryError::UnknownSortField(_)),
+        ) => {
+            if options.json {
+                // lvm2 has opened its JSON report before it checks the fields.
+                std::io::stdout().write_all(b"  {\n      \"report\": [\n      ]\n  }\n")?;
+            }
             return Err(lvm2_failure(
                 format!("{}  {error}", help_text()),
                 crate::exit::COMMAND_FAILED,
-            ))
+            ));
         }
         Err(error) => {
             return Err(lvm2_failure(

@@ -51,6 +51,9 @@ pub enum QueryError {
     /// An `-o` or `-O` name no field has.
     #[error("Unrecognised field: {0}")]
     UnknownField(String),
+    /// An `-O` name no field has (libdevmapper's sort-key check words it).
+    #[error("dm_report: Unrecognised field: {0}")]
+    UnknownSortField(String),
     /// A `-S` expression that does not parse.
     #[error("{0}")]
     Selection(String),
@@ -268,6 +271,11 @@ pub fn fields(kind: ReportType, query: &Query) -> Result<Vec<&'static FieldSpec>
     Ok(selected)
 }
 
+/// Whether every `-O` key names a field, checked before any device is read as lvm2 does.
+pub fn check_sort(kind: ReportType, query: &Query) -> Result<(), QueryError> {
+    sort_keys(kind, query, query.segments).map(|_| ())
+}
+
 /// The sort keys: `-O` lists (each name optionally `+`/`-` for ascending or descending), else lvm2's defaults.
 fn sort_keys(
     kind: ReportType,
@@ -294,7 +302,12 @@ fn sort_keys(
                 Some(rest) => (true, rest),
                 None => (false, name.strip_prefix('+').unwrap_or(name)),
             };
-            for spec in resolve(kind, bare)? {
+            // lvm2 names the key as given, its `-` included.
+            let specs = resolve(kind, bare).map_err(|e| match e {
+                QueryError::UnknownField(_) => QueryError::UnknownSortField(name.to_string()),
+                other => other,
+            })?;
+            for spec in specs {
                 keys.push((spec, descending));
             }
         }
