@@ -278,8 +278,12 @@ fn lvm2_parse_error(
                 )
             }
         }
+        // lvm2 matches the command line against its command definitions.
+        ErrorKind::MissingRequiredArgument => format!(
+            "  No command with matching syntax recognised.  Run '{name} --help' for more information.\n"
+        ),
         _ => {
-            // Whatever else clap finds (a missing argument), in one line of its words.
+            // Whatever else clap finds, in one line of its words.
             let text = error.render().to_string();
             let line = text.lines().next().unwrap_or_default();
             let line = line.strip_prefix("error: ").unwrap_or(line);
