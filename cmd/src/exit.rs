@@ -382,3 +382,91 @@ fn backup_policy<P: clap::CommandFactory>(
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    /// A command shaped like lvm2's: flags, a short-and-long flag, options with values.
+    #[derive(Debug, Parser)]
+    #[command(name = "rlvs")]
+    struct Cli {
+        #[arg(short, long)]
+        all: bool,
+        #[arg(long)]
+        noheadings: bool,
+        #[arg(long)]
+        readonly: bool,
+        #[arg(short = 'o', long = "options")]
+        options: Vec<String>,
+        #[arg(long)]
+        units: Option<String>,
+        #[arg(long, value_parser = ["basic", "json"])]
+        reportformat: Option<String>,
+        #[arg(long, value_parser = |v: &str| -> Result<String, BadValue> {
+            Err(BadValue(format!("  Bad {v}")))
+        })]
+        checked: Option<String>,
+        #[arg(short = 'e', long, conflicts_with = "none")]
+        exported: bool,
+        #[arg(short = 'n', long)]
+        none: bool,
+    }
+
+    /// What lvm2 prints for `words` given to lvs.
+    fn text(words: &[&str]) -> String {
+        let mut command = lvm_command(Cli::command_for_update());
+        let mut args = vec!["rlvs".to_string()];
+        args.extend(words.iter().map(|w| w.to_string()));
+        let error = command.try_get_matches_from_mut(&args).unwrap_err();
+        lvm2_parse_error("lvs", &args[1..], &error, &command)
+    }
+
+    #[test]
+    fn clap_errors_read_as_getopt_and_lvm2_word_them() {
+        let parsing = "  Error during parsing of command line.\n";
+        let cases: &[(&[&str], String)] = &[
+            (&["--bogus"], format!("lvs: unrecognized option '--bogus'\n{parsing}")),
+            (&["--bogus=3"], format!("lvs: unrecognized option '--bogus=3'\n{parsing}")),
+            (&["-aZ"], format!("lvs: invalid option -- 'Z'\n{parsing}")),
+            (&["x"], "  Command does not accept argument: x.\n".into()),
+            (&["--units"], format!("lvs: option '--units' requires an argument\n{parsing}")),
+            (&["-o"], format!("lvs: option requires an argument -- 'o'\n{parsing}")),
+            (
+                &["--reportformat", "yaml"],
+                format!("  Invalid argument for --reportformat: yaml\n{parsing}"),
+            ),
+            (
+                &["--nohead=x"],
+                format!("lvs: option '--noheadings' doesn't allow an argument\n{parsing}"),
+            ),
+            (
+                &["--re"],
+                format!("lvs: option '--re' is ambiguous; possibilities: '--readonly' '--reportformat'\n{parsing}"),
+            ),
+            (&["-a", "-a"], format!("  Option -a/--all may not be repeated.\n{parsing}")),
+            (
+                &["--checked", "x"],
+                "  Bad x\n  Run `lvs --help' for more information.\n".into(),
+            ),
+            (
+                &["-e", "-n"],
+                "  Options -n and -e are incompatible\n  Run `lvs --help' for more information.\n"
+                    .into(),
+            ),
+        ];
+        for (words, wanted) in cases {
+            assert_eq!(&text(words), wanted, "{words:?}");
+        }
+    }
+
+    #[test]
+    fn option_values_may_start_with_a_dash_as_getopt_takes_them() {
+        let command = lvm_command(Cli::command_for_update());
+        let matches = command
+            .try_get_matches_from(["rlvs", "--units", "-1k", "-o", "-lv_name"])
+            .unwrap();
+        assert_eq!(matches.get_one::<String>("units").unwrap(), "-1k");
+    }
+}
