@@ -245,6 +245,7 @@ impl ReportArgs {
             nameprefixes: prefixes,
             unquoted: self.unquoted || config.int("report/quoted") == Some(0),
             aligned: aligned || (prefixes && !self.nameprefixes && aligned_config),
+            unbuffered: config.int("report/buffered") == Some(0),
         })
     }
 }

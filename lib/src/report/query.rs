@@ -567,7 +567,20 @@ pub fn report(
             )
         })
         .collect();
-    keyed.sort_by(|(a, _), (b, _)| {
+    let basic = !options.json && !options.rows && !options.nameprefixes;
+    let unbuffered = options.unbuffered && basic;
+    // Unbuffered, lvm2 prints each row as it is processed, unsorted: the
+    // VGs newest-discovered first (its cache's order), then the orphans.
+    let processed = |row: &Row| {
+        row.vg.map_or(usize::MAX, |vg| {
+            let at = inventory.vgs.iter().position(|v| std::ptr::eq(v, vg));
+            inventory.vgs.len() - at.unwrap_or(0)
+        })
+    };
+    keyed.sort_by(|(a, x), (b, y)| {
+        if unbuffered {
+            return processed(x).cmp(&processed(y));
+        }
         for ((x, y), (_, descending)) in a.iter().zip(b).zip(&keys) {
             let order = compare_cells(x, y);
             let order = if *descending { order.reverse() } else { order };
@@ -600,6 +613,20 @@ pub fn report(
     let cells = keyed
         .iter()
         .map(|(_, row)| fields.iter().map(move |f| value(f, row)));
+    if unbuffered {
+        // Each row alone: its own widths; the headings go with the first.
+        let later = ReportOptions {
+            headings: false,
+            ..options.clone()
+        };
+        return Ok(cells
+            .enumerate()
+            .map(|(at, row)| {
+                let options = if at == 0 { options } else { &later };
+                render_rows(name, &columns, [row], options)
+            })
+            .collect());
+    }
     Ok(render_rows(name, &columns, cells, options))
 }
 
