@@ -87,7 +87,12 @@ fn run_styled<P: clap::Parser>(
     body: impl FnOnce(P) -> anyhow::Result<()>,
     lvm2_style: bool,
 ) -> ExitCode {
-    let cli = match parse::<P>(args) {
+    let parsed = if lvm2_style {
+        parse_lvm::<P>(program.strip_prefix('r').unwrap_or(program), args)
+    } else {
+        parse::<P>(args)
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(code) => return code,
     };
@@ -114,6 +119,195 @@ fn run_styled<P: clap::Parser>(
             report(program, &error, code)
         }
     }
+}
+
+/// A value parser's refusal in lvm2's words (`  Invalid units specification`):
+/// printed as it is, then lvm2's ``Run `lvs --help' for more information.``
+/// line, exit 3, before anything else is said.
+#[derive(Debug)]
+pub struct BadValue(pub String);
+
+impl std::fmt::Display for BadValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadValue {}
+
+/// `command` parsing as lvm2's getopt does: an option's value may start
+/// with `-` (`--units -1k` is a bad unit, not an unknown option `-1`), and
+/// a long option may be shortened to any unambiguous prefix.
+pub fn lvm_command(command: clap::Command) -> clap::Command {
+    command.infer_long_args(true).mut_args(|arg| {
+        let one_value = arg.get_num_args().is_none_or(|n| n.max_values() == 1);
+        if !arg.is_positional() && arg.get_action().takes_values() && one_value {
+            arg.allow_hyphen_values(true)
+        } else {
+            arg
+        }
+    })
+}
+
+/// Parse an LVM command's `args`; a bad command line is answered in lvm2's
+/// words under lvm2's command `name` (a script greps for those), exit 3.
+fn parse_lvm<P: clap::Parser>(name: &str, args: Vec<std::ffi::OsString>) -> Result<P, ExitCode> {
+    let mut command = lvm_command(P::command());
+    let parsed = command
+        .try_get_matches_from_mut(&args)
+        .and_then(|mut matches| P::from_arg_matches_mut(&mut matches));
+    parsed.map_err(|error| {
+        if !error.use_stderr() {
+            let _ = error.format(&mut command).print();
+            return ExitCode::from(OK);
+        }
+        let words: Vec<String> = args
+            .iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .take_while(|a| a != "--")
+            .collect();
+        eprint!("{}", lvm2_parse_error(name, &words, &error, &command));
+        ExitCode::from(INVALID_COMMAND_LINE)
+    })
+}
+
+/// lvm2's text for the bad command line clap found in `words` (the
+/// arguments before any `--`): getopt's own line for an unknown option or a
+/// missing value, lvm2's for a bad value, a repeated option or an argument
+/// the command takes none of.
+fn lvm2_parse_error(
+    name: &str,
+    words: &[String],
+    error: &clap::Error,
+    command: &clap::Command,
+) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |kind| match error.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => v.first().cloned(),
+        _ => None,
+    };
+    // clap names an option `--units <UNITS>` or `-Z`.
+    let invalid = context(ContextKind::InvalidArg).unwrap_or_default();
+    let invalid = invalid.split(' ').next().unwrap_or_default().to_string();
+    let arg = find_arg(command, &invalid);
+    let long_form = |arg: Option<&clap::Arg>| match arg {
+        Some(a) => match (a.get_long(), a.get_short()) {
+            (Some(long), _) => format!("--{long}"),
+            (None, Some(short)) => format!("-{short}"),
+            (None, None) => invalid.clone(),
+        },
+        None => invalid.clone(),
+    };
+    let parsing = "  Error during parsing of command line.\n";
+    let run_help = format!("  Run `{name} --help' for more information.\n");
+    match error.kind() {
+        ErrorKind::UnknownArgument if invalid.starts_with("--") => {
+            let prefix = invalid.split('=').next().unwrap_or_default();
+            // getopt lists them in lvm2's option table order, which is alphabetical.
+            let mut candidates: Vec<String> = command
+                .get_arguments()
+                .filter_map(|a| a.get_long())
+                .filter(|long| format!("--{long}").starts_with(prefix))
+                .map(|long| format!("'--{long}'"))
+                .collect();
+            candidates.sort();
+            if candidates.len() > 1 {
+                return format!(
+                    "{name}: option '{prefix}' is ambiguous; possibilities: {}\n{parsing}",
+                    candidates.join(" ")
+                );
+            }
+            let typed = words
+                .iter()
+                .find(|w| *w == prefix || w.starts_with(&format!("{prefix}=")))
+                .cloned()
+                .unwrap_or(invalid.clone());
+            format!("{name}: unrecognized option '{typed}'\n{parsing}")
+        }
+        ErrorKind::UnknownArgument if invalid.len() > 1 && invalid.starts_with('-') => {
+            let letter = invalid.chars().nth(1).unwrap_or('-');
+            format!("{name}: invalid option -- '{letter}'\n{parsing}")
+        }
+        ErrorKind::UnknownArgument => format!("  Command does not accept argument: {invalid}.\n"),
+        ErrorKind::InvalidValue
+            if context(ContextKind::InvalidValue).is_none_or(|v| v.is_empty()) =>
+        {
+            let typed_short = words.last().is_some_and(|w| !w.starts_with("--"));
+            match arg.and_then(|a| a.get_short()) {
+                Some(short) if typed_short => {
+                    format!("{name}: option requires an argument -- '{short}'\n{parsing}")
+                }
+                _ => format!(
+                    "{name}: option '{}' requires an argument\n{parsing}",
+                    long_form(arg)
+                ),
+            }
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            use std::error::Error as _;
+            if let Some(bad) = error.source().and_then(|s| s.downcast_ref::<BadValue>()) {
+                return format!("{bad}\n{run_help}");
+            }
+            let value = context(ContextKind::InvalidValue).unwrap_or_default();
+            format!(
+                "  Invalid argument for {}: {value}\n{parsing}",
+                long_form(arg)
+            )
+        }
+        ErrorKind::NoEquals | ErrorKind::TooManyValues => format!(
+            "{name}: option '{}' doesn't allow an argument\n{parsing}",
+            long_form(arg)
+        ),
+        ErrorKind::ArgumentConflict => {
+            let prior = context(ContextKind::PriorArg).unwrap_or_default();
+            let prior = prior.split(' ').next().unwrap_or_default().to_string();
+            let both = |arg: Option<&clap::Arg>| match arg.map(|a| (a.get_short(), a.get_long())) {
+                Some((Some(short), Some(long))) => format!("-{short}/--{long}"),
+                _ => long_form(arg),
+            };
+            if prior == invalid || prior.is_empty() {
+                format!("  Option {} may not be repeated.\n{parsing}", both(arg))
+            } else {
+                let short =
+                    |arg: Option<&clap::Arg>, shown: &str| match arg.and_then(|a| a.get_short()) {
+                        Some(short) => format!("-{short}"),
+                        None => shown.to_string(),
+                    };
+                format!(
+                    "  Options {} and {} are incompatible\n{run_help}",
+                    short(find_arg(command, &prior), &prior),
+                    short(arg, &invalid)
+                )
+            }
+        }
+        // lvm2 matches the command line against its command definitions.
+        ErrorKind::MissingRequiredArgument => format!(
+            "  No command with matching syntax recognised.  Run '{name} --help' for more information.\n"
+        ),
+        _ => {
+            // Whatever else clap finds, in one line of its words.
+            let text = error.render().to_string();
+            let line = text.lines().next().unwrap_or_default();
+            let line = line.strip_prefix("error: ").unwrap_or(line);
+            format!("  {line}\n{run_help}")
+        }
+    }
+}
+
+/// The option clap shows as `shown` (`--units`, `-Z`) in `command`.
+fn find_arg<'a>(command: &'a clap::Command, shown: &str) -> Option<&'a clap::Arg> {
+    command.get_arguments().find(|a| {
+        if let Some(long) = shown.strip_prefix("--") {
+            a.get_long() == Some(long) || a.get_all_aliases().is_some_and(|v| v.contains(&long))
+        } else if let Some(short) = shown.strip_prefix('-') {
+            a.get_short().is_some_and(|s| short.starts_with(s))
+        } else {
+            a.get_value_names()
+                .is_some_and(|names| names.iter().any(|n| format!("<{n}>") == shown))
+        }
+    })
 }
 
 /// Whether `error` is one lvm2 answers with "bad command line" (exit 3).
@@ -153,7 +347,8 @@ pub fn run_lvm<P: clap::Parser + crate::commands::lvm_options::HasCommon>(
         program,
         args,
         |cli: P| {
-            cli.common().apply();
+            cli.common().check_profile()?;
+            cli.common().apply(cli.read_only());
             backup_policy(cli.common())?;
             body(cli)
         },
@@ -174,7 +369,7 @@ fn backup_policy<P: clap::CommandFactory>(
     args: &[std::ffi::OsString],
 ) -> impl FnOnce(&crate::commands::lvm_options::CommonArgs) -> anyhow::Result<()> {
     use crate::commands::lvm_options::YesNo;
-    let autobackup = P::command()
+    let autobackup = lvm_command(P::command())
         .try_get_matches_from(args)
         .ok()
         .and_then(|m| m.try_get_one::<YesNo>("autobackup").ok().flatten().copied())
@@ -192,5 +387,93 @@ fn backup_policy<P: clap::CommandFactory>(
         let policy = rlvm::lvm2::backup::Policy::from_config(&config, autobackup);
         rlvm::lvm2::backup::configure(Some(policy), &command_line);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    /// A command shaped like lvm2's: flags, a short-and-long flag, options with values.
+    #[derive(Debug, Parser)]
+    #[command(name = "rlvs")]
+    struct Cli {
+        #[arg(short, long)]
+        all: bool,
+        #[arg(long)]
+        noheadings: bool,
+        #[arg(long)]
+        readonly: bool,
+        #[arg(short = 'o', long = "options")]
+        options: Vec<String>,
+        #[arg(long)]
+        units: Option<String>,
+        #[arg(long, value_parser = ["basic", "json"])]
+        reportformat: Option<String>,
+        #[arg(long, value_parser = |v: &str| -> Result<String, BadValue> {
+            Err(BadValue(format!("  Bad {v}")))
+        })]
+        checked: Option<String>,
+        #[arg(short = 'e', long, conflicts_with = "none")]
+        exported: bool,
+        #[arg(short = 'n', long)]
+        none: bool,
+    }
+
+    /// What lvm2 prints for `words` given to lvs.
+    fn text(words: &[&str]) -> String {
+        let mut command = lvm_command(Cli::command_for_update());
+        let mut args = vec!["rlvs".to_string()];
+        args.extend(words.iter().map(|w| w.to_string()));
+        let error = command.try_get_matches_from_mut(&args).unwrap_err();
+        lvm2_parse_error("lvs", &args[1..], &error, &command)
+    }
+
+    #[test]
+    fn clap_errors_read_as_getopt_and_lvm2_word_them() {
+        let parsing = "  Error during parsing of command line.\n";
+        let cases: &[(&[&str], String)] = &[
+            (&["--bogus"], format!("lvs: unrecognized option '--bogus'\n{parsing}")),
+            (&["--bogus=3"], format!("lvs: unrecognized option '--bogus=3'\n{parsing}")),
+            (&["-aZ"], format!("lvs: invalid option -- 'Z'\n{parsing}")),
+            (&["x"], "  Command does not accept argument: x.\n".into()),
+            (&["--units"], format!("lvs: option '--units' requires an argument\n{parsing}")),
+            (&["-o"], format!("lvs: option requires an argument -- 'o'\n{parsing}")),
+            (
+                &["--reportformat", "yaml"],
+                format!("  Invalid argument for --reportformat: yaml\n{parsing}"),
+            ),
+            (
+                &["--nohead=x"],
+                format!("lvs: option '--noheadings' doesn't allow an argument\n{parsing}"),
+            ),
+            (
+                &["--re"],
+                format!("lvs: option '--re' is ambiguous; possibilities: '--readonly' '--reportformat'\n{parsing}"),
+            ),
+            (&["-a", "-a"], format!("  Option -a/--all may not be repeated.\n{parsing}")),
+            (
+                &["--checked", "x"],
+                "  Bad x\n  Run `lvs --help' for more information.\n".into(),
+            ),
+            (
+                &["-e", "-n"],
+                "  Options -n and -e are incompatible\n  Run `lvs --help' for more information.\n"
+                    .into(),
+            ),
+        ];
+        for (words, wanted) in cases {
+            assert_eq!(&text(words), wanted, "{words:?}");
+        }
+    }
+
+    #[test]
+    fn option_values_may_start_with_a_dash_as_getopt_takes_them() {
+        let command = lvm_command(Cli::command_for_update());
+        let matches = command
+            .try_get_matches_from(["rlvs", "--units", "-1k", "-o", "-lv_name"])
+            .unwrap();
+        assert_eq!(matches.get_one::<String>("units").unwrap(), "-1k");
     }
 }

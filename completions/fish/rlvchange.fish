@@ -13,7 +13,7 @@ rw\t''"
 complete -c rlvchange -l poll -d 'After activation, wait for a pending snapshot merge to finish and drop the merged snapshot (y, the default), or leave it running (n)' -r -f -a "y\t'Yes'
 n\t'No'"
 complete -c rlvchange -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvchange -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvchange -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvchange -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvchange -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"

@@ -1,6 +1,6 @@
 complete -c rlvconvert -s i -l interval -d 'Seconds between progress reports' -r
 complete -c rlvconvert -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvconvert -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvconvert -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvconvert -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvconvert -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"

@@ -37,7 +37,7 @@ n\t'No'"
 complete -c rlvcreate -s W -l wipesignatures -d 'Wipe known signatures from the new LV (default: when zeroing)' -r -f -a "y\t'Yes'
 n\t'No'"
 complete -c rlvcreate -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvcreate -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvcreate -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvcreate -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvcreate -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"

@@ -8,7 +8,7 @@ json\t''
 json_std\t''"
 complete -c rlvdisplay -l configreport -d 'lvm2\'s report configuration selector (accepted; one report per command here)' -r
 complete -c rlvdisplay -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvdisplay -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvdisplay -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvdisplay -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvdisplay -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"
@@ -20,6 +20,7 @@ complete -c rlvdisplay -s a -l all -d 'Show hidden LVs too'
 complete -c rlvdisplay -s c -l colon -d 'One colon-separated line per LV'
 complete -c rlvdisplay -s C -l columns -d 'The lvs report instead (takes the report options)'
 complete -c rlvdisplay -s m -l maps -d 'Show each LV\'s segments and the PVs they map to'
+complete -c rlvdisplay -s H -l history -d 'Include historical LVs (rlvm records no LV history, so there are none to show)'
 complete -c rlvdisplay -l nosuffix -d 'Print sizes without their unit'
 complete -c rlvdisplay -l noheadings -d 'Do not print the headings line'
 complete -c rlvdisplay -l aligned -d 'With --separator: pad the columns too'
@@ -27,6 +28,12 @@ complete -c rlvdisplay -l binary -d 'Print flags as 1 and 0 (-1 when unknown) in
 complete -c rlvdisplay -l rows -d 'One line per field instead of one per object'
 complete -c rlvdisplay -l nameprefixes -d 'Print each value as LVM2_FIELD=\'value\''
 complete -c rlvdisplay -l unquoted -d 'With --nameprefixes: no quotes around values'
+complete -c rlvdisplay -l logonly -d 'Print only the command\'s log report (rlvm logs nothing into it: its headings alone)'
+complete -c rlvdisplay -l readonly -d 'Read the metadata without locks or repairs, as a read-only snapshot (rlvm\'s reports never write)'
+complete -c rlvdisplay -l ignorelockingfailure -d 'Go on when a lock cannot be taken (accepted; reports take shared file locks only)'
+complete -c rlvdisplay -l ignoreskippedcluster -d 'Skip clustered VGs instead of failing on them (accepted; rlvm has no clustered VGs)'
+complete -c rlvdisplay -l foreign -d 'Report VGs owned by other hosts too (accepted; rlvm has no system IDs)'
+complete -c rlvdisplay -l shared -d 'Report shared (lvmlockd) VGs too (accepted; rlvm has none)'
 complete -c rlvdisplay -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
 complete -c rlvdisplay -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
 complete -c rlvdisplay -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'

@@ -9,7 +9,7 @@ inherit\t''"
 complete -c rlvresize -s L -l size -d 'New size, or +SIZE to add' -r
 complete -c rlvresize -s l -l extents -d 'New size in extents, or +N to add; N%FREE, N%VG, N%PVS, N%ORIGIN too' -r
 complete -c rlvresize -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvresize -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvresize -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvresize -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvresize -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"

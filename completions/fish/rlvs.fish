@@ -9,7 +9,7 @@ json\t''
 json_std\t''"
 complete -c rlvs -l configreport -d 'lvm2\'s report configuration selector (accepted; one report per command here)' -r
 complete -c rlvs -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvs -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvs -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvs -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvs -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"
@@ -19,6 +19,7 @@ complete -c rlvs -l devicesfile -d 'A devices file other than the default' -r
 complete -c rlvs -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
 complete -c rlvs -s a -l all -d 'Show hidden LVs too (in brackets), as lvm2 does'
 complete -c rlvs -l segments -d 'One row per segment, with lvm2\'s segment columns'
+complete -c rlvs -s H -l history -d 'Include historical LVs (rlvm records no LV history, so there are none to show)'
 complete -c rlvs -l nosuffix -d 'Print sizes without their unit'
 complete -c rlvs -l noheadings -d 'Do not print the headings line'
 complete -c rlvs -l aligned -d 'With --separator: pad the columns too'
@@ -26,6 +27,12 @@ complete -c rlvs -l binary -d 'Print flags as 1 and 0 (-1 when unknown) instead 
 complete -c rlvs -l rows -d 'One line per field instead of one per object'
 complete -c rlvs -l nameprefixes -d 'Print each value as LVM2_FIELD=\'value\''
 complete -c rlvs -l unquoted -d 'With --nameprefixes: no quotes around values'
+complete -c rlvs -l logonly -d 'Print only the command\'s log report (rlvm logs nothing into it: its headings alone)'
+complete -c rlvs -l readonly -d 'Read the metadata without locks or repairs, as a read-only snapshot (rlvm\'s reports never write)'
+complete -c rlvs -l ignorelockingfailure -d 'Go on when a lock cannot be taken (accepted; reports take shared file locks only)'
+complete -c rlvs -l ignoreskippedcluster -d 'Skip clustered VGs instead of failing on them (accepted; rlvm has no clustered VGs)'
+complete -c rlvs -l foreign -d 'Report VGs owned by other hosts too (accepted; rlvm has no system IDs)'
+complete -c rlvs -l shared -d 'Report shared (lvmlockd) VGs too (accepted; rlvm has none)'
 complete -c rlvs -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
 complete -c rlvs -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
 complete -c rlvs -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'

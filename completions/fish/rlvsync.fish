@@ -41,7 +41,7 @@ complete -c rlvsync -n "__fish_rlvsync_using_subcommand export" -s l -l extents 
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand export" -s c -l chunksize -d 'Chunk size of a NEW taken by rlvsync (default: OLD\'s)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand export" -l from-chunk -d 'Only the chunks from this one on: the rest of an interrupted round (see apply --resume)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand export" -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvsync -n "__fish_rlvsync_using_subcommand export" -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvsync -n "__fish_rlvsync_using_subcommand export" -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand export" -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand export" -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"
@@ -62,7 +62,7 @@ complete -c rlvsync -n "__fish_rlvsync_using_subcommand export" -s h -l help -d 
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand full" -s o -l output -d 'Write the stream here ("-": stdout, the default)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand full" -l from-chunk -d 'Only the chunks from this one on: the rest of an interrupted round' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand full" -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvsync -n "__fish_rlvsync_using_subcommand full" -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvsync -n "__fish_rlvsync_using_subcommand full" -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand full" -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand full" -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"
@@ -84,7 +84,7 @@ complete -c rlvsync -n "__fish_rlvsync_using_subcommand apply" -l snapback -d 'F
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand apply" -l progress-file -d 'The progress file (default: .TARGET.rlvsync beside a file, $RLVM_DIR/sync/ otherwise)' -r -F
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand apply" -l checkpoint -d 'Data between progress-file updates, each a flush of the target (default 256m)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand apply" -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvsync -n "__fish_rlvsync_using_subcommand apply" -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvsync -n "__fish_rlvsync_using_subcommand apply" -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand apply" -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand apply" -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"
@@ -105,7 +105,7 @@ complete -c rlvsync -n "__fish_rlvsync_using_subcommand apply" -l version -d 'Di
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand apply" -l longhelp -d 'Display long help text'
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand verify" -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvsync -n "__fish_rlvsync_using_subcommand verify" -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvsync -n "__fish_rlvsync_using_subcommand verify" -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand verify" -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand verify" -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"
@@ -124,7 +124,7 @@ complete -c rlvsync -n "__fish_rlvsync_using_subcommand verify" -l version -d 'D
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand verify" -l longhelp -d 'Display long help text'
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand info" -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvsync -n "__fish_rlvsync_using_subcommand info" -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvsync -n "__fish_rlvsync_using_subcommand info" -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand info" -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand info" -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"

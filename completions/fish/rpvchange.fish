@@ -3,7 +3,7 @@ n\t'No'"
 complete -c rpvchange -l addtag -d 'Add a tag (repeatable)' -r
 complete -c rpvchange -l deltag -d 'Delete a tag (repeatable)' -r
 complete -c rpvchange -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rpvchange -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rpvchange -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rpvchange -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rpvchange -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"

@@ -1,6 +1,6 @@
 complete -c rpvresize -l setphysicalvolumesize -d 'Use this size instead of the device\'s (units as lvm2: default MiB)' -r
 complete -c rpvresize -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rpvresize -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rpvresize -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rpvresize -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rpvresize -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"

@@ -8,7 +8,7 @@ json\t''
 json_std\t''"
 complete -c rpvs -l configreport -d 'lvm2\'s report configuration selector (accepted; one report per command here)' -r
 complete -c rpvs -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rpvs -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rpvs -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rpvs -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rpvs -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"
@@ -25,6 +25,12 @@ complete -c rpvs -l binary -d 'Print flags as 1 and 0 (-1 when unknown) instead 
 complete -c rpvs -l rows -d 'One line per field instead of one per object'
 complete -c rpvs -l nameprefixes -d 'Print each value as LVM2_FIELD=\'value\''
 complete -c rpvs -l unquoted -d 'With --nameprefixes: no quotes around values'
+complete -c rpvs -l logonly -d 'Print only the command\'s log report (rlvm logs nothing into it: its headings alone)'
+complete -c rpvs -l readonly -d 'Read the metadata without locks or repairs, as a read-only snapshot (rlvm\'s reports never write)'
+complete -c rpvs -l ignorelockingfailure -d 'Go on when a lock cannot be taken (accepted; reports take shared file locks only)'
+complete -c rpvs -l ignoreskippedcluster -d 'Skip clustered VGs instead of failing on them (accepted; rlvm has no clustered VGs)'
+complete -c rpvs -l foreign -d 'Report VGs owned by other hosts too (accepted; rlvm has no system IDs)'
+complete -c rpvs -l shared -d 'Report shared (lvmlockd) VGs too (accepted; rlvm has none)'
 complete -c rpvs -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
 complete -c rpvs -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
 complete -c rpvs -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'

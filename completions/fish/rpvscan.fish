@@ -1,6 +1,6 @@
 complete -c rpvscan -l add -d 'Register these image files, which must carry an LVM2 label, then list' -r -F
 complete -c rpvscan -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rpvscan -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rpvscan -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rpvscan -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rpvscan -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"
@@ -10,7 +10,7 @@ complete -c rpvscan -l devicesfile -d 'A devices file other than the default' -r
 complete -c rpvscan -l journal -d 'Journal options (accepted; rlvm logs to stderr and syslog)' -r
 complete -c rpvscan -s s -l short -d 'Only the device names'
 complete -c rpvscan -s n -l novolumegroup -d 'Only PVs that belong to no VG'
-complete -c rpvscan -s e -l exported -d 'Only PVs of exported VGs'
+complete -c rpvscan -s e -l exported -d 'Only PVs of exported VGs (not with -n)'
 complete -c rpvscan -s u -l uuid -d 'Show each PV\'s UUID too'
 complete -c rpvscan -l cache -d 'Say which PVs are online (in a VG) as lvm2\'s PV cache records them; rlvm keeps no cache, so nothing is recorded'
 complete -c rpvscan -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'

@@ -2,7 +2,7 @@ complete -c rvgcfgrestore -s f -l file -d 'The metadata file to restore (default
 complete -c rvgcfgrestore -s M -l metadatatype -d 'Metadata type (lvm2 has only lvm2)' -r -f -a "lvm2\t''
 2\t''"
 complete -c rvgcfgrestore -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rvgcfgrestore -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rvgcfgrestore -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rvgcfgrestore -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rvgcfgrestore -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"

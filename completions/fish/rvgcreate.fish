@@ -1,7 +1,7 @@
 complete -c rvgcreate -s s -l physicalextentsize -d 'Extent size (default 4 MiB)' -r
 complete -c rvgcreate -l addtag -d 'Tag the new VG (repeatable)' -r
 complete -c rvgcreate -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rvgcreate -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rvgcreate -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rvgcreate -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rvgcreate -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"

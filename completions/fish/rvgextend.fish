@@ -2,7 +2,7 @@ complete -c rvgextend -l dataalignment -d 'Align the start of the data area to t
 complete -c rvgextend -l metadatasize -d 'Size of the metadata area' -r
 complete -c rvgextend -l pvmetadatacopies -l metadatacopies -d 'Metadata areas on the PV: 0, 1 (default) or 2 (one more at the end of the device)' -r
 complete -c rvgextend -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rvgextend -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rvgextend -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rvgextend -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rvgextend -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"

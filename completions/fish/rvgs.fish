@@ -8,7 +8,7 @@ json\t''
 json_std\t''"
 complete -c rvgs -l configreport -d 'lvm2\'s report configuration selector (accepted; one report per command here)' -r
 complete -c rvgs -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rvgs -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rvgs -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rvgs -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rvgs -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"
@@ -25,6 +25,12 @@ complete -c rvgs -l binary -d 'Print flags as 1 and 0 (-1 when unknown) instead 
 complete -c rvgs -l rows -d 'One line per field instead of one per object'
 complete -c rvgs -l nameprefixes -d 'Print each value as LVM2_FIELD=\'value\''
 complete -c rvgs -l unquoted -d 'With --nameprefixes: no quotes around values'
+complete -c rvgs -l logonly -d 'Print only the command\'s log report (rlvm logs nothing into it: its headings alone)'
+complete -c rvgs -l readonly -d 'Read the metadata without locks or repairs, as a read-only snapshot (rlvm\'s reports never write)'
+complete -c rvgs -l ignorelockingfailure -d 'Go on when a lock cannot be taken (accepted; reports take shared file locks only)'
+complete -c rvgs -l ignoreskippedcluster -d 'Skip clustered VGs instead of failing on them (accepted; rlvm has no clustered VGs)'
+complete -c rvgs -l foreign -d 'Report VGs owned by other hosts too (accepted; rlvm has no system IDs)'
+complete -c rvgs -l shared -d 'Report shared (lvmlockd) VGs too (accepted; rlvm has none)'
 complete -c rvgs -s d -l debug -d 'Set debug level; repeat for more (-dddddd at most)'
 complete -c rvgs -s q -l quiet -d 'Suppress output and log messages; repeat (-qq) to also answer prompts with no'
 complete -c rvgs -s v -l verbose -d 'Set verbose level; repeat for more detail on stderr'

@@ -1,5 +1,6 @@
 //! Configuration in lvm.conf's syntax: `section { key = value }` and
-//! `section/key = value`, `#` comments, integers and quoted strings. rlvm
+//! `section/key = value`, `#` comments, integers, strings (quoted or bare
+//! words) and arrays. rlvm
 //! reads `/etc/rlvm/lvm.conf` (or `$RLVM_CONFIG`), then every `--config`
 //! string on top, as lvm2 does.
 
@@ -15,6 +16,8 @@ pub enum ConfigValue {
     Int(i64),
     /// A string.
     Str(String),
+    /// An array (`[ "a|x|", "r|.*|" ]`).
+    List(Vec<ConfigValue>),
 }
 
 /// Settings by `section/key` path.
@@ -26,14 +29,16 @@ pub struct Config {
 /// Text that is not lvm.conf syntax.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ConfigError {
-    /// A syntax error.
-    #[error("{source_name}: line {line}: {message}")]
+    /// A syntax error, worded as lvm2's parser words it.
+    #[error("Parse error at byte {byte} (line {line}): {message}")]
     Syntax {
         /// The file or `--config`.
         source_name: String,
+        /// Where the offending token starts (1-based; the end of the text counts).
+        byte: usize,
         /// Line number (1-based).
         line: usize,
-        /// What is wrong.
+        /// What is wrong (`unexpected token`, `expected a value`).
         message: String,
     },
     /// The file could not be read.
@@ -53,18 +58,38 @@ enum Token {
     Open,
     Close,
     Equals,
+    ListOpen,
+    ListClose,
+    Comma,
+    /// The end of the text, where lvm2 reports a missing token.
+    End,
 }
 
-fn tokenize(text: &str, source_name: &str) -> Result<Vec<(Token, usize)>, ConfigError> {
+/// A token with where it starts: its byte (1-based) and line.
+type Placed = (Token, usize, usize);
+
+/// The tokens of `text`, ending in [`Token::End`]; an unterminated string
+/// ends the text (lvm2 then finds no value).
+fn tokenize(text: &str) -> Vec<Placed> {
     let mut tokens = Vec::new();
-    let mut chars = text.chars().peekable();
+    let mut chars = text.char_indices().peekable();
     let mut line = 1;
-    let err = |line, message: &str| ConfigError::Syntax {
-        source_name: source_name.to_string(),
-        line,
-        message: message.to_string(),
-    };
-    while let Some(&c) = chars.peek() {
+    while let Some(&(at, c)) = chars.peek() {
+        let byte = at + 1;
+        let single = match c {
+            '{' => Some(Token::Open),
+            '}' => Some(Token::Close),
+            '=' => Some(Token::Equals),
+            '[' => Some(Token::ListOpen),
+            ']' => Some(Token::ListClose),
+            ',' => Some(Token::Comma),
+            _ => None,
+        };
+        if let Some(token) = single {
+            chars.next();
+            tokens.push((token, byte, line));
+            continue;
+        }
         match c {
             '\n' => {
                 line += 1;
@@ -74,119 +99,135 @@ fn tokenize(text: &str, source_name: &str) -> Result<Vec<(Token, usize)>, Config
                 chars.next();
             }
             '#' => {
-                while chars.peek().is_some_and(|&c| c != '\n') {
+                while chars.peek().is_some_and(|&(_, c)| c != '\n') {
                     chars.next();
                 }
             }
-            '{' => {
-                chars.next();
-                tokens.push((Token::Open, line));
-            }
-            '}' => {
-                chars.next();
-                tokens.push((Token::Close, line));
-            }
-            '=' => {
-                chars.next();
-                tokens.push((Token::Equals, line));
-            }
             '"' => {
                 chars.next();
+                let start_line = line;
                 let mut value = String::new();
-                loop {
-                    match chars.next() {
-                        None => return Err(err(line, "unterminated string")),
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(escaped) => value.push(escaped),
-                            None => return Err(err(line, "unterminated string")),
-                        },
-                        Some('\n') => {
+                let mut closed = false;
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '"' => {
+                            closed = true;
+                            break;
+                        }
+                        '\\' => {
+                            if let Some((_, escaped)) = chars.next() {
+                                value.push(escaped);
+                            }
+                        }
+                        '\n' => {
                             line += 1;
                             value.push('\n');
                         }
-                        Some(other) => value.push(other),
+                        other => value.push(other),
                     }
                 }
-                tokens.push((Token::Str(value), line));
+                if !closed {
+                    break;
+                }
+                tokens.push((Token::Str(value), byte, start_line));
             }
             _ => {
                 let mut word = String::new();
-                while let Some(&c) = chars.peek() {
-                    if c.is_whitespace() || matches!(c, '{' | '}' | '=' | '"' | '#') {
+                while let Some(&(_, c)) = chars.peek() {
+                    if c.is_whitespace() || "{}=[],\"#".contains(c) {
                         break;
                     }
                     word.push(c);
                     chars.next();
                 }
-                tokens.push((Token::Word(word), line));
+                tokens.push((Token::Word(word), byte, line));
             }
         }
     }
-    Ok(tokens)
+    tokens.push((Token::End, text.len() + 1, line));
+    tokens
+}
+
+/// A value token as lvm2 reads it: a number, a quoted string, or a bare word (a string too).
+fn scalar(token: &Token) -> Option<ConfigValue> {
+    match token {
+        Token::Str(s) => Some(ConfigValue::Str(s.clone())),
+        Token::Word(w) => Some(
+            w.parse::<i64>()
+                .map(ConfigValue::Int)
+                .unwrap_or_else(|_| ConfigValue::Str(w.clone())),
+        ),
+        _ => None,
+    }
 }
 
 impl Config {
     /// Parse `text` on top of the current settings (later settings win).
     pub fn merge_text(&mut self, text: &str, source_name: &str) -> Result<(), ConfigError> {
-        let tokens = tokenize(text, source_name)?;
-        let err = |line, message: String| ConfigError::Syntax {
+        let tokens = tokenize(text);
+        let err = |placed: &Placed, message: &str| ConfigError::Syntax {
             source_name: source_name.to_string(),
-            line,
-            message,
+            byte: placed.1,
+            line: placed.2,
+            message: message.to_string(),
         };
+        const UNEXPECTED: &str = "unexpected token";
+        const NO_VALUE: &str = "expected a value";
         let mut path: Vec<String> = Vec::new();
         let mut i = 0;
-        while i < tokens.len() {
-            let (token, line) = &tokens[i];
-            match token {
-                Token::Close => {
-                    if path.pop().is_none() {
-                        return Err(err(*line, "unexpected '}'".into()));
-                    }
+        loop {
+            let placed = &tokens[i];
+            match &placed.0 {
+                Token::End if path.is_empty() => return Ok(()),
+                Token::Close if !path.is_empty() => {
+                    path.pop();
                     i += 1;
                 }
-                Token::Word(name) => match tokens.get(i + 1) {
-                    Some((Token::Open, _)) => {
-                        path.push(name.clone());
-                        i += 2;
-                    }
-                    Some((Token::Equals, _)) => {
-                        let value = match tokens.get(i + 2) {
-                            Some((Token::Str(s), _)) => ConfigValue::Str(s.clone()),
-                            Some((Token::Word(w), _)) => match w.parse::<i64>() {
-                                Ok(n) => ConfigValue::Int(n),
-                                Err(_) => {
-                                    return Err(err(
-                                        *line,
-                                        format!(
-                                            "value of {name} is not a number or a quoted string"
-                                        ),
-                                    ))
-                                }
-                            },
-                            _ => return Err(err(*line, format!("{name} has no value"))),
-                        };
-                        let mut key = path.join("/");
-                        if !key.is_empty() {
-                            key.push('/');
+                Token::Word(name) => {
+                    let next = &tokens[i + 1];
+                    match next.0 {
+                        Token::Open => {
+                            path.push(name.clone());
+                            i += 2;
+                            continue;
                         }
-                        key.push_str(name);
-                        self.values.insert(key, value);
-                        i += 3;
+                        Token::Equals => {}
+                        _ => return Err(err(next, UNEXPECTED)),
                     }
-                    _ => return Err(err(*line, format!("expected '=' or '{{' after {name}"))),
-                },
-                _ => return Err(err(*line, "expected a name".into())),
+                    let first = &tokens[i + 2];
+                    let (value, after) = if first.0 == Token::ListOpen {
+                        // An array: values separated by commas.
+                        let mut j = i + 3;
+                        let mut items = Vec::new();
+                        loop {
+                            if tokens[j].0 == Token::ListClose && items.is_empty() {
+                                break;
+                            }
+                            items.push(
+                                scalar(&tokens[j].0).ok_or_else(|| err(&tokens[j], NO_VALUE))?,
+                            );
+                            j += 1;
+                            match tokens[j].0 {
+                                Token::Comma => j += 1,
+                                Token::ListClose => break,
+                                _ => return Err(err(&tokens[j], UNEXPECTED)),
+                            }
+                        }
+                        (ConfigValue::List(items), j + 1)
+                    } else {
+                        (scalar(&first.0).ok_or_else(|| err(first, NO_VALUE))?, i + 3)
+                    };
+                    let mut key = path.join("/");
+                    if !key.is_empty() {
+                        key.push('/');
+                    }
+                    key.push_str(name);
+                    self.values.insert(key, value);
+                    i = after;
+                }
+                _ => return Err(err(placed, UNEXPECTED)),
             }
         }
-        if !path.is_empty() {
-            return Err(err(
-                tokens.last().map_or(1, |t| t.1),
-                format!("section {} is not closed", path.join("/")),
-            ));
-        }
-        Ok(())
     }
 
     /// Parse a file on top of the current settings; a missing file is no error.
@@ -201,13 +242,27 @@ impl Config {
         }
     }
 
+    /// rlvm's configuration file: `$RLVM_CONFIG` or `/etc/rlvm/lvm.conf`.
+    pub fn file() -> PathBuf {
+        std::env::var_os("RLVM_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/etc/rlvm/lvm.conf"))
+    }
+
+    /// Where the profile `name` lives: `profile/NAME.profile` beside the
+    /// configuration file, as lvm2 keeps its profiles beside lvm.conf.
+    pub fn profile_file(name: &str) -> PathBuf {
+        let file = Self::file();
+        file.parent()
+            .unwrap_or(Path::new("/"))
+            .join("profile")
+            .join(format!("{name}.profile"))
+    }
+
     /// rlvm's configuration: the file (`$RLVM_CONFIG` or `/etc/rlvm/lvm.conf`), then each `--config` string.
     pub fn load(overrides: &[String]) -> Result<Self, ConfigError> {
         let mut config = Config::default();
-        let file = std::env::var_os("RLVM_CONFIG")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/etc/rlvm/lvm.conf"));
-        config.merge_file(&file)?;
+        config.merge_file(&Self::file())?;
         for text in overrides {
             config.merge_text(text, "--config")?;
         }
@@ -218,7 +273,7 @@ impl Config {
     pub fn int(&self, key: &str) -> Option<i64> {
         match self.values.get(key)? {
             ConfigValue::Int(n) => Some(*n),
-            ConfigValue::Str(_) => None,
+            ConfigValue::Str(_) | ConfigValue::List(_) => None,
         }
     }
 
@@ -226,7 +281,7 @@ impl Config {
     pub fn string(&self, key: &str) -> Option<&str> {
         match self.values.get(key)? {
             ConfigValue::Str(s) => Some(s),
-            ConfigValue::Int(_) => None,
+            ConfigValue::Int(_) | ConfigValue::List(_) => None,
         }
     }
 }
@@ -263,18 +318,49 @@ mod tests {
     }
 
     #[test]
-    fn errors_name_the_source_and_line() {
+    fn errors_are_worded_as_lvm2_words_them() {
+        // The bytes and messages lvm2 2.03.16 printed for these --config strings.
+        let cases = [
+            ("nosuch", "Parse error at byte 7 (line 1): unexpected token"),
+            ("a=", "Parse error at byte 3 (line 1): expected a value"),
+            ("a=1 b", "Parse error at byte 6 (line 1): unexpected token"),
+            (
+                "global{units=\"m\"",
+                "Parse error at byte 17 (line 1): unexpected token",
+            ),
+            ("a=[1,", "Parse error at byte 6 (line 1): expected a value"),
+            ("=1", "Parse error at byte 1 (line 1): unexpected token"),
+            ("a b=1", "Parse error at byte 3 (line 1): unexpected token"),
+            ("a==1", "Parse error at byte 3 (line 1): expected a value"),
+            ("a=1}", "Parse error at byte 4 (line 1): unexpected token"),
+            ("x{", "Parse error at byte 3 (line 1): unexpected token"),
+            ("a=1\nb", "Parse error at byte 6 (line 2): unexpected token"),
+            ("a={", "Parse error at byte 3 (line 1): expected a value"),
+        ];
+        for (text, wanted) in cases {
+            let mut config = Config::default();
+            let error = config.merge_text(text, "--config").unwrap_err();
+            assert_eq!(error.to_string(), wanted, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn bare_words_and_arrays_are_values() {
         let mut config = Config::default();
+        config
+            .merge_text(
+                "global{units=m}\ndevices { filter = [ \"a|x|\", \"r|.*|\" ] }",
+                "x",
+            )
+            .unwrap();
+        assert_eq!(config.string("global/units"), Some("m"));
+        assert_eq!(config.string("devices/filter"), None);
         assert_eq!(
-            config
-                .merge_text("a {\n b = \n}", "x.conf")
-                .unwrap_err()
-                .to_string(),
-            "x.conf: line 2: b has no value"
+            config.values.get("devices/filter"),
+            Some(&ConfigValue::List(vec![
+                ConfigValue::Str("a|x|".into()),
+                ConfigValue::Str("r|.*|".into())
+            ]))
         );
-        assert!(config.merge_text("a {", "x").is_err());
-        assert!(config.merge_text("}", "x").is_err());
-        assert!(config.merge_text("a = \"open", "x").is_err());
-        assert!(config.merge_text("a = 7x", "x").is_err());
     }
 }

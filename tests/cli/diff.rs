@@ -166,6 +166,8 @@ impl Disks {
             .env("RLVM_LOCK_DIR", state.join("locks"))
             .env("RLVM_DEVICES", self.loops.join(":"))
             .env("RLVM_BACKEND", "kernel")
+            // The configuration lvm2 reads, so both sides look for profiles in one place.
+            .env("RLVM_CONFIG", self.dir.path().join("etc").join("lvm.conf"))
             .output()
             .unwrap()
     }

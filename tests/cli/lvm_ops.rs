@@ -199,7 +199,7 @@ fn a_merge_interval_that_is_not_a_number_is_exit_3() {
         "rlvconvert",
         &["--merge", "-i", "nan", "vg/s"],
         3,
-        "is not a number of seconds",
+        "Invalid argument for --interval: nan",
     );
 }
 

@@ -131,7 +131,7 @@ pub struct ReportArgs {
     #[arg(short = 'S', long = "select", value_name = "SELECTION")]
     pub select: Option<String>,
     /// Units for sizes: hHbBsSkKmMgGtTpPeErR, optionally with a number.
-    #[arg(long, value_name = "UNITS")]
+    #[arg(long, value_name = "UNITS", value_parser = units_arg)]
     pub units: Option<String>,
     /// Print sizes without their unit.
     #[arg(long)]
@@ -163,6 +163,49 @@ pub struct ReportArgs {
     /// lvm2's report configuration selector (accepted; one report per command here).
     #[arg(long, value_name = "REPORT")]
     pub configreport: Option<String>,
+    /// Print only the command's log report (rlvm logs nothing into it: its headings alone).
+    #[arg(long)]
+    pub logonly: bool,
+    /// Read the metadata without locks or repairs, as a read-only snapshot (rlvm's reports never write).
+    #[arg(long)]
+    pub readonly: bool,
+    /// Go on when a lock cannot be taken (accepted; reports take shared file locks only).
+    #[arg(long)]
+    pub ignorelockingfailure: bool,
+    /// Skip clustered VGs instead of failing on them (accepted; rlvm has no clustered VGs).
+    #[arg(long)]
+    pub ignoreskippedcluster: bool,
+    /// Report VGs owned by other hosts too (accepted; rlvm has no system IDs).
+    #[arg(long)]
+    pub foreign: bool,
+    /// Report shared (lvmlockd) VGs too (accepted; rlvm has none).
+    #[arg(long)]
+    pub shared: bool,
+}
+
+/// `-H/--history` of lvs and lvdisplay.
+#[derive(Debug, Clone, Default, Args)]
+pub struct HistoryArgs {
+    /// Include historical LVs (rlvm records no LV history, so there are none to show).
+    #[arg(short = 'H', long = "history")]
+    pub history: bool,
+}
+
+/// `--units`, refused while parsing as lvm2 refuses it: before anything else is said.
+fn units_arg(value: &str) -> Result<String, crate::exit::BadValue> {
+    value
+        .parse::<rlvm::report::units::Units>()
+        .map(|_| value.to_string())
+        .map_err(|_| crate::exit::BadValue("  Invalid units specification".into()))
+}
+
+/// The display commands print sizes in `--units`, else `global/units`, as lvm2's do.
+pub fn apply_display_units(args: &ReportArgs, common: &CommonArgs) {
+    let config = rlvm::config::Config::load(&common.config).unwrap_or_default();
+    let units = args.units.as_deref().or(config.string("global/units"));
+    if let Some(units) = units.and_then(|u| u.parse().ok()) {
+        rlvm::report::units::set_display_units(units);
+    }
 }
 
 impl ReportArgs {
@@ -209,6 +252,7 @@ impl ReportArgs {
             nameprefixes: prefixes,
             unquoted: self.unquoted || config.int("report/quoted") == Some(0),
             aligned: aligned || (prefixes && !self.nameprefixes && aligned_config),
+            unbuffered: config.int("report/buffered") == Some(0),
         })
     }
 }
@@ -375,7 +419,7 @@ pub fn resolve_names(
                     continue;
                 }
                 let valid = |c: char| c.is_ascii_alphanumeric() || "+_.-".contains(c);
-                if !vg.chars().all(valid) {
+                if !vg.chars().all(valid) || vg.starts_with('-') {
                     failures.push(format!(
                         "  Volume group name \"{vg}\" has invalid characters.\n  Cannot process volume group {vg}"
                     ));
@@ -434,6 +478,18 @@ pub fn run_report(
         eprint!("{}", help_text());
         return Ok(());
     }
+    if args.logonly {
+        // lvm2's log report, which rlvm logs nothing into.
+        let text = match options.format {
+            rlvm::report::render::Format::Basic if options.headings => {
+                "  Seq LogType Context ObjType ObjName ObjID   ObjGrp  ObjGrpID Msg     Errno RetCode\n"
+            }
+            rlvm::report::render::Format::Basic => "",
+            _ => "  {\n      \"log\": [\n      ]\n  }\n",
+        };
+        std::io::stdout().write_all(text.as_bytes())?;
+        return Ok(());
+    }
     let query = Query {
         options: args.options.clone(),
         sort: args.sort.clone(),
@@ -468,12 +524,21 @@ pub fn run_report(
             .map(str::to_string),
     };
     // An unknown field fails before any device is read, as lvm2 checks the fields first.
-    match rlvm::report::query::fields(kind, &query) {
-        Err(error @ rlvm::report::query::QueryError::UnknownField(_)) => {
+    let checked = rlvm::report::query::fields(kind, &query)
+        .and_then(|_| rlvm::report::query::check_sort(kind, &query));
+    match checked {
+        Err(
+            error @ (rlvm::report::query::QueryError::UnknownField(_)
+            | rlvm::report::query::QueryError::UnknownSortField(_)),
+        ) => {
+            if options.json {
+                // lvm2 has opened its JSON report before it checks the fields.
+                std::io::stdout().write_all(b"  {\n      \"report\": [\n      ]\n  }\n")?;
+            }
             return Err(lvm2_failure(
                 format!("{}  {error}", help_text()),
                 crate::exit::COMMAND_FAILED,
-            ))
+            ));
         }
         Err(error) => {
             return Err(lvm2_failure(

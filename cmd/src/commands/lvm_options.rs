@@ -41,9 +41,9 @@ pub struct CommonArgs {
     #[arg(short = 'y', long = "yes")]
     pub yes: bool,
     /// Configuration in lvm.conf syntax applied over the configuration file (repeatable).
-    #[arg(long = "config", value_name = "STRING")]
+    #[arg(long = "config", value_name = "STRING", value_parser = config_arg)]
     pub config: Vec<String>,
-    /// A command profile (accepted; rlvm has no profile directory yet).
+    /// A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet).
     #[arg(long = "commandprofile", value_name = "NAME")]
     pub commandprofile: Option<String>,
     /// A metadata or command profile (accepted; rlvm has no profile directory yet).
@@ -78,9 +78,46 @@ pub struct CommonArgs {
     pub longhelp: bool,
 }
 
+/// `--config`, refused while parsing when it is not lvm.conf syntax, in lvm2's words.
+fn config_arg(value: &str) -> Result<String, crate::exit::BadValue> {
+    rlvm::config::Config::default()
+        .merge_text(value, "--config")
+        .map(|()| value.to_string())
+        .map_err(|e| {
+            crate::exit::BadValue(format!(
+                "  {e}\n  Failed to set overridden configuration entries."
+            ))
+        })
+}
+
 impl CommonArgs {
-    /// Apply the options that hold for the whole process: message levels.
-    pub fn apply(&self) {
+    /// Fail as lvm2 fails (exit 5, before anything else is said) when the
+    /// `--commandprofile` file is missing.
+    pub fn check_profile(&self) -> anyhow::Result<()> {
+        let Some(name) = &self.commandprofile else {
+            return Ok(());
+        };
+        let path = rlvm::config::Config::profile_file(name);
+        if let Err(e) = std::fs::metadata(&path) {
+            let reason = std::io::Error::from_raw_os_error(e.raw_os_error().unwrap_or(0));
+            let reason = reason.to_string();
+            let reason = reason.split(" (os error").next().unwrap_or_default();
+            return Err(crate::exit::Lvm2Failure {
+                message: format!(
+                    "  {}: stat failed: {reason}\n  Failed to apply command profile {name}.",
+                    path.display()
+                ),
+                code: crate::exit::COMMAND_FAILED,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Apply the options that hold for the whole process: message levels;
+    /// `read_only` (lvm2's `--readonly`) uses no device-mapper, so lvm2 has
+    /// no activation to warn about.
+    pub fn apply(&self, read_only: bool) {
         rlvm::log::configure(rlvm::log::Levels {
             quiet: self.quiet,
             verbose: self.verbose,
@@ -92,7 +129,7 @@ impl CommonArgs {
             eprintln!("  {}", rlvm::ops::lvm::TEST_MODE_BANNER);
             rlvm::io::set_dry_run(true);
         }
-        if self.driverloaded == Some(YesNo::N) {
+        if self.driverloaded == Some(YesNo::N) && !read_only {
             eprintln!(
                 "  WARNING: Activation disabled. No device-mapper interaction will be attempted."
             );
@@ -105,6 +142,11 @@ impl CommonArgs {
 pub trait HasCommon {
     /// The common options of this invocation.
     fn common(&self) -> &CommonArgs;
+
+    /// Whether the command was told `--readonly` (the reporting commands).
+    fn read_only(&self) -> bool {
+        false
+    }
 }
 
 /// `-f/--force` and `-A/--autobackup` of the commands that change metadata.

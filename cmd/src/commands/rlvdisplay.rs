@@ -10,7 +10,7 @@ use rlvm::report::query::ReportType;
 use rlvm::report::values::{value, Row};
 
 use super::lvm_common::{
-    display_input, lvm2_failure, run_report, scan_order, DisplayInput, ReportArgs,
+    display_input, lvm2_failure, run_report, scan_order, DisplayInput, HistoryArgs, ReportArgs,
 };
 use super::lvm_options::{CommonArgs, HasCommon};
 
@@ -34,6 +34,8 @@ pub struct Cli {
     #[arg(short = 'm', long)]
     maps: bool,
     #[command(flatten)]
+    history: HistoryArgs,
+    #[command(flatten)]
     report: ReportArgs,
     #[command(flatten)]
     common: CommonArgs,
@@ -42,6 +44,10 @@ pub struct Cli {
 impl HasCommon for Cli {
     fn common(&self) -> &CommonArgs {
         &self.common
+    }
+
+    fn read_only(&self) -> bool {
+        self.report.readonly
     }
 }
 
@@ -53,9 +59,10 @@ pub fn command() -> clap::Command {
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rlvdisplay", args, |cli: Cli| {
+        super::lvm_common::apply_display_units(&cli.report, &cli.common);
         if cli.colon && cli.maps {
             return Err(lvm2_failure(
-                "  Options -c and -m are incompatible.\n  Run `rlvdisplay --help' for more information.",
+                "  Options -c and -m are incompatible.\n  Run `lvdisplay --help' for more information.",
                 crate::exit::INVALID_COMMAND_LINE,
             ));
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser};
 use rlvm::report::query::ReportType;
 
-use super::lvm_common::{run_report, ReportArgs};
+use super::lvm_common::{run_report, HistoryArgs, ReportArgs};
 use super::lvm_options::{CommonArgs, HasCommon};
 
 /// Display information about logical volumes.
@@ -29,6 +29,8 @@ pub struct Cli {
     #[arg(long, value_name = "SECONDS", value_parser = parse_watch)]
     watch: Option<Duration>,
     #[command(flatten)]
+    history: HistoryArgs,
+    #[command(flatten)]
     report: ReportArgs,
     #[command(flatten)]
     common: CommonArgs,
@@ -47,6 +49,10 @@ fn parse_watch(text: &str) -> Result<Duration, String> {
 impl HasCommon for Cli {
     fn common(&self) -> &CommonArgs {
         &self.common
+    }
+
+    fn read_only(&self) -> bool {
+        self.report.readonly
     }
 }
 

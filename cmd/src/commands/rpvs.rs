@@ -32,6 +32,10 @@ impl HasCommon for Cli {
     fn common(&self) -> &CommonArgs {
         &self.common
     }
+
+    fn read_only(&self) -> bool {
+        self.report.readonly
+    }
 }
 
 /// The clap definition.

@@ -26,7 +26,7 @@ pub struct Cli {
     /// Only PVs that belong to no VG.
     #[arg(short, long)]
     novolumegroup: bool,
-    /// Only PVs of exported VGs.
+    /// Only PVs of exported VGs (not with -n).
     #[arg(short, long)]
     exported: bool,
     /// Show each PV's UUID too.
@@ -87,6 +87,8 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         }
     }
     crate::exit::run_lvm("rpvscan", args, |cli: Cli| {
+        // lvm2 refuses the pair once the command runs, not while parsing:
+        // after the common options' warnings.
         use super::lvm_common::lvm2_failure;
         use crate::exit::INVALID_COMMAND_LINE;
         if cli.exported && cli.novolumegroup {

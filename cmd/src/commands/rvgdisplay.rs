@@ -43,6 +43,10 @@ impl HasCommon for Cli {
     fn common(&self) -> &CommonArgs {
         &self.common
     }
+
+    fn read_only(&self) -> bool {
+        self.report.readonly
+    }
 }
 
 /// The clap definition.
@@ -53,6 +57,7 @@ pub fn command() -> clap::Command {
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rvgdisplay", args, |cli: Cli| {
+        super::lvm_common::apply_display_units(&cli.report, &cli.common);
         if cli.columns {
             return run_report(
                 ReportType::Vgs,

@@ -244,7 +244,8 @@ pub fn vg_colon(vg: &VgInfo) -> String {
 /// `vgdisplay -s`'s line.
 pub fn vg_short(vg: &VgInfo) -> String {
     format!(
-        "  \"{}\" {} [{} used / {} free]\n",
+        // lvm2 pads the first two sizes to nine columns (`29.36 MB ` with --units H).
+        "  \"{}\" {:<9} [{:<9} used / {} free]\n",
         vg.name,
         format_size_long(vg.size_sectors),
         format_size_long(vg.size_sectors - vg.free_sectors),

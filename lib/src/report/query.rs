@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use thiserror::Error;
 
 use super::catalog::{FieldSpec, Object, CATALOG};
-use super::render::{render_rows, Cell, Column, ReportOptions};
+use super::render::{render_rows, Cell, Column, FieldKind, ReportOptions};
 use super::rows::{Inventory, PvSegInfo};
 use super::select::Selection;
 use super::values::{value, Row};
@@ -51,6 +51,9 @@ pub enum QueryError {
     /// An `-o` or `-O` name no field has.
     #[error("Unrecognised field: {0}")]
     UnknownField(String),
+    /// An `-O` name no field has (libdevmapper's sort-key check words it).
+    #[error("dm_report: Unrecognised field: {0}")]
+    UnknownSortField(String),
     /// A `-S` expression that does not parse.
     #[error("{0}")]
     Selection(String),
@@ -61,6 +64,16 @@ pub enum QueryError {
 
 /// `-o help`, as lvm2 prints it on stderr (every report prints every section).
 pub fn help_text() -> String {
+    fields_text(false)
+}
+
+/// The fields as lvm2 lists them for an unknown selection field: each with
+/// its selection type, without the `*_all` lines.
+pub fn selection_fields_text() -> String {
+    fields_text(true)
+}
+
+fn fields_text(typed: bool) -> String {
     let mut out = String::new();
     let sections: [(&[Object], &str, &str); 9] = [
         (&[Object::Lv], "Logical Volume Fields", "lv_all"),
@@ -89,14 +102,26 @@ pub fn help_text() -> String {
             "pvseg_all",
         ),
     ];
-    let line = |out: &mut String, id: &str, description: &str| {
-        out.push_str(&format!("    {id:<27} - {description}\n"));
+    let line = |out: &mut String, id: &str, description: &str, kind: &str| {
+        let kind = if typed {
+            format!(" [{kind}]")
+        } else {
+            String::new()
+        };
+        out.push_str(&format!("    {id:<27} - {description}{kind}\n"));
     };
     for (objects, title, all) in sections {
         out.push_str(&format!("  {title}\n  {}\n", "-".repeat(title.len())));
-        line(&mut out, all, "All fields in this section.");
+        if !typed {
+            line(&mut out, all, "All fields in this section.", "");
+        }
         for spec in CATALOG.iter().filter(|s| objects.contains(&s.object)) {
-            line(&mut out, spec.id, spec.description);
+            line(
+                &mut out,
+                spec.id,
+                spec.description,
+                selection_type(spec.kind),
+            );
         }
         out.push_str("   \n");
     }
@@ -105,11 +130,24 @@ pub fn help_text() -> String {
         &mut out,
         "selected",
         "Set if item passes selection criteria.",
+        "number",
     );
-    line(&mut out, "help", "Show help.");
-    line(&mut out, "?", "Show help.");
+    line(&mut out, "help", "Show help.", "unselectable number");
+    line(&mut out, "?", "Show help.", "unselectable number");
     out.push_str("   \n");
     out
+}
+
+/// The type lvm2's selection gives a field of `kind` (flags compare as numbers).
+fn selection_type(kind: FieldKind) -> &'static str {
+    match kind {
+        FieldKind::Text => "string",
+        FieldKind::Number | FieldKind::Binary => "number",
+        FieldKind::Size => "size",
+        FieldKind::Percent => "percent",
+        FieldKind::List => "string list",
+        FieldKind::Time => "time",
+    }
 }
 
 /// Whether `options` ask for `-o help` (or `-o ?`).
@@ -249,6 +287,11 @@ pub fn fields(kind: ReportType, query: &Query) -> Result<Vec<&'static FieldSpec>
     Ok(selected)
 }
 
+/// Whether every `-O` key names a field, checked before any device is read as lvm2 does.
+pub fn check_sort(kind: ReportType, query: &Query) -> Result<(), QueryError> {
+    sort_keys(kind, query, query.segments).map(|_| ())
+}
+
 /// The sort keys: `-O` lists (each name optionally `+`/`-` for ascending or descending), else lvm2's defaults.
 fn sort_keys(
     kind: ReportType,
@@ -275,7 +318,12 @@ fn sort_keys(
                 Some(rest) => (true, rest),
                 None => (false, name.strip_prefix('+').unwrap_or(name)),
             };
-            for spec in resolve(kind, bare)? {
+            // lvm2 names the key as given, its `-` included.
+            let specs = resolve(kind, bare).map_err(|e| match e {
+                QueryError::UnknownField(_) => QueryError::UnknownSortField(name.to_string()),
+                other => other,
+            })?;
+            for spec in specs {
                 keys.push((spec, descending));
             }
         }
@@ -535,7 +583,20 @@ pub fn report(
             )
         })
         .collect();
-    keyed.sort_by(|(a, _), (b, _)| {
+    let basic = !options.json && !options.rows && !options.nameprefixes;
+    let unbuffered = options.unbuffered && basic;
+    // Unbuffered, lvm2 prints each row as it is processed, unsorted: the
+    // VGs newest-discovered first (its cache's order), then the orphans.
+    let processed = |row: &Row| {
+        row.vg.map_or(usize::MAX, |vg| {
+            let at = inventory.vgs.iter().position(|v| std::ptr::eq(v, vg));
+            inventory.vgs.len() - at.unwrap_or(0)
+        })
+    };
+    keyed.sort_by(|(a, x), (b, y)| {
+        if unbuffered {
+            return processed(x).cmp(&processed(y));
+        }
         for ((x, y), (_, descending)) in a.iter().zip(b).zip(&keys) {
             let order = compare_cells(x, y);
             let order = if *descending { order.reverse() } else { order };
@@ -568,6 +629,20 @@ pub fn report(
     let cells = keyed
         .iter()
         .map(|(_, row)| fields.iter().map(move |f| value(f, row)));
+    if unbuffered {
+        // Each row alone: its own widths; the headings go with the first.
+        let later = ReportOptions {
+            headings: false,
+            ..options.clone()
+        };
+        return Ok(cells
+            .enumerate()
+            .map(|(at, row)| {
+                let options = if at == 0 { options } else { &later };
+                render_rows(name, &columns, [row], options)
+            })
+            .collect());
+    }
     Ok(render_rows(name, &columns, cells, options))
 }
 

@@ -107,6 +107,9 @@ pub struct ReportOptions {
     pub unquoted: bool,
     /// `--aligned`: pad columns even with `--separator`.
     pub aligned: bool,
+    /// `report/buffered=0`: rows unsorted, each printed as it comes with
+    /// column widths from its own values (the headings from the first row's).
+    pub unbuffered: bool,
 }
 
 impl Default for ReportOptions {
@@ -123,6 +126,7 @@ impl Default for ReportOptions {
             nameprefixes: false,
             unquoted: false,
             aligned: false,
+            unbuffered: false,
         }
     }
 }

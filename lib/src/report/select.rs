@@ -76,10 +76,7 @@ impl Parser<'_, '_> {
     }
 
     fn error(&self) -> String {
-        format!(
-            "Selection syntax error at '{}'.",
-            &self.text[self.at.min(self.text.len())..]
-        )
+        syntax_error(&self.text[self.at.min(self.text.len())..])
     }
 
     fn or(&mut self) -> Result<Selection, String> {
@@ -111,7 +108,11 @@ impl Parser<'_, '_> {
         if self.eat(&["("]) {
             let inner = self.or()?;
             if !self.eat(&[")"]) {
-                return Err(self.error());
+                // lvm2 says this one alone, without its syntax-error lines.
+                return Err(format!(
+                    "Syntax error: right parenthesis expected at '{}'",
+                    &self.text[self.at..]
+                ));
             }
             return Ok(inner);
         }
@@ -164,10 +165,16 @@ impl Parser<'_, '_> {
         let start = self.at;
         let name = self.word();
         if name.is_empty() {
-            return Err(self.error());
+            return Err(format!("Expecting field name\n  {}", self.error()));
         }
         let Some(field) = (self.resolve)(&name) else {
-            return Err(format!("Unrecognised selection field: {name}"));
+            // lvm2 first lists every field it could have meant, with its type.
+            let fields = super::query::selection_fields_text();
+            return Err(format!(
+                "{}  Unrecognised selection field: {name}\n  {}",
+                fields.trim_start(),
+                syntax_error(&self.text[start..])
+            ));
         };
         self.skip_blanks();
         let op = [
@@ -184,15 +191,21 @@ impl Parser<'_, '_> {
         .into_iter()
         .find(|(s, _)| self.text[self.at..].starts_with(s));
         let Some((spelled, op)) = op else {
-            self.at = start;
-            return Err(self.error());
+            let rest = &self.text[self.at..];
+            let junk = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            return Err(format!(
+                "{}  Unrecognised comparison operator: {}\n  {}",
+                SELECTION_HELP.trim_start(),
+                &rest[..junk],
+                syntax_error(&self.text[start..])
+            ));
         };
         self.at += spelled.len();
         let value = self.value()?;
         let regex = match op {
             Op::Match | Op::NoMatch => Some(
                 regex::Regex::new(value.first().map_or("", String::as_str))
-                    .map_err(|_| format!("Selection syntax error at '{}'.", &self.text[start..]))?,
+                    .map_err(|_| syntax_error(&self.text[start..]))?,
             ),
             _ => None,
         };
@@ -201,9 +214,9 @@ impl Parser<'_, '_> {
             && value.iter().any(|v| number_of(field.kind, v).is_none())
         {
             return Err(format!(
-                "Failed to parse numeric value for selection field {}.\n  Selection syntax error at '{}'.",
+                "Failed to parse numeric value for selection field {}.\n  {}",
                 field.id,
-                &self.text[start..]
+                syntax_error(&self.text[start..])
             ));
         }
         Ok(Selection::Test {
@@ -213,6 +226,14 @@ impl Parser<'_, '_> {
             regex,
         })
     }
+}
+
+/// lvm2's help on the selection syntax, which it prints for a missing operator.
+const SELECTION_HELP: &str = include_str!("selection_help.txt");
+
+/// lvm2's two lines for a selection that does not parse from `rest` on.
+fn syntax_error(rest: &str) -> String {
+    format!("Selection syntax error at '{rest}'.\n  Use 'help' for selection to get more help.")
 }
 
 /// A number in a selection: sizes in sectors (bare numbers are MiB), counts as they are.
@@ -251,7 +272,8 @@ impl Selection {
         let selection = parser.or()?;
         parser.skip_blanks();
         if parser.at < text.len() {
-            return Err(parser.error());
+            // A complete condition followed by more than a logical operator (`and`).
+            return Err(format!("Expecting logical operator\n  {}", parser.error()));
         }
         Ok(selection)
     }

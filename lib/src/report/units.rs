@@ -52,28 +52,64 @@ impl std::str::FromStr for Units {
     type Err = UnitsError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // libdevmapper's dm_units_to_factor, strict: an optional number, then
+        // exactly one letter. The unit keeps its letter when the number's
+        // integer part is 1 (so `1.5m` prints `m`); h/H/r/R ignore the number.
         let bad = || UnitsError(s.to_string());
-        let letter = s.chars().last().ok_or_else(bad)?;
-        let number = &s[..s.len() - letter.len_utf8()];
+        let (number, rest) = s.split_at(number_prefix(s));
+        let mut letters = rest.chars();
+        let (Some(letter), None) = (letters.next(), letters.next()) else {
+            return Err(bad());
+        };
         let base = letter_factor(letter).ok_or_else(bad)?;
-        if number.is_empty() {
+        if number.is_empty() || matches!(letter, 'h' | 'H' | 'r' | 'R') {
             return Ok(Units {
                 letter,
                 factor: base,
             });
         }
-        if matches!(letter, 'h' | 'H' | 'r' | 'R') {
-            return Err(bad());
-        }
         let count: f64 = number.parse().map_err(|_| bad())?;
-        if count.is_nan() || count <= 0.0 {
+        // strtoull's reading: the leading digits alone (`1e3` is 1).
+        let whole: u64 = number
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0);
+        let factor = (count * base as f64) as u64;
+        if !count.is_finite() || factor == 0 {
             return Err(bad());
         }
         Ok(Units {
-            letter: 'U',
-            factor: (count * base as f64) as u64,
+            letter: if whole == 1 { letter } else { 'U' },
+            factor,
         })
     }
+}
+
+/// The length of the decimal number (strtod's: `1`, `1.5`, `1e3`) `s` starts with.
+fn number_prefix(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let digits = |from: usize| {
+        from + bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    if !bytes.first().is_some_and(u8::is_ascii_digit) {
+        return 0;
+    }
+    let mut end = digits(0);
+    if bytes.get(end) == Some(&b'.') {
+        end = digits(end + 1);
+    }
+    if matches!(bytes.get(end), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(bytes.get(end + 1), Some(b'+' | b'-')));
+        let exponent = digits(end + 1 + sign);
+        if exponent > end + 1 + sign {
+            end = exponent;
+        }
+    }
+    end
 }
 
 const SHARED: [&str; 7] = ["E", "P", "T", "G", "M", "K", "B"];
@@ -153,12 +189,74 @@ fn scale(sectors: u64, base: u64) -> (f64, usize, bool) {
     )
 }
 
+/// The units the display commands were given (`--units`, `global/units`);
+/// unset, [`format_size_long`] prints lvm2's default `r` units.
+static DISPLAY_UNITS: std::sync::OnceLock<Units> = std::sync::OnceLock::new();
+
+/// Print every later [`format_size_long`] size in `units`, as lvm2's
+/// displays follow `--units`; the first call in a process counts.
+pub fn set_display_units(units: Units) {
+    let _ = DISPLAY_UNITS.set(units);
+}
+
+/// `sectors` in `units` with the display commands' unit names (`12.00 MiB`,
+/// `12582.91 kB`, `24576 Se`, `12582912 B `), as libdevmapper's long form.
+pub fn format_size_long_in(sectors: u64, units: Units) -> String {
+    const SI: [&str; 7] = [" EB", " PB", " TB", " GB", " MB", " kB", " B "];
+    let letter = units.letter;
+    if matches!(letter, 'h' | 'H' | 'r' | 'R') {
+        let si = matches!(letter, 'H' | 'R');
+        let names = if si { &SI } else { &LONG };
+        if sectors == 0 {
+            return "0   ".into();
+        }
+        let (value, index, inexact) = scale(sectors, if si { 1000 } else { 1024 });
+        let prefix = if inexact && matches!(letter, 'r' | 'R') {
+            "<"
+        } else {
+            ""
+        };
+        let precision = if index == 6 { 0 } else { 2 };
+        return format!("{prefix}{value:.precision$}{}", names[index]);
+    }
+    let name = match letter {
+        'b' | 'B' => " B ",
+        's' | 'S' => " Se",
+        'U' => " Un",
+        'k' => " KiB",
+        'm' => " MiB",
+        'g' => " GiB",
+        't' => " TiB",
+        'p' => " PiB",
+        'e' => " EiB",
+        'K' => " kB",
+        'M' => " MB",
+        'G' => " GB",
+        'T' => " TB",
+        'P' => " PB",
+        _ => " EB",
+    };
+    if sectors == 0 {
+        return format!("0{name}");
+    }
+    let precision = if matches!(letter, 'b' | 'B' | 's' | 'S') {
+        0
+    } else {
+        2
+    };
+    let value = sectors as f64 * 512.0 / units.factor as f64;
+    format!("{value:.precision$}{name}")
+}
+
 const LONG: [&str; 7] = [" EiB", " PiB", " TiB", " GiB", " MiB", " KiB", " B"];
 
 /// `sectors` as lvm2's display commands (pvscan, pvdisplay) print sizes with
 /// the default units: powers of 1024 with long unit names (`92.00 MiB`), `<`
 /// where rounding hides a remainder, and `0` padded to a unit's width for zero.
 pub fn format_size_long(sectors: u64) -> String {
+    if let Some(units) = DISPLAY_UNITS.get().filter(|u| **u != Units::default()) {
+        return format_size_long_in(sectors, *units);
+    }
     if sectors == 0 {
         return "0   ".into();
     }
@@ -198,7 +296,39 @@ mod tests {
         assert_eq!(format_size(2_097_152, units("k"), false), "1048576.00");
         assert!("x".parse::<Units>().is_err());
         assert!("".parse::<Units>().is_err());
-        assert!("2r".parse::<Units>().is_err());
+        // As lvm2 takes them: h/H/r/R ignore a number, `1.5m` keeps its
+        // letter (the integer part is 1), 2k is a custom unit.
+        assert_eq!(units("2r"), Units::default());
+        assert_eq!(units("0h"), units("h"));
+        assert_eq!(format_size(3 * 2048, units("1.5m"), true), "2.00m");
+        assert_eq!(format_size(8, units("2k"), true), "2.00U");
+        assert_eq!(format_size(2048, units("1e3k"), true), "1.02k");
+        for bad in ["0k", "-1k", "kk", " 2k", "2", "1.5"] {
+            assert!(bad.parse::<Units>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn long_sizes_in_units_match_the_displays() {
+        // As lvm2's lvdisplay printed a 12 MiB LV with each --units.
+        let lv = 12 * 2048;
+        for (u, wanted) in [
+            ("b", "12582912 B "),
+            ("s", "24576 Se"),
+            ("k", "12288.00 KiB"),
+            ("K", "12582.91 kB"),
+            ("m", "12.00 MiB"),
+            ("M", "12.58 MB"),
+            ("g", "0.01 GiB"),
+            ("H", "12.58 MB"),
+            ("2k", "6144.00 Un"),
+            ("1.5m", "8.00 MiB"),
+        ] {
+            assert_eq!(format_size_long_in(lv, units(u)), wanted, "{u}");
+        }
+        // 64 MiB is 67.108864 MB: two decimals round it up, which r marks.
+        assert_eq!(format_size_long_in(131_072, units("R")), "<67.11 MB");
+        assert_eq!(format_size_long_in(2_000_000, units("R")), "1.02 GB");
     }
 
     #[test]
