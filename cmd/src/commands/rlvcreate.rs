@@ -142,7 +142,6 @@ pub(crate) fn placement(
     stripesize: Option<&str>,
     alloc: Option<&str>,
     pvs: &[String],
-    program: &str,
 ) -> anyhow::Result<Placement> {
     let stripe_size = match stripesize {
         Some(text) => Some(
@@ -159,7 +158,7 @@ pub(crate) fn placement(
         policy: alloc.and_then(Policy::parse).unwrap_or_default(),
         policy_name: alloc.map(str::to_string),
     };
-    rlvm::ops::lvm::place::check_options(&placement, program)?;
+    rlvm::ops::lvm::place::check_options(&placement)?;
     Ok(placement)
 }
 
@@ -193,7 +192,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 .as_deref()
                 .or((cli.contiguous == Some(YesNo::Y)).then_some("contiguous")),
             &cli.pvs,
-            "lvcreate",
         )?;
         if snapshot && cli.zero.is_some() {
             return Err(usage("Option --zero is unsupported with snapshots."));

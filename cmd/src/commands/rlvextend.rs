@@ -206,7 +206,6 @@ fn resize(cli: &Cli, direction: Direction) -> anyhow::Result<()> {
             cli.stripesize.as_deref(),
             cli.alloc.as_deref(),
             &cli.pvs,
-            "lvextend",
         )?;
         session.extend_placed(&lv_name, target - current, &placement)?;
     } else {

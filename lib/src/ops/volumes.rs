@@ -55,7 +55,7 @@ pub enum VolumeError {
     #[error(transparent)]
     Name(#[from] NameError),
     /// vgcreate's new VG name breaks lvm2's rules (a bad command line, exit 3).
-    #[error("{}\n  New volume group name \"{name}\" is invalid.\n  Run `vgcreate --help' for more information.", new_name_detail(.rule))]
+    #[error("{}\n  New volume group name \"{name}\" is invalid.", new_name_detail(.rule))]
     NewVgName {
         /// The name.
         name: String,

@@ -31,21 +31,19 @@ pub struct Placement {
     pub policy_name: Option<String>,
 }
 
-fn usage(program: &str, message: String) -> LvmError {
-    LvmError::Usage(format!(
-        "{message}\n  Run `{program} --help' for more information."
-    ))
+/// A bad `-i`/`-I` value; the command edge adds lvm2's "Run `lvcreate --help'" line.
+fn usage(message: String) -> LvmError {
+    LvmError::Usage(message)
 }
 
 /// Check `-i`/`-I` as lvm2's command line does (exit 3 on a bad value).
-pub fn check_options(placement: &Placement, program: &str) -> Result<(), LvmError> {
+pub fn check_options(placement: &Placement) -> Result<(), LvmError> {
     if let Some(stripes) = placement.stripes {
         if stripes == 0 {
-            return Err(usage(program, "--stripes may not be zero.".into()));
+            return Err(usage("--stripes may not be zero.".into()));
         }
         if stripes > MAX_STRIPES {
             return Err(usage(
-                program,
                 format!("Number of stripes ({stripes}) must be between 1 and {MAX_STRIPES}."),
             ));
         }
@@ -53,7 +51,6 @@ pub fn check_options(placement: &Placement, program: &str) -> Result<(), LvmErro
     if let Some(size) = placement.stripe_size {
         if size < 8 || !size.is_power_of_two() {
             return Err(usage(
-                program,
                 format!("Invalid stripe size {}.", display_size(size)),
             ));
         }
