@@ -251,16 +251,8 @@ impl Disks {
         }
     }
 
-    /// UUIDs, times and the host name replaced; the disks by their `$PVn` names.
     fn normalise_text(&self, text: &str) -> String {
-        let mut text = normalise_pids(&normalise_uuids(&normalise_times(text)));
-        if !self.host.is_empty() {
-            text = replace_word(&text, &self.host, "HOST");
-        }
-        for (i, l) in self.loops.iter().enumerate().rev() {
-            text = text.replace(l.as_str(), &format!("$PV{i}"));
-        }
-        text
+        normalise_text(text, &self.host, &self.loops)
     }
 
     /// lvm2's view of the disks after a mutating case.
@@ -301,6 +293,19 @@ impl Disks {
         self.restore();
         (theirs, ours)
     }
+}
+
+/// UUIDs, times and the host name replaced; the disks by their `$PVn` names.
+/// Shared with the QEMU bed's half of the suite (`diff_qemu`).
+pub(crate) fn normalise_text(text: &str, host: &str, disks: &[String]) -> String {
+    let mut text = normalise_pids(&normalise_uuids(&normalise_times(text)));
+    if !host.is_empty() {
+        text = replace_word(&text, host, "HOST");
+    }
+    for (i, l) in disks.iter().enumerate().rev() {
+        text = text.replace(l.as_str(), &format!("$PV{i}"));
+    }
+    text
 }
 
 /// `word` replaced where it stands alone (not inside a longer name: a host
@@ -406,6 +411,14 @@ fn normalise_uuids(text: &str) -> String {
         }
         true
     };
+    // device-mapper's `LVM-<VG UUID><LV UUID>`: 64 alphanumerics, no dashes.
+    let dm_at = |start: usize| -> bool {
+        bytes[start..].starts_with(b"LVM-")
+            && bytes.len() >= start + 68
+            && bytes[start + 4..start + 68]
+                .iter()
+                .all(u8::is_ascii_alphanumeric)
+    };
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -413,6 +426,10 @@ fn normalise_uuids(text: &str) -> String {
             out.push_str("UUID");
             out.extend(std::iter::repeat_n(' ', len - 4));
             i += len;
+        } else if dm_at(i) {
+            out.push_str("LVM-UUID");
+            out.extend(std::iter::repeat_n(' ', 60));
+            i += 68;
         } else {
             let c = text[i..].chars().next().unwrap();
             out.push(c);
@@ -460,7 +477,7 @@ fn normalise_times(text: &str) -> String {
 }
 
 /// `*` matches any run of characters; everything else itself.
-fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     if parts.len() == 1 {
         return pattern == text;
@@ -486,8 +503,12 @@ fn glob(pattern: &str, text: &str) -> bool {
 
 /// The allow-list: `PATTERN | REASON` lines, `*` in the pattern matching anything.
 fn allow_list() -> Vec<(String, String)> {
-    ALLOW
-        .lines()
+    parse_allow_list(ALLOW)
+}
+
+/// `PATTERN | REASON` lines of an allow-list file's text.
+pub(crate) fn parse_allow_list(text: &str) -> Vec<(String, String)> {
+    text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| {
@@ -693,6 +714,10 @@ fn normalising_keeps_widths_and_finds_ids() {
     assert_eq!(
         normalise_pids("  pvscan[27624] PV x online.\n pvscan[] pvscan[1"),
         "  pvscan[PID] PV x online.\n pvscan[] pvscan[1"
+    );
+    assert_eq!(
+        normalise_uuids(&format!("LVM-{}-real", "aB3".repeat(21) + "x")),
+        format!("LVM-UUID{}-real", " ".repeat(60))
     );
     assert_eq!(split_words("lvs -S 'a = b' x"), ["lvs", "-S", "a = b", "x"]);
     assert_eq!(

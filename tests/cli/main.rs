@@ -4,6 +4,7 @@ mod crash_loop;
 mod device_suite;
 mod diff;
 mod diff_active;
+mod diff_qemu;
 mod docs;
 mod engine_safety;
 mod golden_cow;

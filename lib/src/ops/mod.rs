@@ -13,8 +13,8 @@ pub mod vg_change;
 pub mod volumes;
 
 pub use stack::{
-    activate_device, add_snapshot, deactivate_device, finish_merge, finish_merge_among,
-    grow_device, remove_snapshot, rename_devices, start_merge, DeviceSpec, OriginSpec, PrepareCow,
-    SnapshotSpec,
+    activate_device, activate_origin, add_snapshot, deactivate_device, finish_merge,
+    finish_merge_among, grow_device, remove_snapshot, rename_devices, start_merge, DeviceSpec,
+    OriginSpec, PrepareCow, SnapshotSpec,
 };
 pub use undo::OpsError;

@@ -255,6 +255,7 @@ pub fn activate_lv(
         super::activate_device(backend, &origin.top)?;
         return Ok(());
     }
+    super::activate_origin(backend, &origin)?;
     for cow in &snapshots {
         let snap = snapshot_spec(open, cow)?;
         if backend.info(&snap.name).is_err() {

@@ -246,6 +246,39 @@ pub fn add_snapshot(
     Ok(())
 }
 
+/// Make `origin` an active snapshot origin with no snapshot yet: `-real`,
+/// then the origin over it, as lvm2 activates a stack from nothing (so the
+/// kernel hands out the minors in lvm2's order: `-real`, origin, then each
+/// snapshot's `-cow` and itself). An active origin is left as it is.
+pub fn activate_origin(backend: &dyn Backend, origin: &OriginSpec) -> Result<(), OpsError> {
+    let mut log = UndoLog::new(backend);
+    if log
+        .run(format!("{}: info", origin.top.name), |b| {
+            exists(b, &origin.top.name)
+        })?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let real_spec = DeviceSpec {
+        name: origin.real_name.clone(),
+        uuid: origin.real_uuid.clone(),
+        table: origin.top.table.clone(),
+        read_only: false,
+    };
+    let real = ensure_device(&mut log, &real_spec)?;
+    let origin_spec = DeviceSpec {
+        table: origin_table(table_length(&origin.top.table), &real),
+        ..origin.top.clone()
+    };
+    create_loaded(&mut log, &origin_spec)?;
+    log.run(format!("{}: resume", origin.top.name), |b| {
+        b.resume(&origin.top.name)
+    })?;
+    log.commit();
+    Ok(())
+}
+
 /// Tear `snap` down. With `others_remain` false the origin goes back to its
 /// own mapping and `-real` disappears; the origin only ever sees a suspend.
 pub fn remove_snapshot(

@@ -36,6 +36,8 @@ pub struct ActiveState {
     pub snapshot_invalid: bool,
     /// The snapshot target reports `Merge failed`.
     pub merge_failed: bool,
+    /// The kernel's read-ahead of the device in sectors (sysfs), when known.
+    pub read_ahead_sectors: Option<u64>,
 }
 
 /// Everything `lv_attr` depends on.

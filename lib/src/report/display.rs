@@ -98,8 +98,9 @@ pub fn lv_full(vg: &VgInfo, lv: &LvInfo, maps: bool) -> String {
     line("Segments", &lv.segments.len().to_string());
     line("Allocation", "inherit");
     line("Read ahead sectors", "auto");
-    // lvm2 also prints the kernel's read-ahead ("- currently set to"),
-    // which the backends do not report yet.
+    if let Some(sectors) = info.and_then(|(state, _)| state.read_ahead_sectors) {
+        line("- currently set to", &sectors.to_string());
+    }
     if let Some((_, info)) = info {
         line("Block device", &format!("{}:{}", info.major, info.minor));
     }

@@ -20,7 +20,7 @@ pub enum FieldKind {
     Number,
     /// A size in sectors, right-aligned, printed in the report's units.
     Size,
-    /// A percentage, right-aligned.
+    /// A percentage, left-aligned (as lvm2 2.03 prints Data%, Snap%, Cpy%Sync).
     Percent,
     /// A flag: a word when set, blank when not, `unknown` when unknowable; right-aligned.
     Binary,
@@ -31,11 +31,11 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
-    /// Whether values are right-aligned, as lvm2 aligns numbers, sizes, percentages and flags.
+    /// Whether values are right-aligned, as lvm2 aligns numbers, sizes and flags.
     pub fn right_aligned(self) -> bool {
         matches!(
             self,
-            FieldKind::Number | FieldKind::Size | FieldKind::Percent | FieldKind::Binary
+            FieldKind::Number | FieldKind::Size | FieldKind::Binary
         )
     }
 }

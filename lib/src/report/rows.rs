@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::backend::{Backend, DeviceInfo, TableSlot};
+use crate::backend::{Backend, BackendKind, DeviceInfo, TableSlot};
 use crate::lvm2::label::Label;
 use crate::lvm2::model::{Lv, SegmentKind, Vg};
 use crate::lvm2::text::{Item, Value};
@@ -250,12 +250,26 @@ impl<'a> Devices<'a> {
                     read_only: info.read_only,
                     snapshot_invalid: target == "snapshot" && status == "Invalid",
                     merge_failed: status == "Merge failed",
+                    read_ahead_sectors: (backend.kind() == BackendKind::Kernel)
+                        .then(|| kernel_read_ahead(&info))
+                        .flatten(),
                 };
                 Some(Some((state, info, status)))
             }
             Err(_) => Some(None),
         }
     }
+}
+
+/// The kernel's read-ahead of a dm device in sectors, as lvm2 reads it
+/// (`lv_kernel_read_ahead`, lvdisplay's "currently set to").
+fn kernel_read_ahead(info: &DeviceInfo) -> Option<u64> {
+    let path = format!(
+        "/sys/dev/block/{}:{}/queue/read_ahead_kb",
+        info.major, info.minor
+    );
+    let kib: u64 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
+    Some(kib * 2)
 }
 
 /// lvm2's `vg_attr` for a VG rlvm can write.

@@ -313,8 +313,16 @@ impl Selection {
                         .parse::<f64>()
                         .ok()
                         .and_then(|v| (*n as f64).partial_cmp(&v)),
+                    // An unset percentage (an inactive snapshot, a plain LV) matches no comparison.
+                    (Cell::Percent(p), _) if *p == super::percent::PERCENT_INVALID => None,
+                    (Cell::Percent(p), _) => value[0]
+                        .trim_end_matches('%')
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(|v| (*p as f64 / 1e6).partial_cmp(&v)),
                     (Cell::Flag(state, _), _) => {
-                        let on = i64::from(state.unwrap_or(false));
+                        // lvm2 compares an unknown flag as -1.
+                        let on = state.map_or(-1, i64::from);
                         let want = match value[0].as_str() {
                             "1" => 1,
                             "0" | "" => 0,

@@ -101,15 +101,31 @@ pub fn value(spec: &FieldSpec, row: &Row) -> Cell {
     got.unwrap_or_else(|| blank(spec))
 }
 
+/// A flag of the LV's device: lvm2 says `unknown` when there is no device
+/// to ask (no driver, or the LV is not active).
 fn device_flag(
     lv: &LvInfo,
     word: &'static str,
     get: fn(&super::attr::ActiveState) -> bool,
 ) -> Cell {
     match &lv.device {
-        None => Cell::Flag(None, word),
-        Some(None) => flag(false, word),
         Some(Some((state, _))) => flag(get(state), word),
+        _ => Cell::Flag(None, word),
+    }
+}
+
+/// A flag of the snapshot target's status: `unknown` unless the LV is an
+/// active snapshot, as lvm2 reports it.
+fn snapshot_flag(
+    lv: &LvInfo,
+    word: &'static str,
+    get: fn(&super::attr::ActiveState) -> bool,
+) -> Cell {
+    match &lv.device {
+        Some(Some((state, _))) if matches!(lv.role, VolumeRole::Snapshot { .. }) => {
+            flag(get(state), word)
+        }
+        _ => Cell::Flag(None, word),
     }
 }
 
@@ -135,6 +151,9 @@ fn lv_value(id: &str, lv: &LvInfo) -> Option<Cell> {
         "lv_role" => text(match (lv.visible, snapshot, origin) {
             (false, _, _) => "private",
             (true, true, _) => "public,snapshot,thicksnapshot",
+            (true, false, true) if lv.snapshots.len() > 1 => {
+                "public,origin,thickorigin,multithickorigin"
+            }
             (true, false, true) => "public,origin,thickorigin",
             (true, false, false) => "public",
         }),
@@ -180,12 +199,14 @@ fn lv_value(id: &str, lv: &LvInfo) -> Option<Cell> {
         "lv_modules" => text(if snapshot || origin { "snapshot" } else { "" }),
         "lv_kernel_major" => Cell::Number(info.map_or(-1, |i| i64::from(i.major))),
         "lv_kernel_minor" => Cell::Number(info.map_or(-1, |i| i64::from(i.minor))),
-        "lv_kernel_read_ahead" => match info {
-            Some(_) => text("auto"),
+        "lv_kernel_read_ahead" => match lv.device.as_ref().and_then(|d| d.as_ref()) {
+            Some((state, _)) => state
+                .read_ahead_sectors
+                .map_or_else(|| text("auto"), Cell::Size),
             None => Cell::Number(-1),
         },
         "lv_permissions" => text(match &lv.device {
-            None => "unknown",
+            None | Some(None) => "unknown",
             Some(Some((state, _))) if state.read_only => "read-only",
             _ if lv.writable => "writeable",
             _ => "read-only",
@@ -197,12 +218,10 @@ fn lv_value(id: &str, lv: &LvInfo) -> Option<Cell> {
         "data_percent" | "snap_percent" => {
             Cell::Percent(lv.data_percent.unwrap_or(PERCENT_INVALID))
         }
-        "lv_check_needed" => match &lv.device {
-            None => Cell::Flag(None, "check needed"),
-            _ => flag(false, "check needed"),
-        },
-        "lv_merge_failed" => device_flag(lv, "merge failed", |s| s.merge_failed),
-        "lv_snapshot_invalid" => device_flag(lv, "snapshot invalid", |s| s.snapshot_invalid),
+        // Only thin pools and caches can need a check: lvm2 says unknown for the rest.
+        "lv_check_needed" => Cell::Flag(None, "check needed"),
+        "lv_merge_failed" => snapshot_flag(lv, "merge failed", |s| s.merge_failed),
+        "lv_snapshot_invalid" => snapshot_flag(lv, "snapshot invalid", |s| s.snapshot_invalid),
         "lv_attr" => text(&lv.attr),
         _ => return None,
     })

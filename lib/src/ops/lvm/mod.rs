@@ -22,8 +22,8 @@ use super::snapshots::{
 };
 use super::volumes::{lv_remove, lv_rename, lv_table, OpenVg, VolumeError};
 use super::{
-    activate_device, add_snapshot, deactivate_device, grow_device, remove_snapshot, rename_devices,
-    start_merge, DeviceSpec, OpsError,
+    activate_device, activate_origin, add_snapshot, deactivate_device, grow_device,
+    remove_snapshot, rename_devices, start_merge, DeviceSpec, OpsError,
 };
 use crate::backend::{Backend, BackendError, TableSlot};
 use crate::dm::SnapshotStatus;
@@ -1038,6 +1038,7 @@ impl<'a> Session<'a> {
             activate_device(backend, &origin.top)?;
             return Ok(false);
         }
+        activate_origin(backend, &origin)?;
         for cow in &snapshots {
             let snap = snapshot_spec(&self.open, cow)?;
             if exists(backend, &snap.name)?.is_none() {
