@@ -31,6 +31,8 @@
 //! or `--quick` for a CI-sized run (8 MiB a phase); `RLVM_BENCH_DIR` picks the
 //! directory (default: cargo's temporary directory under the target
 //! directory, else `/var/tmp`; never a tmpfs `/tmp` by accident).
+//! `RLVM_BENCH_CHUNKS=4,64`, `RLVM_BENCH_SNAPSHOTS=1,4` and
+//! `RLVM_BENCH_ROUTES=in-process,FUSE,NBD` pick a part of the cells.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -562,6 +564,12 @@ fn bench_parent() -> PathBuf {
     PathBuf::from("/var/tmp")
 }
 
+/// Whether `value` is in the comma-separated list `var` names (all when unset),
+/// so one group of cells can be measured alone while looking for a miss.
+fn picked(var: &str, value: &str) -> bool {
+    std::env::var(var).map_or(true, |list| list.split(',').any(|v| v.trim() == value))
+}
+
 fn run() -> Result<(), String> {
     let quick = std::env::var_os("RLVM_BENCH_QUICK").is_some_and(|v| v != "0")
         || std::env::args().any(|a| a == "--quick");
@@ -580,10 +588,18 @@ fn run() -> Result<(), String> {
     // its raw figures measured just before it, and is compared with those.
     let mut rows = Vec::new();
     for chunk in [8u32, 128] {
+        if !picked("RLVM_BENCH_CHUNKS", &(chunk / 2).to_string()) {
+            continue;
+        }
         for snapshots in [1usize, 4] {
+            if !picked("RLVM_BENCH_SNAPSHOTS", &snapshots.to_string()) {
+                continue;
+            }
             let raw = raw(top.path(), total)?;
             for path in [Route::InProcess, Route::Fuse, Route::Nbd] {
-                run_stack(top.path(), total, snapshots, chunk, path, raw, &mut rows)?;
+                if picked("RLVM_BENCH_ROUTES", path.name()) {
+                    run_stack(top.path(), total, snapshots, chunk, path, raw, &mut rows)?;
+                }
             }
         }
     }
