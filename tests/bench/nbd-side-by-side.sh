@@ -62,6 +62,8 @@ cleanup() {
 trap cleanup EXIT
 
 pv=$work/pv.img
+# Only our image: other work's loop devices on the machine stay out of every scan.
+export RLVM_DEVICES=$pv
 # Room for lin, base and four snapshots of base.
 truncate -s $((7 * lv_mib + 128))M "$pv"
 "$bin/rpvcreate" "$pv" >/dev/null
