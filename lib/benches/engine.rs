@@ -14,6 +14,9 @@
 //!   copied, snapshot reads (every chunk from the COW), each in-process and
 //!   through the FUSE mapper files and an NBD connection.
 //!
+//! Each group of cells (chunk size, snapshot count) has its raw figures
+//! measured just before and just after it and is compared with their mean.
+//!
 //! A first write with n snapshots moves one read of the origin chunk and
 //! n + 1 writes (n COW chunks, one origin), plus the metadata: its physical
 //! bound is `1 / (1/read + n/write + 1/overwrite)` of the raw figures, which
@@ -584,8 +587,6 @@ fn run() -> Result<(), String> {
         if quick { " (quick)" } else { "" }
     );
 
-    // The disk is shared with whatever else runs: each group of cases gets
-    // its raw figures measured just before it, and is compared with those.
     let mut rows = Vec::new();
     for chunk in [8u32, 128] {
         if !picked("RLVM_BENCH_CHUNKS", &(chunk / 2).to_string()) {
@@ -595,11 +596,35 @@ fn run() -> Result<(), String> {
             if !picked("RLVM_BENCH_SNAPSHOTS", &snapshots.to_string()) {
                 continue;
             }
-            let raw = raw(top.path(), total)?;
+            let before = raw(top.path(), total)?;
+            let first = rows.len();
             for path in [Route::InProcess, Route::Fuse, Route::Nbd] {
                 if picked("RLVM_BENCH_ROUTES", path.name()) {
-                    run_stack(top.path(), total, snapshots, chunk, path, raw, &mut rows)?;
+                    run_stack(top.path(), total, snapshots, chunk, path, before, &mut rows)?;
                 }
+            }
+            // Raw again after the group: the group is compared with the mean
+            // of both, so a change of the machine's load during the group
+            // does not make a ratio on its own.
+            let after = raw(top.path(), total)?;
+            let mean = Raw {
+                write: (before.write + after.write) / 2.0,
+                overwrite: (before.overwrite + after.overwrite) / 2.0,
+                read: (before.read + after.read) / 2.0,
+            };
+            println!(
+                "{snapshots} snapshot(s), {} KiB chunks: raw write/overwrite/read {:.0}/{:.0}/{:.0} MiB/s \
+                 before the group, {:.0}/{:.0}/{:.0} after",
+                chunk / 2,
+                before.write,
+                before.overwrite,
+                before.read,
+                after.write,
+                after.overwrite,
+                after.read
+            );
+            for row in &mut rows[first..] {
+                row.raw = mean;
             }
         }
     }
@@ -684,7 +709,7 @@ fn run() -> Result<(), String> {
         "{missed} of {} below target (in-process: first writes 0.8 of their physical bound, \
          overwrites and snapshot reads 0.9 of raw; FUSE/NBD: 0.8 of the in-process figure; \
          raw: new-file write, overwrite, cold read, every write request followed by fdatasync, \
-         measured before each group). Every byte read was checked.",
+         the mean of before and after each group). Every byte read was checked.",
         rows.len()
     );
     Ok(())

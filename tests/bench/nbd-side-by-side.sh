@@ -5,7 +5,8 @@
 #
 # Cells (fio's nbd engine, page cache of the image dropped before each):
 # 4 KiB random read and write at queue depth 1 and 32, 1 MiB sequential read
-# and write at queue depth 8, each over 1 and 4 connections, plus an nbdcopy
+# and write at queue depth 8, each over 1 and 4 connections (half the time
+# each server, then the other half in the reverse order), plus an nbdcopy
 # of the whole export to null:. Each prints MiB/s, IOPS and the ratio to
 # nbdkit (target: 0.9 on every cell).
 #
@@ -37,6 +38,7 @@ if [ "$quick" != 0 ]; then
 else
     lv_mib=512 runtime=10 profile=${RLVM_BENCH_PROFILE:-release}
 fi
+half=$((runtime * 500))ms
 for tool in fio nbdkit qemu-nbd nbdcopy python3; do
     command -v "$tool" >/dev/null || { echo "nbd-side-by-side: $tool is missing (tests/setup.sh installs it)" >&2; exit 1; }
 done
@@ -98,7 +100,7 @@ fio_cell() {
     shift 5
     drop_cache
     fio --name=cell --ioengine=nbd --uri="$uri" --rw="$rw" --bs="$bs" --iodepth="$qd" \
-        --numjobs="$jobs" --size="$size" --runtime="$runtime" --time_based --group_reporting \
+        --numjobs="$jobs" --size="$size" --runtime="$half" --time_based --group_reporting \
         --output-format=json "$@" 2>/dev/null | python3 -c '
 import json, sys
 text = sys.stdin.read()
@@ -131,9 +133,20 @@ printf '%-26s %5s %12s %12s %12s %9s %9s %7s %5s\n' cell conns rdmd nbdkit qemu-
 missed=0 cells=0
 cell() { # NAME CONNS RW BS QD
     local name=$1 conns=$2 rw=$3 bs=$4 qd=$5 r k q
-    read -r r_bw r_iops < <(fio_cell "$uri_rdmd" "$rw" "$bs" "$qd" "$conns")
-    read -r k_bw k_iops < <(fio_cell "$uri_nbdkit" "$rw" "$bs" "$qd" "$conns")
-    read -r q_bw q_iops < <(fio_cell "$uri_qemu" "$rw" "$bs" "$qd" "$conns")
+    # Half the time each in the order rdmd, nbdkit, qemu-nbd, qemu-nbd,
+    # nbdkit, rdmd: a load that rises or falls during the cell weighs on
+    # every server alike. Each column is the mean of its two halves.
+    local a1 a2 b1 b2 c1 c2 d1 d2 e1 e2 f1 f2
+    read -r a1 a2 < <(fio_cell "$uri_rdmd" "$rw" "$bs" "$qd" "$conns")
+    read -r b1 b2 < <(fio_cell "$uri_nbdkit" "$rw" "$bs" "$qd" "$conns")
+    read -r c1 c2 < <(fio_cell "$uri_qemu" "$rw" "$bs" "$qd" "$conns")
+    read -r d1 d2 < <(fio_cell "$uri_qemu" "$rw" "$bs" "$qd" "$conns")
+    read -r e1 e2 < <(fio_cell "$uri_nbdkit" "$rw" "$bs" "$qd" "$conns")
+    read -r f1 f2 < <(fio_cell "$uri_rdmd" "$rw" "$bs" "$qd" "$conns")
+    mean() { python3 -c "print('%.${3:-1}f' % (($1 + $2) / 2))"; }
+    r_bw=$(mean "$a1" "$f1") r_iops=$(mean "$a2" "$f2" 0)
+    k_bw=$(mean "$b1" "$e1") k_iops=$(mean "$b2" "$e2" 0)
+    q_bw=$(mean "$c1" "$d1") q_iops=$(mean "$c2" "$d2" 0)
     r=$(python3 -c "print('%.2f' % ($r_bw / $k_bw))")
     q=$(python3 -c "print('%.2f' % ($q_bw / $k_bw))")
     local verdict=PASS
@@ -162,8 +175,12 @@ subprocess.run(["nbdcopy", sys.argv[1], "null:"], check=True)
 print("%.3f" % (time.monotonic() - start))
 EOF
 }
+# Twice each, in turns (rdmd, nbdkit, qemu-nbd, then back): the times are sums.
 t_r=$(copy_cell "$uri_rdmd") t_k=$(copy_cell "$uri_nbdkit") t_q=$(copy_cell "$uri_qemu")
-mib() { python3 -c "print('%.1f' % ($size / 1048576 / $1))"; }
+t_q=$(python3 -c "print($t_q + $(copy_cell "$uri_qemu"))")
+t_k=$(python3 -c "print($t_k + $(copy_cell "$uri_nbdkit"))")
+t_r=$(python3 -c "print($t_r + $(copy_cell "$uri_rdmd"))")
+mib() { python3 -c "print('%.1f' % (2 * $size / 1048576 / $1))"; }
 r=$(python3 -c "print('%.2f' % ($t_k / $t_r))")
 q=$(python3 -c "print('%.2f' % ($t_k / $t_q))")
 verdict=PASS
