@@ -14,6 +14,9 @@
 //!   copied, snapshot reads (every chunk from the COW), each in-process and
 //!   through the FUSE mapper files and an NBD connection.
 //!
+//! Each group of cells (chunk size, snapshot count) has its raw figures
+//! measured just before and just after it and is compared with their mean.
+//!
 //! A first write with n snapshots moves one read of the origin chunk and
 //! n + 1 writes (n COW chunks, one origin), plus the metadata: its physical
 //! bound is `1 / (1/read + n/write + 1/overwrite)` of the raw figures, which
@@ -31,6 +34,8 @@
 //! or `--quick` for a CI-sized run (8 MiB a phase); `RLVM_BENCH_DIR` picks the
 //! directory (default: cargo's temporary directory under the target
 //! directory, else `/var/tmp`; never a tmpfs `/tmp` by accident).
+//! `RLVM_BENCH_CHUNKS=4,64`, `RLVM_BENCH_SNAPSHOTS=1,4` and
+//! `RLVM_BENCH_ROUTES=in-process,FUSE,NBD` pick a part of the cells.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -562,6 +567,12 @@ fn bench_parent() -> PathBuf {
     PathBuf::from("/var/tmp")
 }
 
+/// Whether `value` is in the comma-separated list `var` names (all when unset),
+/// so one group of cells can be measured alone while looking for a miss.
+fn picked(var: &str, value: &str) -> bool {
+    std::env::var(var).map_or(true, |list| list.split(',').any(|v| v.trim() == value))
+}
+
 fn run() -> Result<(), String> {
     let quick = std::env::var_os("RLVM_BENCH_QUICK").is_some_and(|v| v != "0")
         || std::env::args().any(|a| a == "--quick");
@@ -576,14 +587,44 @@ fn run() -> Result<(), String> {
         if quick { " (quick)" } else { "" }
     );
 
-    // The disk is shared with whatever else runs: each group of cases gets
-    // its raw figures measured just before it, and is compared with those.
     let mut rows = Vec::new();
     for chunk in [8u32, 128] {
+        if !picked("RLVM_BENCH_CHUNKS", &(chunk / 2).to_string()) {
+            continue;
+        }
         for snapshots in [1usize, 4] {
-            let raw = raw(top.path(), total)?;
+            if !picked("RLVM_BENCH_SNAPSHOTS", &snapshots.to_string()) {
+                continue;
+            }
+            let before = raw(top.path(), total)?;
+            let first = rows.len();
             for path in [Route::InProcess, Route::Fuse, Route::Nbd] {
-                run_stack(top.path(), total, snapshots, chunk, path, raw, &mut rows)?;
+                if picked("RLVM_BENCH_ROUTES", path.name()) {
+                    run_stack(top.path(), total, snapshots, chunk, path, before, &mut rows)?;
+                }
+            }
+            // Raw again after the group: the group is compared with the mean
+            // of both, so a change of the machine's load during the group
+            // does not make a ratio on its own.
+            let after = raw(top.path(), total)?;
+            let mean = Raw {
+                write: (before.write + after.write) / 2.0,
+                overwrite: (before.overwrite + after.overwrite) / 2.0,
+                read: (before.read + after.read) / 2.0,
+            };
+            println!(
+                "{snapshots} snapshot(s), {} KiB chunks: raw write/overwrite/read {:.0}/{:.0}/{:.0} MiB/s \
+                 before the group, {:.0}/{:.0}/{:.0} after",
+                chunk / 2,
+                before.write,
+                before.overwrite,
+                before.read,
+                after.write,
+                after.overwrite,
+                after.read
+            );
+            for row in &mut rows[first..] {
+                row.raw = mean;
             }
         }
     }
@@ -668,7 +709,7 @@ fn run() -> Result<(), String> {
         "{missed} of {} below target (in-process: first writes 0.8 of their physical bound, \
          overwrites and snapshot reads 0.9 of raw; FUSE/NBD: 0.8 of the in-process figure; \
          raw: new-file write, overwrite, cold read, every write request followed by fdatasync, \
-         measured before each group). Every byte read was checked.",
+         the mean of before and after each group). Every byte read was checked.",
         rows.len()
     );
     Ok(())

@@ -5,18 +5,20 @@
 #
 # Cells (fio's nbd engine, page cache of the image dropped before each):
 # 4 KiB random read and write at queue depth 1 and 32, 1 MiB sequential read
-# and write at queue depth 8, each over 1 and 4 connections, plus an nbdcopy
+# and write at queue depth 8, each over 1 and 4 connections (half the time
+# each server, then the other half in the reverse order), plus an nbdcopy
 # of the whole export to null:. Each prints MiB/s, IOPS and the ratio to
 # nbdkit (target: 0.9 on every cell).
 #
-# Then copy-out on the engine: the same LV layout with one snapshot; first
-# writes (each chunk written once) through the origin's export against the
-# same workload on the plain linear LV, at 4 KiB QD1 (write + flush per
-# request, as dd oflag=dsync does) and QD32, and 1 MiB QD1 with a flush per
-# request: the ratio origin/linear beside its physical bound (one read and
-# two writes per chunk: 1/2) and, when given, the kernel's ratio from the
-# QEMU bed (scenario 32-copy-out-anchor leaves its "anchor <cell> <ratio>"
-# lines in target/kernel-anchor.txt; RLVM_KERNEL_ANCHOR names another file).
+# Then copy-out on the engine: the same LV layout with 1 and 4 snapshots of
+# 4 KiB and 64 KiB chunks; first writes (each chunk written once) through
+# the origin's export against the same workload on the plain linear LV, at
+# 4 KiB QD1 (write + flush per request, as dd oflag=dsync does) and QD32,
+# and 1 MiB QD1 with a flush per request: the ratio origin/linear beside its
+# physical bound (n + 1 writes per chunk where the linear LV does one:
+# 1/(n+1)) and, when given, the kernel's ratio from the QEMU bed (scenario
+# 32-copy-out-anchor leaves its "anchor <cell>/c<chunk>/s<n> <ratio>" lines
+# in target/kernel-anchor.txt; RLVM_KERNEL_ANCHOR names another file).
 #
 # Nothing asserts a timing. Every export's bytes are checked after its cells
 # (a pattern written through it and read back, and the same bytes seen
@@ -26,6 +28,7 @@
 #   --quick (or RLVM_BENCH_QUICK=1): 16 MiB LV, 1 s a cell (CI).
 #   RLVM_BENCH_DIR: where the images go (default: target/tmp; never tmpfs).
 #   RLVM_BENCH_PROFILE=debug: use the debug build.
+#   RLVM_BENCH_ONLY=linear or copy-out: run only that half.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 quick=${RLVM_BENCH_QUICK:-0}
@@ -35,6 +38,7 @@ if [ "$quick" != 0 ]; then
 else
     lv_mib=512 runtime=10 profile=${RLVM_BENCH_PROFILE:-release}
 fi
+half=$((runtime * 500))ms
 for tool in fio nbdkit qemu-nbd nbdcopy python3; do
     command -v "$tool" >/dev/null || { echo "nbd-side-by-side: $tool is missing (tests/setup.sh installs it)" >&2; exit 1; }
 done
@@ -60,7 +64,10 @@ cleanup() {
 trap cleanup EXIT
 
 pv=$work/pv.img
-truncate -s $((4 * lv_mib + 64))M "$pv"
+# Only our image: other work's loop devices on the machine stay out of every scan.
+export RLVM_DEVICES=$pv
+# Room for lin, base and four snapshots of base.
+truncate -s $((7 * lv_mib + 128))M "$pv"
 "$bin/rpvcreate" "$pv" >/dev/null
 "$bin/rvgcreate" -s 1M benchvg "$pv" >/dev/null
 "$bin/rlvcreate" -L "${lv_mib}M" -n lin benchvg >/dev/null
@@ -93,7 +100,7 @@ fio_cell() {
     shift 5
     drop_cache
     fio --name=cell --ioengine=nbd --uri="$uri" --rw="$rw" --bs="$bs" --iodepth="$qd" \
-        --numjobs="$jobs" --size="$size" --runtime="$runtime" --time_based --group_reporting \
+        --numjobs="$jobs" --size="$size" --runtime="$half" --time_based --group_reporting \
         --output-format=json "$@" 2>/dev/null | python3 -c '
 import json, sys
 text = sys.stdin.read()
@@ -118,6 +125,7 @@ verify() { # LABEL URI
     fi
 }
 
+uptime
 printf 'NBD side by side: %s MiB linear LV, %s s a cell, %s build, files in %s%s\n' \
     "$lv_mib" "$runtime" "$profile" "$work" "$([ "$quick" != 0 ] && echo ' (quick)')"
 echo "(numbers taken while other work shares the machine are noisy; compare ratios of one run)"
@@ -125,9 +133,20 @@ printf '%-26s %5s %12s %12s %12s %9s %9s %7s %5s\n' cell conns rdmd nbdkit qemu-
 missed=0 cells=0
 cell() { # NAME CONNS RW BS QD
     local name=$1 conns=$2 rw=$3 bs=$4 qd=$5 r k q
-    read -r r_bw r_iops < <(fio_cell "$uri_rdmd" "$rw" "$bs" "$qd" "$conns")
-    read -r k_bw k_iops < <(fio_cell "$uri_nbdkit" "$rw" "$bs" "$qd" "$conns")
-    read -r q_bw q_iops < <(fio_cell "$uri_qemu" "$rw" "$bs" "$qd" "$conns")
+    # Half the time each in the order rdmd, nbdkit, qemu-nbd, qemu-nbd,
+    # nbdkit, rdmd: a load that rises or falls during the cell weighs on
+    # every server alike. Each column is the mean of its two halves.
+    local a1 a2 b1 b2 c1 c2 d1 d2 e1 e2 f1 f2
+    read -r a1 a2 < <(fio_cell "$uri_rdmd" "$rw" "$bs" "$qd" "$conns")
+    read -r b1 b2 < <(fio_cell "$uri_nbdkit" "$rw" "$bs" "$qd" "$conns")
+    read -r c1 c2 < <(fio_cell "$uri_qemu" "$rw" "$bs" "$qd" "$conns")
+    read -r d1 d2 < <(fio_cell "$uri_qemu" "$rw" "$bs" "$qd" "$conns")
+    read -r e1 e2 < <(fio_cell "$uri_nbdkit" "$rw" "$bs" "$qd" "$conns")
+    read -r f1 f2 < <(fio_cell "$uri_rdmd" "$rw" "$bs" "$qd" "$conns")
+    mean() { python3 -c "print('%.${3:-1}f' % (($1 + $2) / 2))"; }
+    r_bw=$(mean "$a1" "$f1") r_iops=$(mean "$a2" "$f2" 0)
+    k_bw=$(mean "$b1" "$e1") k_iops=$(mean "$b2" "$e2" 0)
+    q_bw=$(mean "$c1" "$d1") q_iops=$(mean "$c2" "$d2" 0)
     r=$(python3 -c "print('%.2f' % ($r_bw / $k_bw))")
     q=$(python3 -c "print('%.2f' % ($q_bw / $k_bw))")
     local verdict=PASS
@@ -136,6 +155,8 @@ cell() { # NAME CONNS RW BS QD
     printf '%-26s %5s %6s %5s %6s %5s %6s %5s %9s %9s %7s %5s\n' "$name" "$conns" \
         "$r_bw" "$r_iops" "$k_bw" "$k_iops" "$q_bw" "$q_iops" "$r" "$q" 0.9 "$verdict"
 }
+only=${RLVM_BENCH_ONLY:-}
+if [ "$only" != copy-out ]; then
 echo "  (each server column: MiB/s IOPS)"
 for conns in 1 4; do
     cell "4K randread QD1" "$conns" randread 4k 1
@@ -154,8 +175,12 @@ subprocess.run(["nbdcopy", sys.argv[1], "null:"], check=True)
 print("%.3f" % (time.monotonic() - start))
 EOF
 }
+# Twice each, in turns (rdmd, nbdkit, qemu-nbd, then back): the times are sums.
 t_r=$(copy_cell "$uri_rdmd") t_k=$(copy_cell "$uri_nbdkit") t_q=$(copy_cell "$uri_qemu")
-mib() { python3 -c "print('%.1f' % ($size / 1048576 / $1))"; }
+t_q=$(python3 -c "print($t_q + $(copy_cell "$uri_qemu"))")
+t_k=$(python3 -c "print($t_k + $(copy_cell "$uri_nbdkit"))")
+t_r=$(python3 -c "print($t_r + $(copy_cell "$uri_rdmd"))")
+mib() { python3 -c "print('%.1f' % (2 * $size / 1048576 / $1))"; }
 r=$(python3 -c "print('%.2f' % ($t_k / $t_r))")
 q=$(python3 -c "print('%.2f' % ($t_k / $t_q))")
 verdict=PASS
@@ -167,38 +192,57 @@ verify rdmd "$uri_rdmd"
 verify nbdkit "$uri_nbdkit"
 verify qemu-nbd "$uri_qemu"
 echo "$missed of $cells cells below 0.9 of nbdkit; every byte written through each export was checked."
+fi
+[ "$only" = linear ] && exit 0
 
-# Copy-out: origin first writes against the plain linear LV, one snapshot.
+# Copy-out: origin first writes against the plain linear LV, with 1 and 4
+# snapshots of 4 KiB and 64 KiB chunks.
 echo
-echo "copy-out on the engine (one snapshot, 4 KiB chunks): origin first writes / linear writes"
+echo "copy-out on the engine: origin first writes / linear writes (cell/c<chunk>/s<snapshots>)"
 "$bin/rlvcreate" -L "${lv_mib}M" -n base benchvg >/dev/null
 kernel_anchor=${RLVM_KERNEL_ANCHOR:-${CARGO_TARGET_DIR:-$PWD/target}/kernel-anchor.txt}
 anchor() { # CELL -> the kernel's ratio, if the QEMU scenario left one
     [ -f "$kernel_anchor" ] || { echo "-"; return; }
     awk -v c="$1" '$1 == "anchor" && $2 == c { print $3; found = 1 } END { if (!found) print "-" }' "$kernel_anchor"
 }
-printf '%-22s %10s %10s %7s %7s %8s %7s\n' cell "origin" "linear" ratio bound "vs bnd" kernel
-first_write_cell() { # NAME BS QD [fio args]
-    local name=$1 bs=$2 qd=$3
-    shift 3
-    # A fresh snapshot of known bytes each time, so every chunk written is
-    # a first write and the snapshot must keep the seed.
-    "$bin/rlvremove" -f benchvg/snap >/dev/null 2>&1 || true
+printf '%-28s %10s %10s %7s %7s %8s %7s %s\n' cell "origin" "linear" ratio bound "vs bnd" kernel ""
+below_kernel=0 anchored=0
+first_write_cell() { # NAME CHUNK SNAPSHOTS BS QD [fio args]
+    local name=$1 chunk=$2 snaps=$3 bs=$4 qd=$5 i
+    shift 5
+    # Fresh snapshots of known bytes each time, so every chunk written is
+    # a first write and every snapshot must keep the seed.
+    for i in 0 1 2 3; do "$bin/rlvremove" -f "benchvg/snap$i" >/dev/null 2>&1 || true; done
     nbdcopy --flush "$work/seed.img" "nbd+unix:///benchvg-base?socket=$rdmd_sock"
-    "$bin/rlvcreate" -s -L "$((lv_mib + 8))M" -c 4k -n snap benchvg/base >/dev/null
+    for ((i = 0; i < snaps; i++)); do
+        "$bin/rlvcreate" -s -L "$((lv_mib + 8))M" -c "$chunk" -n "snap$i" benchvg/base >/dev/null
+    done
     local o l
     # Each chunk once: sequential, or random without repeats, over the whole LV.
     read -r o _ < <(fio_nontimed "nbd+unix:///benchvg-base?socket=$rdmd_sock" "$bs" "$qd" "$@")
     read -r l _ < <(fio_nontimed "$uri_rdmd" "$bs" "$qd" "$@")
-    local ratio vs
+    local ratio bound vs kernel verdict=""
     ratio=$(python3 -c "print('%.2f' % ($o / $l))")
-    vs=$(python3 -c "print('%.2f' % ($ratio / 0.5))")
-    printf '%-22s %10s %10s %7s %7s %8s %7s\n' "$name" "$o" "$l" "$ratio" 0.50 "$vs" "$(anchor "$name")"
-    # The snapshot still holds the origin's old bytes.
-    if ! cmp -s <(nbdcopy "nbd+unix:///benchvg-snap?socket=$rdmd_sock" -) "$work/seed.img"; then
-        echo "nbd-side-by-side: $name: the snapshot lost its old bytes" >&2
-        exit 1
+    # n snapshots: n + 1 writes per chunk where the linear LV does one.
+    bound=$(python3 -c "print('%.2f' % (1 / ($snaps + 1)))")
+    vs=$(python3 -c "print('%.2f' % ($ratio / $bound))")
+    kernel=$(anchor "$name")
+    if [ "$kernel" != - ]; then
+        anchored=$((anchored + 1))
+        if python3 -c "import sys; sys.exit(0 if $ratio >= $kernel else 1)"; then
+            verdict=">=kernel"
+        else
+            verdict="<kernel" below_kernel=$((below_kernel + 1))
+        fi
     fi
+    printf '%-28s %10s %10s %7s %7s %8s %7s %s\n' "$name" "$o" "$l" "$ratio" "$bound" "$vs" "$kernel" "$verdict"
+    # Every snapshot still holds the origin's old bytes.
+    for ((i = 0; i < snaps; i++)); do
+        if ! cmp -s <(nbdcopy "nbd+unix:///benchvg-snap$i?socket=$rdmd_sock" -) "$work/seed.img"; then
+            echo "nbd-side-by-side: $name: snapshot $i lost its old bytes" >&2
+            exit 1
+        fi
+    done
 }
 fio_nontimed() { # URI BS QD [fio args] -> "MiB/s IOPS"
     local uri=$1 bs=$2 qd=$3
@@ -212,9 +256,15 @@ side = json.loads(text[text.index("{"):])["jobs"][0]["write"]
 print("%.1f %.0f" % (side["bw"] / 1024.0, side["iops"]))'
 }
 # A flush per 4 KiB request costs milliseconds: those cells write a part of the LV.
-if [ "$quick" != 0 ]; then small=1m; else small=16m; fi
-first_write_cell 4K-dsync-QD1 4k 1 --rw=write --fsync=1 --io_size="$small"
-first_write_cell 4K-randwrite-QD32 4k 32 --rw=randwrite --io_size="$((size / 2))"
-first_write_cell 1M-dsync-QD1 1m 1 --rw=write --fsync=1
-echo "ratio: engine origin first writes over linear writes, same workload, same run; bound: one read and"
-echo "two writes per chunk (1/2); kernel: the same cells on dm-snapshot in the QEMU bed ($kernel_anchor)."
+if [ "$quick" != 0 ]; then small=1m big=$size; else small=16m big=256m; fi
+for chunk in 4k 64k; do
+    for snaps in 1 4; do
+        first_write_cell "4K-dsync-QD1/c$chunk/s$snaps" "$chunk" "$snaps" 4k 1 --rw=write --fsync=1 --io_size="$small"
+        first_write_cell "4K-randwrite-QD32/c$chunk/s$snaps" "$chunk" "$snaps" 4k 32 --rw=randwrite --io_size="$((size / 2))"
+        first_write_cell "1M-dsync-QD1/c$chunk/s$snaps" "$chunk" "$snaps" 1m 1 --rw=write --fsync=1 --io_size="$big"
+    done
+done
+echo "ratio: engine origin first writes over linear writes, same workload, same run; bound: n + 1"
+echo "writes per chunk where the linear LV does one (1/(n+1)); kernel: the same cell on dm-snapshot in"
+echo "the QEMU bed ($kernel_anchor); $below_kernel of $anchored cells with a kernel figure below it."
+uptime

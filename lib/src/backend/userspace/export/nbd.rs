@@ -25,9 +25,9 @@ use super::{DeviceSet, OpenDevice};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::collections::HashMap;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, IoSlice, Read, Write};
 use std::net::Shutdown;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -130,6 +130,11 @@ const ZERO_CHUNK: usize = 1 << 20;
 /// Requests a connection serves at once (and workers it may start); the
 /// reader stops reading while this many are queued or running.
 pub const MAX_IN_FLIGHT: usize = 32;
+
+/// Send buffer of a connection: a whole 1 MiB read reply (and then some)
+/// is queued in one `writev`, so a worker never waits on the client in the
+/// middle of a reply while holding the connection's output.
+const SEND_BUFFER: usize = 4 << 20;
 
 /// Streams of the live connections, so that shutdown can end them.
 type Connections = Arc<Mutex<HashMap<u64, UnixStream>>>;
@@ -345,6 +350,8 @@ impl Drop for Registration {
 }
 
 fn serve_connection(devices: &dyn DeviceSet, stream: UnixStream) -> io::Result<()> {
+    // Best effort: the kernel caps it at net.core.wmem_max, and the default works too.
+    let _ = nix::sys::socket::setsockopt(&stream, nix::sys::socket::sockopt::SndBuf, &SEND_BUFFER);
     let mut reader = BufReader::with_capacity(64 << 10, stream.try_clone()?);
     let mut writer = stream;
     let mut session = Session::default();
@@ -715,6 +722,54 @@ fn read_request(r: &mut impl Read, hdr: &mut [u8; 28]) -> io::Result<bool> {
     Ok(true)
 }
 
+/// Fill `buf` from the connection: what the reader has buffered first, the
+/// rest straight from the socket into `buf` with `MSG_WAITALL`, so a large
+/// payload costs one copy and few wake-ups.
+fn read_payload(r: &mut BufReader<UnixStream>, buf: &mut [u8]) -> io::Result<()> {
+    let buffered = r.buffer();
+    let take = buffered.len().min(buf.len());
+    buf[..take].copy_from_slice(&buffered[..take]);
+    r.consume(take);
+    let mut got = take;
+    let fd = r.get_ref().as_raw_fd();
+    while got < buf.len() {
+        let rest = &mut buf[got..];
+        // SAFETY: recv into the unfilled part of `buf`, which we own and
+        // whose length bounds the call.
+        let n = unsafe { libc::recv(fd, rest.as_mut_ptr().cast(), rest.len(), libc::MSG_WAITALL) };
+        match n {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n if n > 0 => got += n as usize,
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Write every part in order with as few `writev`s as the socket allows.
+fn write_all_vectored(w: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| IoSlice::new(p))
+        .collect();
+    let mut bufs = &mut slices[..];
+    while !bufs.is_empty() {
+        match w.write_vectored(bufs) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Read and drop `len` bytes of a payload we will not use, keeping the stream in step.
 fn skip(r: &mut impl Read, len: u64) -> io::Result<()> {
     let copied = io::copy(&mut r.take(len), &mut io::sink())?;
@@ -795,13 +850,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Conn {
-    /// A buffer of `len` bytes (contents unspecified).
+    /// A buffer of at least `len` bytes (contents unspecified); callers use
+    /// `..len` of it, so a reused buffer is never zeroed again.
     fn buffer(&self, len: usize) -> Vec<u8> {
         let mut buf = lock(&self.buffers).pop().unwrap_or_default();
         if buf.len() < len {
             buf.resize(len, 0);
-        } else {
-            buf.truncate(len);
         }
         buf
     }
@@ -829,7 +883,7 @@ impl Conn {
     }
 
     /// Read one request; `None` at a hang-up, DISC or lost framing.
-    fn read_one(&self, r: &mut impl Read) -> io::Result<Option<Request>> {
+    fn read_one(&self, r: &mut BufReader<UnixStream>) -> io::Result<Option<Request>> {
         let mut hdr = [0u8; 28];
         if !read_request(r, &mut hdr)? {
             return Ok(None);
@@ -850,7 +904,7 @@ impl Conn {
                 skip(r, u64::from(len))?;
             } else {
                 payload = self.buffer(len as usize);
-                r.read_exact(&mut payload)?;
+                read_payload(r, &mut payload[..len as usize])?;
             }
         }
         Ok(Some(Request {
@@ -889,8 +943,7 @@ impl Conn {
     /// Send one whole reply; a client that cannot take it loses the connection.
     fn send(&self, parts: &[&[u8]]) {
         let mut out = lock(&self.out);
-        let sent = parts.iter().try_for_each(|p| out.write_all(p));
-        if sent.is_err() {
+        if write_all_vectored(&mut *out, parts).is_err() {
             let _ = out.shutdown(Shutdown::Both);
         }
     }
@@ -930,15 +983,16 @@ impl Conn {
                     NBD_EINVAL
                 } else {
                     let mut buf = self.buffer(len as usize);
-                    let result = device.read_at(&mut buf, offset);
+                    let data = &mut buf[..len as usize];
+                    let result = device.read_at(data, offset);
                     let error = match result {
                         Ok(()) if self.session.structured => {
                             let header = structured_header(REPLY_TYPE_OFFSET_DATA, cookie, 8 + len);
-                            self.send(&[&header, &offset.to_be_bytes(), &buf]);
+                            self.send(&[&header, &offset.to_be_bytes(), data]);
                             0
                         }
                         Ok(()) => {
-                            self.send(&[&simple_reply_header(0, cookie), &buf]);
+                            self.send(&[&simple_reply_header(0, cookie), data]);
                             0
                         }
                         Err(e) => nbd_errno(&e),
@@ -959,7 +1013,8 @@ impl Conn {
                 } else if !in_range(device, offset, len) {
                     NBD_ENOSPC
                 } else {
-                    status(fua(device, flags, device.write_at(&payload, offset)))
+                    let data = &payload[..len as usize];
+                    status(fua(device, flags, device.write_at(data, offset)))
                 };
                 self.give_back(payload);
                 error
@@ -1636,6 +1691,48 @@ mod tests {
         assert_eq!(c.request(99, 0, 0, 0, &[]).0, NBD_EINVAL);
         assert_eq!(c.request(CMD_WRITE, 1 << 12, 0, 4, b"wxyz").0, NBD_EINVAL);
         assert_eq!(c.request(CMD_READ, 0, 0, 4, &[]).1, [0; 4]);
+        c.disconnect();
+        wait_opens(&dev, 0);
+    }
+
+    #[test]
+    fn mixed_sizes_in_one_stream_keep_every_byte() {
+        // Sent in one go, so the reader's buffer holds headers and parts of
+        // payloads at once, and buffers come back longer than the next request.
+        let f = Fixture::new(&[("vg-lv", 4 << 20, false)]);
+        let dev = f.dev("vg-lv");
+        let mut c = f.client();
+        c.go("vg-lv").unwrap();
+        let sizes = [1 << 20, 4096, 3, 200_000, 1 << 20, 512];
+        let mut stream = Vec::new();
+        let mut expected = vec![0u8; 4 << 20];
+        let mut at = 0u64;
+        for (i, &len) in sizes.iter().enumerate() {
+            let data = pattern(len, 10 + i as u32);
+            stream.extend(request_bytes(CMD_WRITE, 0, i as u64, at, len as u32));
+            stream.extend_from_slice(&data);
+            expected[at as usize..at as usize + len].copy_from_slice(&data);
+            at += len as u64 + 7;
+        }
+        c.send(&stream);
+        let mut cookies = Vec::new();
+        for _ in &sizes {
+            let mut h = [0u8; 16];
+            c.s.read_exact(&mut h).unwrap();
+            assert_eq!(h[..4], SIMPLE_REPLY_MAGIC.to_be_bytes());
+            assert_eq!(h[4..8], [0; 4]);
+            cookies.push(u64::from_be_bytes(h[8..].try_into().unwrap()));
+        }
+        cookies.sort_unstable();
+        assert_eq!(cookies, (0..sizes.len() as u64).collect::<Vec<_>>());
+        assert_eq!(*dev.bytes.lock().unwrap(), expected);
+        // Reads of every size, each exactly its own bytes.
+        let mut at = 0usize;
+        for &len in sizes.iter().rev() {
+            let got = c.request(CMD_READ, 0, at as u64, len as u32, &[]).1;
+            assert_eq!(got, expected[at..at + len]);
+            at += 4096;
+        }
         c.disconnect();
         wait_opens(&dev, 0);
     }
