@@ -69,8 +69,18 @@ fn sync(state: &StateDir, args: &[&str]) -> std::process::Output {
     state.run("rlvsync", args)
 }
 
+/// A command's stderr without the scan's warnings about other users' VGs of
+/// one name (loop devices on a shared machine): those are not rlvsync's lines.
 fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            let duplicate = l.starts_with("WARNING: VG name ") && l.contains(" is used by VGs ");
+            !duplicate && !l.starts_with("Fix duplicate VG names")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// `rlvsync export ... -o - | rlvsync apply - TARGET`, both must succeed; returns export's stderr.
