@@ -69,8 +69,18 @@ fn sync(state: &StateDir, args: &[&str]) -> std::process::Output {
     state.run("rlvsync", args)
 }
 
+/// A command's stderr without the scan's warnings about other users' VGs of
+/// one name (loop devices on a shared machine): those are not rlvsync's lines.
 fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            let duplicate = l.starts_with("WARNING: VG name ") && l.contains(" is used by VGs ");
+            !duplicate && !l.starts_with("Fix duplicate VG names")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// `rlvsync export ... -o - | rlvsync apply - TARGET`, both must succeed; returns export's stderr.
@@ -315,6 +325,128 @@ fn kill_9_of_apply_then_resume_ends_equal() {
     assert!(
         read(&round.copy) == round.after,
         "copy differs after resuming from --from-chunk"
+    );
+}
+
+#[test]
+fn kill_9_then_resume_from_the_targets_progress_sends_only_the_rest() {
+    let state = StateDir::new();
+    let mut rng = setup(&state, 0x2e57_0013);
+    let round = one_round(&state, &mut rng, 1500);
+    let (copy, stream) = (round.copy.to_str().unwrap(), round.stream.to_str().unwrap());
+    let full = state.scratch().join("full.stream");
+    let whole = read(&round.stream);
+    let chunks: Vec<u64> = record_offsets(&whole)
+        .iter()
+        .take_while(|&&at| at + 8 <= whole.len())
+        .map(|&at| u64::from_le_bytes(whole[at..at + 8].try_into().unwrap()))
+        .filter(|&c| c != u64::MAX)
+        .collect();
+    let mut shorter = 0;
+    for attempt in 0..4u64 {
+        std::fs::write(&round.copy, &round.before).unwrap();
+        let _ = std::fs::remove_file(state.scratch().join(".copy.img.rlvsync"));
+        state.ok(
+            "rlvsync",
+            &["apply", "--force", full.to_str().unwrap(), copy],
+        );
+        let mut child = state
+            .command("rlvsync")
+            .args(["apply", "--checkpoint", "64k", stream, copy])
+            .spawn()
+            .unwrap();
+        // Killed once the progress file says part of this round is on the copy (or at a random time).
+        let progress_file = state.scratch().join(".copy.img.rlvsync");
+        let patience = std::time::Instant::now();
+        while attempt % 2 == 0 && patience.elapsed() < Duration::from_secs(20) {
+            let text = std::fs::read_to_string(&progress_file).unwrap_or_default();
+            let started = text.contains("kind=incremental")
+                && !text.contains("next_chunk=0\n")
+                && text.contains("next_chunk=");
+            if started || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if attempt % 2 == 1 {
+            std::thread::sleep(Duration::from_millis(rng.below(60 + attempt * 40)));
+        }
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        // The sending side learns from the target's progress how far it got.
+        let progress = state.ok("rlvsync", &["progress", copy]);
+        let next: u64 = progress
+            .lines()
+            .find_map(|l| l.strip_prefix("next_chunk="))
+            .unwrap_or_else(|| panic!("{progress}"))
+            .parse()
+            .unwrap();
+        let recorded = state.scratch().join("recorded.progress");
+        std::fs::write(&recorded, &progress).unwrap();
+        let rest = state.scratch().join("rest.stream");
+        let rest_s = rest.to_str().unwrap();
+        state.ok(
+            "rlvsync",
+            &[
+                "export",
+                "--since",
+                "vg/mon",
+                "--at",
+                "vg/new",
+                "--resume-from",
+                recorded.to_str().unwrap(),
+                "-o",
+                rest_s,
+            ],
+        );
+        let info = state.ok("rlvsync", &["info", rest_s]);
+        let planned = if progress.contains("state=done") {
+            0
+        } else {
+            chunks.iter().filter(|&&c| c >= next).count()
+        };
+        assert!(
+            info.contains(&format!("records       {planned}\n")),
+            "attempt {attempt} (killed: {status}): the rest holds only chunks from {next}:\n{info}"
+        );
+        if planned < chunks.len() {
+            shorter += 1;
+        }
+        state.ok("rlvsync", &["apply", "--resume", rest_s, copy]);
+        assert!(
+            read(&round.copy) == round.after,
+            "attempt {attempt} (killed: {status}, progress:\n{progress}): copy differs after resuming from the rest"
+        );
+    }
+    assert!(
+        shorter > 0,
+        "no kill landed after a checkpoint: nothing was left out"
+    );
+    // A progress file of another round is refused on the sending side.
+    let other = state
+        .ok("rlvsync", &["progress", copy])
+        .replace("old_name=mon", "old_name=other");
+    let other_file = state.scratch().join("other.progress");
+    std::fs::write(&other_file, other).unwrap();
+    let refused = sync(
+        &state,
+        &[
+            "export",
+            "--since",
+            "vg/mon",
+            "--at",
+            "vg/new",
+            "--resume-from",
+            other_file.to_str().unwrap(),
+            "-o",
+            "/dev/null",
+        ],
+    );
+    assert_exit(&refused, 5);
+    assert!(
+        stderr(&refused).contains("cannot resume"),
+        "{}",
+        stderr(&refused)
     );
 }
 

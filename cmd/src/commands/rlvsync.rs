@@ -3,7 +3,7 @@
 //! the checks and the apply logic live in the library.
 
 use std::ffi::OsString;
-use std::io::{BufReader, BufWriter, IsTerminal, Read};
+use std::io::{BufWriter, IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,6 +45,20 @@ regular-file target, or in $RLVM_DIR/sync/ for a device, LV or NBD target
 apply refuses a stream of another volume or size, or one that does not start
 from the snapshot the target last received, unless --force.
 
+RESUMING WITHOUT RE-SENDING
+
+A record is absolute data, so apply --resume may rewrite the few records after
+the last checkpoint; it never needs those before it sent again. `rlvsync
+progress TARGET` prints the target's progress file; `export --resume-from` (and
+`full --resume-from`) reads it (\"-\": stdin), checks it records this very round
+(same volume, size, chunk size, OLD and NEW), and sends only the chunks from
+where the target stopped, in a stream whose start_chunk says so. apply takes
+such a stream only with --resume, and only for the round it belongs to.
+
+  ssh host rlvsync progress /dev/vg/copy |
+    rlvsync export --since vg/mon --at vg/new --resume-from - -o - |
+    ssh host rlvsync apply --resume - /dev/vg/copy
+
 A BACKUP ROUND
 
   rlvsync export --since vg/mon -o - | ssh host rlvsync apply - /dev/vg/copy
@@ -71,6 +85,8 @@ enum Command {
     Verify(VerifyArgs),
     /// Print a stream's header, counts, bytes, source and digest (checking it whole).
     Info(InfoArgs),
+    /// Print TARGET's progress file: what export --resume-from needs to send only the rest of a round.
+    Progress(ProgressArgs),
 }
 
 #[derive(Debug, Args)]
@@ -115,8 +131,16 @@ struct ExportArgs {
     #[arg(short = 'c', long = "chunksize", value_name = "SIZE")]
     chunksize: Option<String>,
     /// Only the chunks from this one on: the rest of an interrupted round (see apply --resume).
-    #[arg(long, value_name = "CHUNK", requires = "at")]
+    #[arg(
+        long,
+        value_name = "CHUNK",
+        requires = "at",
+        conflicts_with = "resume_from"
+    )]
     from_chunk: Option<u64>,
+    /// Only what the target lacks: the rest of the round its progress file (as `rlvsync progress` prints it; "-": stdin) records.
+    #[arg(long, value_name = "FILE|-", requires = "at")]
+    resume_from: Option<String>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -135,8 +159,23 @@ struct FullArgs {
     )]
     output: String,
     /// Only the chunks from this one on: the rest of an interrupted round.
-    #[arg(long, value_name = "CHUNK")]
+    #[arg(long, value_name = "CHUNK", conflicts_with = "resume_from")]
     from_chunk: Option<u64>,
+    /// Only what the target lacks: the rest of the round its progress file (as `rlvsync progress` prints it; "-": stdin) records.
+    #[arg(long, value_name = "FILE|-")]
+    resume_from: Option<String>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+struct ProgressArgs {
+    /// The copy (as given to apply).
+    #[arg(value_name = "TARGET")]
+    target: String,
+    /// The progress file (default: as apply finds it).
+    #[arg(long, value_name = "FILE")]
+    progress_file: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -200,6 +239,7 @@ impl HasCommon for Cli {
             Command::Apply(a) => &a.common,
             Command::Verify(a) => &a.common,
             Command::Info(a) => &a.common,
+            Command::Progress(a) => &a.common,
         }
     }
 }
@@ -217,13 +257,14 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         Command::Apply(a) => apply(a),
         Command::Verify(a) => verify(a),
         Command::Info(a) => info(a),
+        Command::Progress(a) => progress(a),
     })
 }
 
 fn export(a: ExportArgs) -> anyhow::Result<()> {
     if let (Some(cow), Some(origin)) = (&a.cow, &a.origin) {
         let plan = sync::offline_plan(cow, origin)?;
-        let plan = from_chunk(plan, a.from_chunk);
+        let plan = resume(plan, a.from_chunk, a.resume_from.as_deref())?;
         return write_plan(&plan, &a.output, a.common.quiet > 0);
     }
     let since = a.since.as_deref().unwrap_or_default();
@@ -298,7 +339,7 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
         Err(error) => return Err(error.into()),
     };
     drop(open);
-    let plan = from_chunk(plan, a.from_chunk);
+    let plan = resume(plan, a.from_chunk, a.resume_from.as_deref())?;
     write_plan(&plan, &a.output, a.common.quiet > 0)
 }
 
@@ -330,17 +371,49 @@ fn full(a: FullArgs) -> anyhow::Result<()> {
     let open = OpenVg::open_read(&vg_name, &candidate_devices())?;
     let plan = sync::full_plan(backend.as_ref(), &open, &snap)?;
     drop(open);
-    write_plan(
-        &from_chunk(plan, a.from_chunk),
-        &a.output,
-        a.common.quiet > 0,
-    )
+    let plan = resume(plan, a.from_chunk, a.resume_from.as_deref())?;
+    write_plan(&plan, &a.output, a.common.quiet > 0)
 }
 
-fn from_chunk(plan: ExportPlan, first: Option<u64>) -> ExportPlan {
-    match first {
-        Some(first) => plan.starting_at(first),
-        None => plan,
+/// The plan cut to the rest of an interrupted round: from a chunk, or from what a target's progress file records.
+fn resume(
+    plan: ExportPlan,
+    first: Option<u64>,
+    progress_file: Option<&str>,
+) -> anyhow::Result<ExportPlan> {
+    if let Some(first) = first {
+        return Ok(plan.starting_at(first));
+    }
+    let Some(file) = progress_file else {
+        return Ok(plan);
+    };
+    let text = if file == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading the progress file on stdin")?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?
+    };
+    let name = if file == "-" { "stdin" } else { file };
+    let recorded = sync::progress::parse(&text, std::path::Path::new(name))?;
+    Ok(plan.resuming(&recorded, name)?)
+}
+
+fn progress(a: ProgressArgs) -> anyhow::Result<()> {
+    let (path, recorded) = sync::progress_of(&a.target, a.progress_file.as_deref())?;
+    match recorded {
+        Some(p) => {
+            rlvm::log::verbose(1, format!("{}", path.display()));
+            // Verbatim, not indented as report lines are: it is the input of export --resume-from.
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(p.encode().as_bytes())
+                .context("writing the progress")?;
+            Ok(())
+        }
+        None => bail!(
+            "{}: no progress file at {}: nothing was applied to it",
+            a.target,
+            path.display()
+        ),
     }
 }
 
@@ -380,12 +453,12 @@ fn write_plan(plan: &ExportPlan, output: &str, quiet: bool) -> anyhow::Result<()
     Ok(())
 }
 
+/// The stream's input, unbuffered: the library's reader makes large reads of its own.
 fn open_stream(stream: &str) -> anyhow::Result<Box<dyn Read>> {
     Ok(if stream == "-" {
-        Box::new(BufReader::with_capacity(1 << 20, std::io::stdin()))
+        Box::new(std::io::stdin().lock())
     } else {
-        let file = std::fs::File::open(stream).with_context(|| format!("opening {stream}"))?;
-        Box::new(BufReader::with_capacity(1 << 20, file))
+        Box::new(std::fs::File::open(stream).with_context(|| format!("opening {stream}"))?)
     })
 }
 

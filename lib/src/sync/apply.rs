@@ -9,7 +9,7 @@
 //! only after the target was flushed.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -17,11 +17,13 @@ use crate::io::{BlockIo, FileDisk};
 use crate::names::{dm_name, DmLayer};
 
 use super::error::SyncError;
-use super::format::{StreamHeader, StreamKind, StreamReader, StreamWriter, Trailer};
+use super::format::{
+    Record, RecordBatch, StreamHeader, StreamKind, StreamReader, StreamWriter, Trailer,
+};
 use super::nbd::NbdDisk;
 use super::progress::{self, RoundProgress, RoundState};
 
-/// Records are collected up to this many bytes before a batch is written.
+/// Records are read and written in batches of up to this many stream bytes.
 const BATCH_BYTES: usize = 8 << 20;
 /// The default of [`ApplyOptions::checkpoint_bytes`].
 pub const DEFAULT_CHECKPOINT_BYTES: u64 = 256 << 20;
@@ -32,6 +34,8 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 pub struct Target {
     label: String,
     disk: Box<dyn BlockIo>,
+    /// The file or device behind `disk`, for vectored writes (none for NBD).
+    file: Option<File>,
     regular_file: Option<PathBuf>,
     created: bool,
 }
@@ -59,6 +63,7 @@ impl Target {
             return Ok(Self {
                 label: spec.into(),
                 disk: Box::new(disk),
+                file: None,
                 regular_file: None,
                 created: false,
             });
@@ -77,15 +82,18 @@ impl Target {
             let regular = disk.file().metadata().map(|m| m.is_file()).unwrap_or(false);
             return Ok(Self {
                 label: spec.into(),
+                file: disk.file().try_clone().ok(),
                 disk: Box::new(disk),
                 regular_file: regular.then(|| path.to_path_buf()),
                 created: false,
             });
         }
         if let Some(node) = lv_node(spec)? {
+            let disk = open(&node)?;
             return Ok(Self {
                 label: spec.into(),
-                disk: Box::new(open(&node)?),
+                file: disk.file().try_clone().ok(),
+                disk: Box::new(disk),
                 regular_file: None,
                 created: false,
             });
@@ -100,9 +108,11 @@ impl Target {
                     .and_then(|f| f.set_len(bytes).map(|()| f))
                     .map_err(|e| SyncError::io(format!("creating {spec}"), e))?;
                 drop(file);
+                let disk = open(path)?;
                 Ok(Self {
                     label: spec.into(),
-                    disk: Box::new(open(path)?),
+                    file: disk.file().try_clone().ok(),
+                    disk: Box::new(disk),
                     regular_file: Some(path.to_path_buf()),
                     created: true,
                 })
@@ -209,7 +219,9 @@ pub fn apply<R: Read>(
     options: &ApplyOptions,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ApplyReport, SyncError> {
-    let mut reader = StreamReader::new(input)?;
+    // A batch is written before the next is read: no bigger than a checkpoint's worth.
+    let buffer = options.checkpoint_bytes.min(BATCH_BYTES as u64) as usize;
+    let mut reader = StreamReader::with_buffer(input, buffer)?;
     let header = reader.header().clone();
     let create =
         (header.kind != StreamKind::Incremental || options.force).then_some(header.origin_bytes);
@@ -278,57 +290,64 @@ pub fn apply<R: Read>(
     };
     // Every refusal above comes before the progress file or the target is touched.
     progress::save(&progress_path, &round)?;
-    let mut batch = Batch::default();
-    let mut data = Vec::new();
+    let chunk_bytes = u64::from(header.chunk_bytes);
     let mut skipped = 0u64;
     let mut written = 0u64;
     let mut since_checkpoint = 0u64;
     let mut last_checkpoint = Instant::now();
     let mut done_bytes = 0u64;
+    let mut next_chunk = round.next_chunk;
+    let mut scratch = Vec::new();
     let result: Result<(), SyncError> = (|| {
-        while let Some(record) = reader.next_record(&mut data)? {
-            done_bytes += u64::from(record.len);
-            if record.chunk < skip_below {
-                skipped += 1;
+        // Each batch holds only whole records whose checks passed; it is written before the next is read.
+        while let Some(batch) = reader.next_batch()? {
+            let first_new = batch
+                .records
+                .iter()
+                .position(|r| r.chunk >= skip_below)
+                .unwrap_or(batch.records.len());
+            skipped += first_new as u64;
+            let records = &batch.records[first_new..];
+            done_bytes += batch.records.iter().map(|r| u64::from(r.len)).sum::<u64>();
+            if records.is_empty() {
                 progress(done_bytes, header.data_bytes);
                 continue;
             }
-            batch.push(record.chunk, &data);
-            if batch.bytes >= BATCH_BYTES {
-                since_checkpoint += batch.bytes as u64;
-                written += batch.write(&header, disk, snapback.as_mut(), &label)?;
-                progress(done_bytes, header.data_bytes);
-                if since_checkpoint >= options.checkpoint_bytes
-                    || last_checkpoint.elapsed() >= CHECKPOINT_EVERY
-                {
-                    checkpoint(
-                        disk,
-                        &label,
-                        &progress_path,
-                        &mut round,
-                        batch.next_chunk,
-                        skipped + written,
-                    )?;
-                    since_checkpoint = 0;
-                    last_checkpoint = Instant::now();
-                }
+            if let Some(s) = snapback.as_mut() {
+                s.save(records, chunk_bytes, disk, &label)?;
+            }
+            write_runs(&target, &batch, records, chunk_bytes, &mut scratch)?;
+            start_writeback(&target, records, chunk_bytes);
+            written += records.len() as u64;
+            since_checkpoint += records.iter().map(|r| u64::from(r.len)).sum::<u64>();
+            next_chunk = records.last().map_or(next_chunk, |r| r.chunk + 1);
+            progress(done_bytes, header.data_bytes);
+            if since_checkpoint >= options.checkpoint_bytes
+                || last_checkpoint.elapsed() >= CHECKPOINT_EVERY
+            {
+                checkpoint(
+                    disk,
+                    &label,
+                    &progress_path,
+                    &mut round,
+                    next_chunk,
+                    skipped + written,
+                )?;
+                since_checkpoint = 0;
+                last_checkpoint = Instant::now();
             }
         }
         Ok(())
     })();
-    // Whole, verified records collected before a bad one are still written and recorded.
-    let flushed = batch
-        .write(&header, disk, snapback.as_mut(), &label)
-        .map(|n| written += n);
-    let ended = result.and(flushed);
-    if let Err(error) = ended {
-        if batch.next_chunk > round.next_chunk {
+    if let Err(error) = result {
+        // The whole, verified records written before a bad one are recorded.
+        if next_chunk > round.next_chunk {
             let _ = checkpoint(
                 disk,
                 &label,
                 &progress_path,
                 &mut round,
-                batch.next_chunk,
+                next_chunk,
                 skipped + written,
             );
         }
@@ -356,6 +375,103 @@ pub fn apply<R: Read>(
         progress_file: progress_path,
         snapback_records,
     })
+}
+
+/// Most records in one vectored write (the kernel's `IOV_MAX`).
+const MAX_SLOTS: usize = 1024;
+
+/// Write `records` (checked, ascending, all of `batch`) to the target: one
+/// vectored write per run of consecutive chunks, straight from the stream's
+/// buffer; a target without a file (NBD) gets each run gathered first.
+fn write_runs(
+    target: &Target,
+    batch: &RecordBatch<'_>,
+    records: &[Record],
+    chunk_bytes: u64,
+    scratch: &mut Vec<u8>,
+) -> Result<(), SyncError> {
+    let mut i = 0;
+    while i < records.len() {
+        let first = records[i].chunk;
+        let mut n = 1;
+        while i + n < records.len() && n < MAX_SLOTS && records[i + n].chunk == first + n as u64 {
+            n += 1;
+        }
+        let run = &records[i..i + n];
+        let offset = first * chunk_bytes;
+        let wrote = match &target.file {
+            Some(file) => {
+                let slices: Vec<&[u8]> = run.iter().map(|r| batch.data(r)).collect();
+                write_slices(file, &slices, offset)
+            }
+            None => {
+                scratch.clear();
+                for r in run {
+                    scratch.extend_from_slice(batch.data(r));
+                }
+                target.disk.write_all_at(scratch, offset)
+            }
+        };
+        wrote.map_err(|e| {
+            SyncError::io(
+                format!("{}: writing chunk {first} at byte {offset}", target.label),
+                e,
+            )
+        })?;
+        i += n;
+    }
+    Ok(())
+}
+
+/// Ask the kernel to start writing the batch's range out now (without
+/// waiting), so the flush at the next checkpoint or the end finds little left
+/// to do and the writeback overlaps the reading of the next batches.
+fn start_writeback(target: &Target, records: &[Record], chunk_bytes: u64) {
+    use std::os::fd::AsRawFd;
+    let (Some(file), Some(first), Some(last)) = (&target.file, records.first(), records.last())
+    else {
+        return;
+    };
+    let start = first.chunk * chunk_bytes;
+    let end = last.chunk * chunk_bytes + u64::from(last.len);
+    // Advice only: a failure (an unsupported file system) changes nothing the flush does not.
+    // SAFETY: plain integers and a descriptor we own; the call touches none of our memory.
+    unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            start as libc::off64_t,
+            (end - start) as libc::off64_t,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
+    }
+}
+
+/// Write `slices` back to back at `offset` of `file` with vectored writes (repeated while the device takes less).
+fn write_slices(file: &File, slices: &[&[u8]], offset: u64) -> std::io::Result<()> {
+    let total: usize = slices.iter().map(|s| s.len()).sum();
+    let mut done = 0usize;
+    while done < total {
+        let mut skip = done;
+        let iov: Vec<std::io::IoSlice<'_>> = slices
+            .iter()
+            .filter_map(|s| {
+                if skip >= s.len() {
+                    skip -= s.len();
+                    return None;
+                }
+                let part = &s[skip..];
+                skip = 0;
+                Some(std::io::IoSlice::new(part))
+            })
+            .collect();
+        match nix::sys::uio::pwritev(file, &iov, (offset + done as u64) as libc::off_t) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// Flush the target, then record that every chunk below `next_chunk` is on it.
@@ -476,69 +592,6 @@ fn check_previous(
     }
 }
 
-/// Verified records waiting to be written together.
-#[derive(Default)]
-struct Batch {
-    chunks: Vec<(u64, usize, usize)>,
-    data: Vec<u8>,
-    bytes: usize,
-    next_chunk: u64,
-}
-
-impl Batch {
-    fn push(&mut self, chunk: u64, data: &[u8]) {
-        let at = self.data.len();
-        self.data.extend_from_slice(data);
-        self.chunks.push((chunk, at, data.len()));
-        self.bytes += data.len();
-    }
-
-    /// Save old bytes (if asked), write every record, empty the batch; returns records written.
-    fn write(
-        &mut self,
-        header: &StreamHeader,
-        disk: &dyn BlockIo,
-        snapback: Option<&mut Snapback>,
-        label: &str,
-    ) -> Result<u64, SyncError> {
-        if self.chunks.is_empty() {
-            return Ok(0);
-        }
-        let chunk_bytes = u64::from(header.chunk_bytes);
-        if let Some(s) = snapback {
-            s.save(&self.chunks, chunk_bytes, disk, label)?;
-        }
-        // Consecutive chunks lie back to back in `data`: one write per run.
-        let mut i = 0;
-        while i < self.chunks.len() {
-            let (first, at, mut len) = self.chunks[i];
-            let mut j = i + 1;
-            while j < self.chunks.len()
-                && self.chunks[j].0 == first + (j - i) as u64
-                && len < 4 << 20
-            {
-                len += self.chunks[j].2;
-                j += 1;
-            }
-            let offset = first * chunk_bytes;
-            disk.write_all_at(&self.data[at..at + len], offset)
-                .map_err(|e| {
-                    SyncError::io(
-                        format!("{label}: writing chunk {first} at byte {offset}"),
-                        e,
-                    )
-                })?;
-            i = j;
-        }
-        let n = self.chunks.len() as u64;
-        self.next_chunk = self.chunks.last().map_or(self.next_chunk, |c| c.0 + 1);
-        self.chunks.clear();
-        self.data.clear();
-        self.bytes = 0;
-        Ok(n)
-    }
-}
-
 /// The snapback stream being written: the target's old bytes of each chunk before it is overwritten.
 struct Snapback {
     path: PathBuf,
@@ -588,7 +641,7 @@ impl Snapback {
         // Resume: keep every whole record of the interrupted run's snapback, rewritten
         // into a fresh stream that then goes on; the old file stays until the copy is durable.
         let old = File::open(path).map_err(|e| io("opening", e))?;
-        let mut reader = match StreamReader::new(BufReader::new(old)) {
+        let mut reader = match StreamReader::new(old) {
             Ok(reader) => reader,
             // Its header never reached the disk, so neither did any target write after it.
             Err(SyncError::Truncated { .. }) => {
@@ -625,13 +678,14 @@ impl Snapback {
 
     fn save(
         &mut self,
-        chunks: &[(u64, usize, usize)],
+        records: &[Record],
         chunk_bytes: u64,
         disk: &dyn BlockIo,
         label: &str,
     ) -> Result<(), SyncError> {
         let mut old = Vec::new();
-        for &(chunk, _, len) in chunks {
+        for &Record { chunk, len, .. } in records {
+            let len = len as usize;
             if self.saved_through.is_some_and(|s| chunk <= s) {
                 continue;
             }
@@ -665,6 +719,19 @@ impl Snapback {
             .map_err(|e| SyncError::io(format!("writing {}", path.display()), e))?;
         Ok(records)
     }
+}
+
+/// The progress file of `target` (or `progress_file`) and what it records; `None` when there is none yet.
+pub fn progress_of(
+    target: &str,
+    progress_file: Option<&Path>,
+) -> Result<(PathBuf, Option<RoundProgress>), SyncError> {
+    let path = match progress_file {
+        Some(p) => p.to_path_buf(),
+        None => Target::open(target, false, None)?.default_progress_path(),
+    };
+    let recorded = progress::load(&path)?;
+    Ok((path, recorded))
 }
 
 /// What `verify` found.
@@ -738,8 +805,7 @@ pub struct StreamInfo {
 /// Read a whole stream, checking every record and the trailer.
 pub fn info<R: Read>(input: R) -> Result<StreamInfo, SyncError> {
     let mut reader = StreamReader::new(input)?;
-    let mut data = Vec::new();
-    while reader.next_record(&mut data)?.is_some() {}
+    while reader.next_batch()?.is_some() {}
     Ok(StreamInfo {
         header: reader.header().clone(),
         records: reader.records(),

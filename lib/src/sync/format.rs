@@ -322,6 +322,8 @@ pub struct Record {
     pub len: u32,
     /// Stream offset of the record's head.
     pub offset: u64,
+    /// Where its data starts in the buffer it was returned in (see [`RecordBatch`]).
+    pub data_at: usize,
 }
 
 fn record_head(chunk: u64, data: &[u8]) -> [u8; RECORD_HEAD_LEN] {
@@ -331,6 +333,39 @@ fn record_head(chunk: u64, data: &[u8]) -> [u8; RECORD_HEAD_LEN] {
     let crc = crc32c::crc32c_append(crc32c::crc32c(&head[..12]), data);
     head[12..16].copy_from_slice(&crc.to_le_bytes());
     head
+}
+
+/// Bytes the records of `chunks` take back to back, heads and data: a packed buffer.
+pub fn packed_len(header: &StreamHeader, chunks: &[u64]) -> usize {
+    chunks
+        .iter()
+        .map(|&c| RECORD_HEAD_LEN + header.chunk_len(c) as usize)
+        .sum()
+}
+
+/// The data slot of each chunk in a packed buffer: (buffer offset, length).
+pub fn packed_slots<'a>(
+    header: &'a StreamHeader,
+    chunks: &'a [u64],
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    let mut at = 0usize;
+    chunks.iter().map(move |&c| {
+        let len = header.chunk_len(c) as usize;
+        let slot = (at + RECORD_HEAD_LEN, len);
+        at += RECORD_HEAD_LEN + len;
+        slot
+    })
+}
+
+/// Fill the record heads of a packed buffer whose data slots hold the chunks' bytes.
+pub fn seal_packed(header: &StreamHeader, chunks: &[u64], packed: &mut [u8]) {
+    let mut at = 0usize;
+    for &chunk in chunks {
+        let len = header.chunk_len(chunk) as usize;
+        let (head, rest) = packed[at..].split_at_mut(RECORD_HEAD_LEN);
+        head.copy_from_slice(&record_head(chunk, &rest[..len]));
+        at += RECORD_HEAD_LEN + len;
+    }
 }
 
 /// Writes a stream: header, records in ascending chunk order, trailer.
@@ -402,6 +437,41 @@ impl<W: Write> StreamWriter<W> {
         Ok(())
     }
 
+    /// Append the records of `chunks` from `packed`, laid out and sealed by
+    /// [`seal_packed`]: one digest update and one write for them all.
+    pub fn write_sealed(&mut self, chunks: &[u64], packed: &[u8]) -> Result<(), SyncError> {
+        let mut last = self.last_chunk;
+        let mut len = 0usize;
+        for &chunk in chunks {
+            let in_order = last.is_none_or(|l| chunk > l) && chunk >= self.header.start_chunk;
+            let bytes = self.header.chunk_len(chunk);
+            if !in_order || bytes == 0 {
+                return Err(SyncError::BadRecord {
+                    record: self.records,
+                    offset: 0,
+                    reason: format!("writer given chunk {chunk} out of order or past the end"),
+                });
+            }
+            len += RECORD_HEAD_LEN + bytes as usize;
+            last = Some(chunk);
+        }
+        if len != packed.len() {
+            return Err(SyncError::BadRecord {
+                record: self.records,
+                offset: 0,
+                reason: format!("writer given {} packed bytes for {len}", packed.len()),
+            });
+        }
+        self.hasher.update(packed);
+        self.out
+            .write_all(packed)
+            .map_err(|e| SyncError::io("writing records", e))?;
+        self.records += chunks.len() as u64;
+        self.data_bytes += (len - RECORD_HEAD_LEN * chunks.len()) as u64;
+        self.last_chunk = last;
+        Ok(())
+    }
+
     /// Write the trailer and flush; returns it and the writer.
     pub fn finish(mut self) -> Result<(Trailer, W), SyncError> {
         let trailer = Trailer {
@@ -418,20 +488,60 @@ impl<W: Write> StreamWriter<W> {
 
 /// Reads and checks a stream record by record: each record is returned only
 /// once its checksum and place in the stream are known to be right.
+///
+/// The reader does its own buffering (large reads into one buffer, records
+/// parsed in place, the whole-stream digest updated once per buffer of
+/// verified records), so its input needs no `BufReader`.
 pub struct StreamReader<R: Read> {
     input: R,
     header: StreamHeader,
     hasher: blake3::Hasher,
+    /// Stream offset of the next byte to parse.
     offset: u64,
     records: u64,
     data_bytes: u64,
     last_chunk: Option<u64>,
     trailer: Option<Trailer>,
+    /// Read bytes: `buf[..parsed]` is the current batch of verified records, `buf[parsed..filled]` unparsed.
+    buf: Vec<u8>,
+    parsed: usize,
+    filled: usize,
+    eof: bool,
+    /// The records in `buf[..parsed]`, and how many of them `next_record` returned.
+    batch: Vec<Record>,
+    cursor: usize,
+    /// An error found after some good records: reported once those were handed out.
+    deferred: Option<SyncError>,
 }
+
+/// Verified records lying in one buffer, as [`StreamReader::next_batch`] returns them.
+#[derive(Debug)]
+pub struct RecordBatch<'a> {
+    /// The buffer the records' [`Record::data_at`] offsets point into.
+    pub bytes: &'a [u8],
+    /// The records, in stream order.
+    pub records: &'a [Record],
+}
+
+impl RecordBatch<'_> {
+    /// The data of `record`, one of this batch's.
+    pub fn data(&self, record: &Record) -> &[u8] {
+        &self.bytes[record.data_at..record.data_at + record.len as usize]
+    }
+}
+
+/// The reader's buffer: large reads, whole records parsed in place.
+const READ_BUFFER_BYTES: usize = 8 << 20;
 
 impl<R: Read> StreamReader<R> {
     /// Read and check the header.
-    pub fn new(mut input: R) -> Result<Self, SyncError> {
+    pub fn new(input: R) -> Result<Self, SyncError> {
+        Self::with_buffer(input, READ_BUFFER_BYTES)
+    }
+
+    /// Read and check the header; batches of records hold up to `buffer` bytes
+    /// (at least one whole record).
+    pub fn with_buffer(mut input: R, buffer: usize) -> Result<Self, SyncError> {
         let mut fixed = [0u8; 16];
         let got = read_full(&mut input, &mut fixed)
             .map_err(|e| SyncError::io("reading the stream header", e))?;
@@ -476,6 +586,8 @@ impl<R: Read> StreamReader<R> {
         let header = StreamHeader::decode(&bytes)?;
         let mut hasher = blake3::Hasher::new();
         hasher.update(&bytes);
+        // Room for at least one whole record and the trailer after it.
+        let room = (header.chunk_bytes as usize + RECORD_HEAD_LEN + TRAILER_LEN).max(buffer);
         Ok(Self {
             input,
             header,
@@ -485,6 +597,13 @@ impl<R: Read> StreamReader<R> {
             data_bytes: 0,
             last_chunk: None,
             trailer: None,
+            buf: vec![0u8; room],
+            parsed: 0,
+            filled: 0,
+            eof: false,
+            batch: Vec::new(),
+            cursor: 0,
+            deferred: None,
         })
     }
 
@@ -493,103 +612,58 @@ impl<R: Read> StreamReader<R> {
         &self.header
     }
 
-    /// Stream bytes consumed so far.
+    /// Stream bytes checked so far.
     pub fn offset(&self) -> u64 {
         self.offset
     }
 
-    /// Records returned so far.
+    /// Records checked so far.
     pub fn records(&self) -> u64 {
         self.records
     }
 
-    /// Data bytes returned so far.
+    /// Data bytes in the records checked so far.
     pub fn data_bytes(&self) -> u64 {
         self.data_bytes
     }
 
-    /// The trailer, once [`next_record`](Self::next_record) returned `None`.
+    /// The trailer, once the stream was read to its good end.
     pub fn trailer(&self) -> Option<Trailer> {
         self.trailer
     }
 
-    /// The next record with its data in `data`, checked; `None` after a good trailer
-    /// with nothing after it.
+    /// The next record with its data copied into `data`, checked; `None` after
+    /// a good trailer with nothing after it.
     pub fn next_record(&mut self, data: &mut Vec<u8>) -> Result<Option<Record>, SyncError> {
-        if self.trailer.is_some() {
-            return Ok(None);
+        loop {
+            if let Some(record) = self.batch.get(self.cursor).copied() {
+                self.cursor += 1;
+                data.clear();
+                data.extend_from_slice(
+                    &self.buf[record.data_at..record.data_at + record.len as usize],
+                );
+                return Ok(Some(record));
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
         }
-        let at = self.offset;
-        let mut head = [0u8; RECORD_HEAD_LEN];
-        let got = self.read(&mut head, "a record head")?;
-        if got == 0 {
-            return Err(self.cut("the trailer (the stream ends after the last record)", at));
+    }
+
+    /// Every checked record the next buffer holds (those [`next_record`](Self::next_record)
+    /// has not returned yet); `None` after a good trailer with nothing after it.
+    /// A bad record is reported by the call after the batch of good records before it.
+    pub fn next_batch(&mut self) -> Result<Option<RecordBatch<'_>>, SyncError> {
+        while self.cursor >= self.batch.len() {
+            if !self.fill()? {
+                return Ok(None);
+            }
         }
-        if got < RECORD_HEAD_LEN {
-            return Err(self.cut(&format!("record {} head", self.records), at + got as u64));
-        }
-        let chunk = le64(&head, 0);
-        if chunk == TRAILER_MARK {
-            return self.finish_trailer(head, at).map(|()| None);
-        }
-        let len = le32(&head, 8);
-        let number = self.records;
-        let bad = |reason: String| SyncError::BadRecord {
-            record: number,
-            offset: at,
-            reason,
-        };
-        if len > self.header.chunk_bytes {
-            // Could be a flipped bit in the head: tell checksum damage from a wrong length first where possible.
-            return Err(bad(format!(
-                "length {len} exceeds the {}-byte chunk (damaged record head)",
-                self.header.chunk_bytes
-            )));
-        }
-        data.resize(len as usize, 0);
-        let got = self.read(data, "record data")?;
-        if got < len as usize {
-            return Err(self.cut(
-                &format!("record {number} (chunk {chunk}) data"),
-                at + (RECORD_HEAD_LEN + got) as u64,
-            ));
-        }
-        if record_head(chunk, data) != head {
-            return Err(SyncError::RecordChecksum {
-                record: number,
-                chunk,
-                offset: at,
-            });
-        }
-        let expected = self.header.chunk_len(chunk);
-        if chunk >= self.header.chunk_count() {
-            return Err(bad(format!(
-                "chunk {chunk} lies past the end of the {}-chunk volume",
-                self.header.chunk_count()
-            )));
-        }
-        if len != expected {
-            return Err(bad(format!(
-                "chunk {chunk} holds {len} bytes, the chunk has {expected}"
-            )));
-        }
-        if self.last_chunk.is_some_and(|last| chunk <= last) || chunk < self.header.start_chunk {
-            return Err(bad(format!(
-                "chunk {chunk} is out of order (after chunk {:?}, stream starts at {})",
-                self.last_chunk, self.header.start_chunk
-            )));
-        }
-        self.hasher.update(&head);
-        self.hasher.update(data);
-        self.offset += (RECORD_HEAD_LEN + data.len()) as u64;
-        self.records += 1;
-        self.data_bytes += u64::from(len);
-        self.last_chunk = Some(chunk);
-        Ok(Some(Record {
-            number,
-            chunk,
-            len,
-            offset: at,
+        let first = self.cursor;
+        self.cursor = self.batch.len();
+        Ok(Some(RecordBatch {
+            bytes: &self.buf[..self.parsed],
+            records: &self.batch[first..],
         }))
     }
 
@@ -598,13 +672,153 @@ impl<R: Read> StreamReader<R> {
         self.input
     }
 
-    fn finish_trailer(&mut self, head: [u8; RECORD_HEAD_LEN], at: u64) -> Result<(), SyncError> {
-        let mut bytes = [0u8; TRAILER_LEN];
-        bytes[..RECORD_HEAD_LEN].copy_from_slice(&head);
-        let got = self.read(&mut bytes[RECORD_HEAD_LEN..], "the trailer")?;
-        if got < TRAILER_LEN - RECORD_HEAD_LEN {
-            return Err(self.cut("the trailer", at + (RECORD_HEAD_LEN + got) as u64));
+    /// Drop the handed-out batch, read more and check the records it holds;
+    /// `false` at the good end of the stream.
+    fn fill(&mut self) -> Result<bool, SyncError> {
+        if let Some(error) = self.deferred.take() {
+            return Err(error);
         }
+        if self.trailer.is_some() {
+            return Ok(false);
+        }
+        // Keep the unparsed tail (part of a record) and read behind it.
+        self.buf.copy_within(self.parsed..self.filled, 0);
+        self.filled -= self.parsed;
+        self.parsed = 0;
+        self.batch.clear();
+        self.cursor = 0;
+        while self.filled < self.buf.len() && !self.eof {
+            match self.input.read(&mut self.buf[self.filled..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(SyncError::io(
+                        format!(
+                            "reading the stream at byte {}",
+                            self.offset + self.filled as u64
+                        ),
+                        e,
+                    ))
+                }
+            }
+        }
+        let parsed = self.parse();
+        // The digest takes the checked records in one call: BLAKE3 hashes long inputs many chunks at a time.
+        self.hasher.update(&self.buf[..self.parsed]);
+        let checked = match parsed {
+            Ok(Some(trailer_at)) => self.finish_trailer(trailer_at),
+            Ok(None) => Ok(()),
+            Err(error) => Err(error),
+        };
+        match checked {
+            Ok(()) => Ok(true),
+            Err(error) if self.batch.is_empty() => Err(error),
+            Err(error) => {
+                self.deferred = Some(error);
+                Ok(true)
+            }
+        }
+    }
+
+    /// Check whole records from `parsed` on; `Some(at)` when a trailer mark starts at buffer offset `at`.
+    fn parse(&mut self) -> Result<Option<usize>, SyncError> {
+        loop {
+            let pos = self.parsed;
+            let at = self.offset;
+            let avail = self.filled - pos;
+            if avail < RECORD_HEAD_LEN {
+                if !self.eof {
+                    return Ok(None);
+                }
+                if avail == 0 {
+                    return Err(self.cut("the trailer (the stream ends after the last record)", at));
+                }
+                return Err(self.cut(&format!("record {} head", self.records), at + avail as u64));
+            }
+            let head: [u8; RECORD_HEAD_LEN] = self.buf[pos..pos + RECORD_HEAD_LEN]
+                .try_into()
+                .expect("16 bytes");
+            let chunk = le64(&head, 0);
+            if chunk == TRAILER_MARK {
+                if avail < TRAILER_LEN {
+                    if !self.eof {
+                        return Ok(None);
+                    }
+                    return Err(self.cut("the trailer", at + avail as u64));
+                }
+                return Ok(Some(pos));
+            }
+            let len = le32(&head, 8);
+            let number = self.records;
+            let bad = |reason: String| SyncError::BadRecord {
+                record: number,
+                offset: at,
+                reason,
+            };
+            if len > self.header.chunk_bytes {
+                // Could be a flipped bit in the head: tell checksum damage from a wrong length first where possible.
+                return Err(bad(format!(
+                    "length {len} exceeds the {}-byte chunk (damaged record head)",
+                    self.header.chunk_bytes
+                )));
+            }
+            let whole = RECORD_HEAD_LEN + len as usize;
+            if avail < whole {
+                if !self.eof {
+                    return Ok(None);
+                }
+                return Err(self.cut(
+                    &format!("record {number} (chunk {chunk}) data"),
+                    at + avail as u64,
+                ));
+            }
+            let data = &self.buf[pos + RECORD_HEAD_LEN..pos + whole];
+            if record_head(chunk, data) != head {
+                return Err(SyncError::RecordChecksum {
+                    record: number,
+                    chunk,
+                    offset: at,
+                });
+            }
+            let expected = self.header.chunk_len(chunk);
+            if chunk >= self.header.chunk_count() {
+                return Err(bad(format!(
+                    "chunk {chunk} lies past the end of the {}-chunk volume",
+                    self.header.chunk_count()
+                )));
+            }
+            if len != expected {
+                return Err(bad(format!(
+                    "chunk {chunk} holds {len} bytes, the chunk has {expected}"
+                )));
+            }
+            if self.last_chunk.is_some_and(|last| chunk <= last) || chunk < self.header.start_chunk
+            {
+                return Err(bad(format!(
+                    "chunk {chunk} is out of order (after chunk {:?}, stream starts at {})",
+                    self.last_chunk, self.header.start_chunk
+                )));
+            }
+            self.batch.push(Record {
+                number,
+                chunk,
+                len,
+                offset: at,
+                data_at: pos + RECORD_HEAD_LEN,
+            });
+            self.parsed += whole;
+            self.offset += whole as u64;
+            self.records += 1;
+            self.data_bytes += u64::from(len);
+            self.last_chunk = Some(chunk);
+        }
+    }
+
+    /// Check the trailer at buffer offset `pos` (every record before it is hashed) and that nothing follows.
+    fn finish_trailer(&mut self, pos: usize) -> Result<(), SyncError> {
+        let mut bytes = [0u8; TRAILER_LEN];
+        bytes.copy_from_slice(&self.buf[pos..pos + TRAILER_LEN]);
         let bad = |reason: String| SyncError::BadTrailer { reason };
         if crc32c::crc32c(&bytes[..56]) != le32(&bytes, 56) {
             return Err(bad("checksum mismatch".into()));
@@ -626,9 +840,12 @@ impl<R: Read> StreamReader<R> {
             return Err(bad("whole-stream digest mismatch".into()));
         }
         self.offset += TRAILER_LEN as u64;
-        let mut probe = [0u8; 4096];
-        let extra = read_full(&mut self.input, &mut probe)
-            .map_err(|e| SyncError::io("reading after the trailer", e))?;
+        let mut extra = self.filled - (pos + TRAILER_LEN);
+        if extra == 0 {
+            let mut probe = [0u8; 4096];
+            extra = read_full(&mut self.input, &mut probe)
+                .map_err(|e| SyncError::io("reading after the trailer", e))?;
+        }
         if extra > 0 {
             return Err(SyncError::TrailingBytes {
                 bytes: extra as u64,
@@ -636,11 +853,6 @@ impl<R: Read> StreamReader<R> {
         }
         self.trailer = Some(trailer);
         Ok(())
-    }
-
-    fn read(&mut self, buf: &mut [u8], what: &str) -> Result<usize, SyncError> {
-        read_full(&mut self.input, buf)
-            .map_err(|e| SyncError::io(format!("reading {what} at stream byte {}", self.offset), e))
     }
 
     fn cut(&self, what: &str, offset: u64) -> SyncError {

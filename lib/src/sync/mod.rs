@@ -20,11 +20,12 @@ pub mod progress;
 mod snapshot;
 
 pub use apply::{
-    apply, info, verify, ApplyOptions, ApplyReport, StreamInfo, Target, VerifyReport,
+    apply, info, progress_of, verify, ApplyOptions, ApplyReport, StreamInfo, Target, VerifyReport,
     DEFAULT_CHECKPOINT_BYTES,
 };
 pub use error::SyncError;
 pub use export::{check_old, full_plan, incremental_plan, offline_plan, ExportPlan};
 pub use format::{SnapshotIdentity, SourceVolume, StreamHeader, StreamKind, Trailer};
 pub use nbd::{NbdDisk, NbdUri};
+pub use progress::RoundProgress;
 pub use snapshot::{cow_extents, take_snapshot, CowSize};

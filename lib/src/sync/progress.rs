@@ -75,7 +75,8 @@ impl RoundProgress {
             && self.new == header.new
     }
 
-    fn encode(&self) -> String {
+    /// The text of the progress file.
+    pub fn encode(&self) -> String {
         let mut out = String::from(FIRST_LINE);
         out.push('\n');
         let mut put = |k: &str, v: &str| {
@@ -114,7 +115,8 @@ impl RoundProgress {
             path: path.to_path_buf(),
             reason,
         };
-        let mut lines = text.lines();
+        // Leading blanks are tolerated: the text may come back through a shell or a report.
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
         if lines.next() != Some(FIRST_LINE) {
             return Err(bad(format!("first line is not \"{FIRST_LINE}\"")));
         }
@@ -173,6 +175,11 @@ impl RoundProgress {
             records_done: num("records_done")?,
         })
     }
+}
+
+/// A progress file's text, as `rlvsync progress` prints it (`what` names it in errors).
+pub fn parse(text: &str, what: &Path) -> Result<RoundProgress, SyncError> {
+    RoundProgress::decode(text, what)
 }
 
 /// Read the progress file at `path`; `None` when there is none.

@@ -2,7 +2,8 @@
 # while a writer keeps rewriting random 4 KiB blocks of the origin, during the
 # export too. After each round the copies (a file and an LV) equal NEW byte for
 # byte, and NEW differs from the origin the writer moved on. Then the kernel's
-# refusals: an invalid snapshot, a damaged stream.
+# refusals: a damaged stream, an invalid snapshot, NEW or a COW of another
+# origin, a transient (N) snapshot, a merging one.
 . /guest/lib.sh
 export RLVM_DIR=/tmp/rlvm RLVM_DEVICES=/dev/vdc
 mkdir -p /run/lock/lvm /tmp/rlvm
@@ -71,15 +72,67 @@ fi
 grep -q "record" /tmp/err || fail "error does not name the record: $(cat /tmp/err)"
 echo "ok: damaged stream refused: $(cat /tmp/err)"
 
-# An invalid snapshot is refused.
+# refuse WHAT NEEDLE CMD...: CMD fails with status 5 and one line naming NEEDLE.
+refuse() {
+    what=$1 needle=$2
+    shift 2
+    rc=0
+    "$@" >/dev/null 2>/tmp/err || rc=$?
+    [ "$rc" -eq 5 ] || fail "$what: exit $rc, not 5: $(cat /tmp/err)"
+    grep -q "$needle" /tmp/err || fail "$what: $(cat /tmp/err)"
+    [ "$(wc -l </tmp/err)" -eq 1 ] || fail "$what: not one line: $(cat /tmp/err)"
+    echo "ok: $what refused: $(cat /tmp/err)"
+}
+
+# An invalid snapshot: its COW overflowed under the kernel.
 rlvcreate -L 4M --snapshot -n tiny syncvg/base
 dmsetup mknodes
 dd if=/dev/urandom of=/dev/mapper/syncvg-base bs=1M count=8 conv=fsync 2>/dev/null
-if rlvsync export --since syncvg/tiny --at "syncvg/$old" -o /dev/null 2>/tmp/err; then
-    fail "an invalid snapshot was exported"
-fi
-grep -q "is invalid" /tmp/err || fail "invalid: $(cat /tmp/err)"
-echo "ok: invalid snapshot refused: $(cat /tmp/err)"
+dmsetup status syncvg-tiny | grep -q Invalid || fail "tiny is not invalid: $(dmsetup status syncvg-tiny)"
+refuse "an invalid snapshot" "syncvg/tiny is invalid" \
+    rlvsync export --since syncvg/tiny --at "syncvg/$old" -o /dev/null
+refuse "an invalid snapshot (full)" "syncvg/tiny is invalid" rlvsync full syncvg/tiny -o /dev/null
 rlvremove -f syncvg/tiny
-rlvremove -f "syncvg/$old"
+
+# A snapshot of another origin as NEW.
+rlvcreate -L 8M -n other syncvg
+rlvcreate -L 8M --snapshot -n othersnap syncvg/other
+dmsetup mknodes
+refuse "NEW of another origin" "is a snapshot of base" \
+    rlvsync export --since "syncvg/$old" --at syncvg/othersnap -o /dev/null
+# A COW of another origin, offline: the kernel's COW lists chunks past the end of a small image.
+dd if="/dev/mapper/syncvg-$old-cow" of=/tmp/cow.img bs=1M 2>/dev/null
+dd if=/dev/zero of=/tmp/small.img bs=64k count=1 2>/dev/null
+refuse "a COW of another origin" "belongs to another origin" \
+    rlvsync export --cow /tmp/cow.img --origin /tmp/small.img -o /dev/null
+rm -f /tmp/cow.img /tmp/small.img
+
+# A transient (N) snapshot: rebuilt as N over its COW (the origin suspended,
+# as a snapshot table change needs), the kernel keeps its list in memory only.
+table=$(dmsetup table syncvg-othersnap)
+transient=$(echo "$table" | sed 's/ P / N /')
+[ "$transient" != "$table" ] || fail "no P store in: $table"
+dmsetup suspend syncvg-other
+dmsetup remove syncvg-othersnap
+echo "$transient" | dmsetup create syncvg-othersnap
+dmsetup resume syncvg-other
+dmsetup mknodes
+dmsetup table syncvg-othersnap | grep -q ' N ' || fail "not transient: $(dmsetup table syncvg-othersnap)"
+dd if=/dev/urandom of=/dev/mapper/syncvg-other bs=4k count=4 conv=fsync 2>/dev/null
+refuse "a transient snapshot" "transient (N) snapshot" \
+    rlvsync export --since syncvg/othersnap --at syncvg/othersnap -o /dev/null
+lvs_before=$(rlvs --noheadings -o lv_name syncvg | tr -d ' ' | sort | tr '\n' ' ')
+refuse "a transient snapshot taking NEW" "transient (N) snapshot" \
+    rlvsync export --since syncvg/othersnap -o /dev/null
+lvs_after=$(rlvs --noheadings -o lv_name syncvg | tr -d ' ' | sort | tr '\n' ' ')
+[ "$lvs_after" = "$lvs_before" ] || fail "a refusal left a snapshot: $lvs_before -> $lvs_after"
+echo "ok: no snapshot left behind by the refusal: $lvs_after"
+rlvremove -f syncvg/othersnap
+rlvremove -f syncvg/other
+
+# A merging snapshot (deferred: the origin is inactive when the merge is asked for).
+rlvchange -an syncvg/base
+rlvconvert --merge "syncvg/$old"
+refuse "a merging snapshot" "syncvg/$old is merging" rlvsync export --since "syncvg/$old" -o /dev/null
+refuse "a merging snapshot (full)" "syncvg/$old is merging" rlvsync full "syncvg/$old" -o /dev/null
 rvgchange -an syncvg
