@@ -8,7 +8,7 @@
 #
 # Environment: RLVM_BIN_DIR (rlvm binaries, default target/release),
 # RLVM_QEMU_CACHE (kernel download cache), RLVM_QEMU_RESULTS (where the
-# guest's results are unpacked), RLVM_QEMU_TIMEOUT (seconds, default 900),
+# guest's results are unpacked), RLVM_QEMU_TIMEOUT (seconds, default 2700: one boot runs every scenario),
 # RLVM_QEMU_VERBOSE=1 (print the logs of passing scenarios too), RLVM_QEMU_SKIP=1 (skip loudly when QEMU or the kernel cannot be had; CI
 # never sets it).
 set -euo pipefail
@@ -105,7 +105,7 @@ truncate -s 2G "$work/scratch1.img" "$work/scratch2.img"
 echo "qemu: $package ($version), ${#scenarios[@]} scenarios, rlvm binaries: ${found_bins[*]:-none}"
 started=$(date +%s)
 status=0
-timeout "${RLVM_QEMU_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -m 1536 -nographic -no-reboot \
+timeout "${RLVM_QEMU_TIMEOUT:-2700}" qemu-system-x86_64 -accel tcg -m 1536 -nographic -no-reboot \
     -kernel "$kernel_root/boot/vmlinuz-$version" -initrd "$work/initrd" \
     -append "console=ttyS0 panic=-1 loglevel=3 quiet no_timer_check" \
     -drive "file=$work/results.img,format=raw,if=virtio" \
