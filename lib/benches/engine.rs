@@ -242,17 +242,38 @@ impl Drop for Nbd {
     }
 }
 
+/// A 1 MiB request buffer that starts on a page, as dd's, fio's and the
+/// kernel's are: a `Vec` starts 16 bytes into a page, spans 257 pages, and
+/// FUSE (at most 256 pages a request) then splits every request in two.
+struct PageAligned {
+    backing: Vec<u8>,
+    skew: usize,
+}
+
+fn page_aligned() -> PageAligned {
+    let backing = vec![0u8; REQ + 4096];
+    let skew = (4096 - backing.as_ptr() as usize % 4096) % 4096;
+    PageAligned { backing, skew }
+}
+
+impl PageAligned {
+    fn slice(&mut self) -> &mut [u8] {
+        &mut self.backing[self.skew..self.skew + REQ]
+    }
+}
+
 /// Write generation `tag` over `0..total` of `dev` in 1 MiB requests, each
 /// followed by a flush; the time spent in the requests and flushes
 /// (stamping excluded).
 fn timed_write(dev: &mut dyn Dev, total: u64, tag: u64) -> io::Result<Duration> {
-    let mut buf = vec![0u8; REQ];
-    fill(&mut buf, tag);
+    let mut backing = page_aligned();
+    let buf = backing.slice();
+    fill(buf, tag);
     let mut spent = Duration::ZERO;
     for offset in (0..total).step_by(REQ) {
-        stamp(&mut buf, offset, tag);
+        stamp(buf, offset, tag);
         let start = Instant::now();
-        dev.write_at(&buf, offset)?;
+        dev.write_at(buf, offset)?;
         dev.flush()?;
         spent += start.elapsed();
     }
@@ -267,14 +288,15 @@ fn timed_read(
     tag: u64,
     what: &str,
 ) -> Result<Duration, String> {
-    let mut buf = vec![0u8; REQ];
+    let mut backing = page_aligned();
+    let buf = backing.slice();
     let mut spent = Duration::ZERO;
     for offset in range.step_by(REQ) {
         let start = Instant::now();
-        dev.read_at(&mut buf, offset)
+        dev.read_at(buf, offset)
             .map_err(|e| format!("{what}: read at {offset}: {e}"))?;
         spent += start.elapsed();
-        check(&buf, offset, tag, what)?;
+        check(buf, offset, tag, what)?;
     }
     Ok(spent)
 }

@@ -32,16 +32,16 @@ use crate::lvm2::flags::LvFlag;
 use crate::lvm2::model::{SegmentKind, Vg};
 use crate::names::{dm_name, dm_uuid, DmLayer, NameError};
 
-pub mod place;
 pub mod attributes;
+pub mod place;
 pub mod size;
 pub mod wipe;
 
 #[cfg(test)]
 mod tests;
 
-pub use place::Placement;
 pub use attributes::{LvAttributes, Persistent, ReadAhead};
+pub use place::Placement;
 pub use size::{display_size, extents_for, PercentOf, Resize, SizeRequest};
 
 /// lvm2's line for `-t`.

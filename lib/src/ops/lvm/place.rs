@@ -43,16 +43,17 @@ pub fn check_options(placement: &Placement) -> Result<(), LvmError> {
             return Err(usage("--stripes may not be zero.".into()));
         }
         if stripes > MAX_STRIPES {
-            return Err(usage(
-                format!("Number of stripes ({stripes}) must be between 1 and {MAX_STRIPES}."),
-            ));
+            return Err(usage(format!(
+                "Number of stripes ({stripes}) must be between 1 and {MAX_STRIPES}."
+            )));
         }
     }
     if let Some(size) = placement.stripe_size {
         if size < 8 || !size.is_power_of_two() {
-            return Err(usage(
-                format!("Invalid stripe size {}.", display_size(size)),
-            ));
+            return Err(usage(format!(
+                "Invalid stripe size {}.",
+                display_size(size)
+            )));
         }
     }
     Ok(())

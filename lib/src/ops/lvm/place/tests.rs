@@ -28,7 +28,7 @@ fn a_striped_lv_writes_each_chunk_where_dm_stripe_puts_it() {
         })
         .collect();
     let vg = format!("stripetest{}", std::process::id());
-    vg_create(&vg, &pvs, 2048, &pvs).unwrap();
+    vg_create(&vg, &pvs, 2048, &[], &pvs).unwrap();
     let engine = Engine::new(&dir.path().join("mapper"));
     let mut session = Session::open(&vg, &pvs, Some(&engine), false).unwrap();
     let placement = Placement {
@@ -46,6 +46,7 @@ fn a_striped_lv_writes_each_chunk_where_dm_stripe_puts_it() {
                 read_only: false,
             },
             &placement,
+            &crate::ops::lvm::LvAttributes::default(),
         )
         .unwrap();
     let record = session.vg().clone();
