@@ -148,7 +148,7 @@ complete -c rlvsync -n "__fish_rlvsync_using_subcommand info" -l longhelp -d 'Di
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand info" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand progress" -l progress-file -d 'The progress file (default: as apply finds it)' -r -F
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand progress" -l config -d 'Configuration in lvm.conf syntax applied over the configuration file (repeatable)' -r
-complete -c rlvsync -n "__fish_rlvsync_using_subcommand progress" -l commandprofile -d 'A command profile (accepted; rlvm has no profile directory yet)' -r
+complete -c rlvsync -n "__fish_rlvsync_using_subcommand progress" -l commandprofile -d 'A command profile: `profile/NAME.profile` beside the configuration file must exist (its settings are not applied yet)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand progress" -l profile -d 'A metadata or command profile (accepted; rlvm has no profile directory yet)' -r
 complete -c rlvsync -n "__fish_rlvsync_using_subcommand progress" -l driverloaded -d 'Whether the device-mapper driver is used: n limits the command to metadata' -r -f -a "y\t'Yes'
 n\t'No'"
