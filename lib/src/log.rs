@@ -25,7 +25,8 @@ thread_local! {
 /// How much a command says: lvm2's `-q`, `-v` and `-d` counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Levels {
-    /// `-q` count: 1 drops warnings and progress, 2 also answers prompts no.
+    /// `-q` count: 1 drops progress lines, 2 also drops result lines and
+    /// answers prompts no; warnings stay (lvm2 2.03 prints them under `-qq`).
     pub quiet: u8,
     /// `-v` count: progress lines at or below it are printed.
     pub verbose: u8,
@@ -71,11 +72,14 @@ fn captured(message: Message) -> Option<Message> {
 }
 
 /// A result line on stdout (`  Logical volume "x" created.`); lvm2 2.03
-/// prints these even with `-q`.
+/// prints these with `-q` and drops them with `-qq`.
 pub fn print(line: impl Display) {
     let Some(Message::Print(line)) = captured(Message::Print(line.to_string())) else {
         return;
     };
+    if QUIET.load(Ordering::Relaxed) >= 2 {
+        return;
+    }
     let mut out = std::io::stdout().lock();
     if writeln!(out, "  {line}")
         .and_then(|()| out.flush())
@@ -85,14 +89,13 @@ pub fn print(line: impl Display) {
     }
 }
 
-/// A warning on stderr (`  WARNING: ...`), dropped by `-q`.
+/// A warning on stderr (`  WARNING: ...`); lvm2 2.03 keeps its warnings
+/// under `-q` and `-qq` alike, so nothing here drops them.
 pub fn warning(text: impl Display) {
     let Some(Message::Warning(text)) = captured(Message::Warning(text.to_string())) else {
         return;
     };
-    if QUIET.load(Ordering::Relaxed) == 0 {
-        let _ = writeln!(std::io::stderr().lock(), "  WARNING: {text}");
-    }
+    let _ = writeln!(std::io::stderr().lock(), "  WARNING: {text}");
 }
 
 /// A progress line on stderr, printed at `-v` count `level` or more (never with `-q`).

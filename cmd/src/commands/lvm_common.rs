@@ -622,7 +622,9 @@ pub fn finish_pending_merge(backend: &dyn Backend, vg: &str, origin: &str) -> an
         std::time::Duration::from_secs(1),
         |percent| println!("  {vg}/{origin}: Merged: {percent:.2}%"),
     )?;
-    println!("  Merge of snapshot into logical volume {vg}/{origin} has finished.");
+    rlvm::log::print(format!(
+        "Merge of snapshot into logical volume {vg}/{origin} has finished."
+    ));
     Ok(())
 }
 

@@ -43,10 +43,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             if std::fs::metadata(path)?.is_file() {
                 register_file(path)?;
             }
-            println!(
-                "  Physical volume \"{}\" successfully created.",
+            rlvm::log::print(format!(
+                "Physical volume \"{}\" successfully created.",
                 path.display()
-            );
+            ));
         }
         Ok(())
     })

@@ -46,10 +46,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 continue;
             }
             unregister_file(path)?;
-            println!(
-                "  Labels on physical volume \"{}\" successfully wiped.",
+            rlvm::log::print(format!(
+                "Labels on physical volume \"{}\" successfully wiped.",
                 path.display()
-            );
+            ));
         }
         if failed {
             return Err(super::lvm_common::lvm2_failure(

@@ -52,7 +52,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             None => DEFAULT_EXTENT_SECTORS,
         };
         vg_create(&cli.vg, &cli.pvs, extent, &cli.addtag, &candidate_devices())?;
-        println!("  Volume group \"{}\" successfully created", cli.vg);
+        rlvm::log::print(format!("Volume group \"{}\" successfully created", cli.vg));
         Ok(())
     })
 }

@@ -47,13 +47,13 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 register_file(path)?;
             }
             if new {
-                println!(
-                    "  Physical volume \"{}\" successfully created.",
+                rlvm::log::print(format!(
+                    "Physical volume \"{}\" successfully created.",
                     path.display()
-                );
+                ));
             }
         }
-        println!("  Volume group \"{}\" successfully extended", cli.vg);
+        rlvm::log::print(format!("Volume group \"{}\" successfully extended", cli.vg));
         Ok(())
     })
 }
