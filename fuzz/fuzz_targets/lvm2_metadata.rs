@@ -30,8 +30,17 @@ fuzz_target!(|data: &[u8]| {
             let pv = vg.pv(&key).expect("a run on a listed PV");
             assert!(first + count <= pv.pe_count);
         }
-        if free > 0 && vg.lv("fuzz_new").is_none() {
-            let want = free.min(1 + data.len() as u64);
+        // lvm2 allocates only on ALLOCATABLE PVs (`pvchange -x n` clears it).
+        let allocatable: u64 = free_runs(&vg)
+            .iter()
+            .filter(|(key, _, _)| {
+                vg.pv(key)
+                    .is_some_and(|pv| pv.status.iter().any(|s| s == "ALLOCATABLE"))
+            })
+            .map(|run| run.2)
+            .sum();
+        if allocatable > 0 && vg.lv("fuzz_new").is_none() {
+            let want = allocatable.min(1 + data.len() as u64);
             let segments = allocate(&vg, want, 0).expect("free space allocates");
             let mut lv = new_lv("fuzz_new", segments, true, true).unwrap();
             lv.id = "fuzzzz-fuzz-fuzz-fuzz-fuzz-fuzz-fuzzzz".into();
