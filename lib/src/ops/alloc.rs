@@ -8,7 +8,7 @@
 use thiserror::Error;
 
 use crate::lvm2::model::{Segment, SegmentKind, Vg};
-use crate::lvm2::validate::segment_pv_areas;
+use crate::ops::volumes::free_runs;
 
 /// `--alloc`: how freely extents may be placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -214,32 +214,19 @@ struct Allocator<'a> {
     sorted: Vec<Slot>,
 }
 
-/// Free (first extent, count) runs of each PV of `vg`, in PV order.
+/// Free (first extent, count) runs of each PV of `vg`, in PV order (every
+/// PV listed, a full one with no runs): [`free_runs`] grouped by PV.
 fn free_areas(vg: &Vg) -> Vec<(String, Vec<(u64, u64)>)> {
+    let runs = free_runs(vg);
     vg.pvs
         .iter()
         .map(|pv| {
-            let mut used: Vec<(u64, u64)> = vg
-                .lvs
+            let own = runs
                 .iter()
-                .flat_map(|lv| &lv.segments)
-                .flat_map(|seg| segment_pv_areas(vg, seg))
                 .filter(|(key, _, _)| key == &pv.key)
-                .map(|(_, start, count)| (start, count))
+                .map(|&(_, start, count)| (start, count))
                 .collect();
-            used.sort_unstable();
-            let mut runs = Vec::new();
-            let mut at = 0;
-            for (start, count) in used {
-                if start > at {
-                    runs.push((at, start - at));
-                }
-                at = at.max(start.saturating_add(count));
-            }
-            if at < pv.pe_count {
-                runs.push((at, pv.pe_count - at));
-            }
-            (pv.key.clone(), runs)
+            (pv.key.clone(), own)
         })
         .collect()
 }

@@ -1610,6 +1610,24 @@ pub fn lv_rename(vg: &mut Vg, old: &str, new: &str) -> Result<(), VolumeError> {
     Ok(())
 }
 
+/// Where extent `pe` of PV `key` lies: the PV's path (from `path_of`) and
+/// the sector on it, for a table line or a wipe of LV `lv`.
+pub fn pv_area(
+    vg: &Vg,
+    lv: &Lv,
+    key: &str,
+    pe: u64,
+    path_of: &dyn Fn(&str) -> Option<PathBuf>,
+) -> Result<(PathBuf, u64), VolumeError> {
+    let pv = vg.pv(key).ok_or_else(|| {
+        VolumeError::Invalid(format!("{}/{}: unknown PV {key}", vg.name, lv.name))
+    })?;
+    let path = path_of(key).ok_or_else(|| {
+        VolumeError::Invalid(format!("{}/{}: PV {} is missing", vg.name, lv.name, pv.id))
+    })?;
+    Ok((path, pv.pe_start + pe * vg.extent_size))
+}
+
 /// The table of `lv` (linear and striped lines), device arguments as the PVs' paths.
 pub fn lv_table(
     vg: &Vg,
@@ -1622,21 +1640,13 @@ pub fn lv_table(
         match &seg.kind {
             SegmentKind::Striped { stripes, .. } if stripes.len() == 1 => {
                 let (key, pe) = &stripes[0];
-                let pv = vg.pv(key).ok_or_else(|| {
-                    VolumeError::Invalid(format!("{}/{}: unknown PV {key}", vg.name, lv.name))
-                })?;
-                let path = path_of(key).ok_or_else(|| {
-                    VolumeError::Invalid(format!(
-                        "{}/{}: PV {} is missing",
-                        vg.name, lv.name, pv.id
-                    ))
-                })?;
+                let (path, offset_sectors) = pv_area(vg, lv, key, *pe, path_of)?;
                 lines.push(TableLine::new(
                     seg.start_extent * vg.extent_size,
                     seg.extent_count * vg.extent_size,
                     Target::Linear {
                         device: DevRef::Path(path),
-                        offset_sectors: pv.pe_start + pe * vg.extent_size,
+                        offset_sectors,
                     },
                 ));
             }
@@ -1646,16 +1656,8 @@ pub fn lv_table(
             } => {
                 let mut devices = Vec::with_capacity(stripes.len());
                 for (key, pe) in stripes {
-                    let pv = vg.pv(key).ok_or_else(|| {
-                        VolumeError::Invalid(format!("{}/{}: unknown PV {key}", vg.name, lv.name))
-                    })?;
-                    let path = path_of(key).ok_or_else(|| {
-                        VolumeError::Invalid(format!(
-                            "{}/{}: PV {} is missing",
-                            vg.name, lv.name, pv.id
-                        ))
-                    })?;
-                    devices.push((DevRef::Path(path), pv.pe_start + pe * vg.extent_size));
+                    let (path, sector) = pv_area(vg, lv, key, *pe, path_of)?;
+                    devices.push((DevRef::Path(path), sector));
                 }
                 let chunk_sectors = stripe_size.ok_or_else(|| {
                     VolumeError::Invalid(format!(

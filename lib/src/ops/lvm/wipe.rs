@@ -69,16 +69,8 @@ impl LvRegion {
             };
             let mut starts = Vec::with_capacity(stripes.len());
             for (key, pe) in stripes {
-                let pv = vg.pv(key).ok_or_else(|| {
-                    VolumeError::Invalid(format!("{}/{}: unknown PV {key}", vg.name, lv.name))
-                })?;
-                let path = path_of(key).ok_or_else(|| {
-                    VolumeError::Invalid(format!(
-                        "{}/{}: PV {} is missing",
-                        vg.name, lv.name, pv.id
-                    ))
-                })?;
-                starts.push((path, pv.pe_start * 512 + pe * extent_bytes));
+                let (path, sector) = crate::ops::volumes::pv_area(vg, lv, key, *pe, path_of)?;
+                starts.push((path, sector * 512));
             }
             let lv_offset = seg.start_extent * extent_bytes;
             let len = seg.extent_count * extent_bytes;
