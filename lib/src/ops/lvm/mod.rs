@@ -444,11 +444,20 @@ impl<'a> Session<'a> {
     pub fn active_count(&self) -> Result<usize> {
         let live = self.live()?;
         let vg = &self.open.vg;
+        // A snapshot's visible record (`snapshot0`) has no device of its
+        // own: the `vg-snap` device carries its COW LV's id.
+        let device_id = |lv: &crate::lvm2::model::Lv| {
+            let cow = lv.segments.iter().find_map(|s| match &s.kind {
+                SegmentKind::Snapshot { cow, .. } => vg.lv(cow),
+                _ => None,
+            });
+            cow.unwrap_or(lv).id.clone()
+        };
         Ok(vg
             .lvs
             .iter()
             .filter(|lv| lv.has(crate::lvm2::flags::LvFlag::Visible))
-            .filter(|lv| live.name(vg, &lv.id, DmLayer::Top).is_some())
+            .filter(|lv| live.name(vg, &device_id(lv), DmLayer::Top).is_some())
             .count())
     }
 

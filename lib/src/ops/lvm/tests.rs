@@ -808,3 +808,17 @@ impl Backend for Faulty<'_> {
 
 mod lvm2_words;
 mod property;
+
+#[test]
+fn vgchange_counts_each_active_snapshot_as_lvm2_does() {
+    let bed = Bed::new(64);
+    bed.create("o", 4);
+    bed.create("plain", 4);
+    bed.snapshot("o", "s1", 2).unwrap();
+    bed.snapshot("o", "s2", 2).unwrap();
+    // o, plain, s1 and s2: a snapshot's visible record has no device of
+    // its own, its COW LV's `vg-s1` device stands for it.
+    assert_eq!(bed.session().active_count().unwrap(), 4);
+    bed.session().deactivate("o").unwrap();
+    assert_eq!(bed.session().active_count().unwrap(), 1);
+}
