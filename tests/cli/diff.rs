@@ -29,24 +29,6 @@ const TAIL_BYTES: u64 = 1 << 20;
 const DISK_BYTES: u64 = 32 << 20;
 const DISKS: usize = 4;
 
-fn available() -> bool {
-    let root = nix::unistd::geteuid().is_root();
-    let lvm = Command::new("lvm")
-        .arg("version")
-        .env("LVM_SUPPRESS_FD_WARNINGS", "1")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if root && lvm {
-        return true;
-    }
-    assert!(
-        std::env::var("RLVM_REQUIRE_LVM2").as_deref() != Ok("1"),
-        "RLVM_REQUIRE_LVM2=1 but root={root} lvm2={lvm}"
-    );
-    eprintln!("##### SKIPPED diff: needs root and lvm2 #####");
-    false
-}
-
 /// One invocation: the lvm2 command and its arguments, `$PV0`.. standing for the disks.
 #[derive(Debug, Clone)]
 struct Case {
@@ -617,7 +599,7 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn lvm2_and_rlvm_print_the_same() {
-    if !available() {
+    if !crate::support::lvm2_available("diff") {
         return;
     }
     let state = tempfile::tempdir().unwrap();

@@ -183,6 +183,7 @@ pub fn lvm2_available(suite: &str) -> bool {
     let root = nix::unistd::geteuid().is_root();
     let lvm = Command::new("lvm")
         .arg("version")
+        .env("LVM_SUPPRESS_FD_WARNINGS", "1")
         .output()
         .is_ok_and(|o| o.status.success());
     if root && lvm {
