@@ -69,10 +69,8 @@ impl MergeRun {
     }
 }
 
-/// One metadata area write of a commit, in the kernel's order: zero the next
-/// area first when this one is full, flush (the data chunks and that zeroed
-/// area reach stable media before the records pointing at them), write the
-/// area, flush again (the kernel's PREFLUSH|FUA).
+/// One metadata area write of a commit: the area's records, and the next
+/// area to zero first when this one is full.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct AreaWrite {
     /// Byte offset of the next area, zeroed first (the area is full).
@@ -93,8 +91,18 @@ pub struct StagedCommit {
 }
 
 impl StagedCommit {
-    /// Do the writes on `disk`, the store's device, in order.
+    /// Do the writes on `disk`, the store's device, in the kernel's order:
+    /// zero the area after each full one, flush (the data chunks and those
+    /// zeroed areas reach stable media before any record pointing at them),
+    /// write the areas, flush again (the kernel's PREFLUSH|FUA). A batch that
+    /// fills an area and goes on into the next writes both between the same
+    /// two flushes: whichever of them lands alone, a reader still stops at
+    /// an end marker (the older area is not full on disk, or the newer one
+    /// is zeroed durably), so the kernel's second PREFLUSH|FUA buys nothing.
     pub fn write_to(&self, disk: &dyn BlockIo) -> Result<(), CowError> {
+        let Some(last) = self.writes.last() else {
+            return Ok(());
+        };
         for w in &self.writes {
             if let Some(next) = w.zero_next {
                 let zero = vec![0u8; w.bytes.len()];
@@ -105,16 +113,17 @@ impl StagedCommit {
                     &format!("zeroing metadata area {}", w.area + 1),
                 )?;
             }
-            flush(disk, "flushing data before a metadata area")?;
+        }
+        flush(disk, "flushing data before a metadata area")?;
+        for w in &self.writes {
             write(
                 disk,
                 &w.bytes,
                 w.offset,
                 &format!("writing metadata area {}", w.area),
             )?;
-            flush(disk, &format!("flushing metadata area {}", w.area))?;
         }
-        Ok(())
+        flush(disk, &format!("flushing metadata area {}", last.area))
     }
 }
 

@@ -295,6 +295,38 @@ fn commit_order_is_zero_next_flush_area_flush() {
 }
 
 #[test]
+fn a_batch_across_an_area_boundary_shares_one_flush_pair() {
+    // 32 records per area: 40 exceptions fill area 0 and put 8 into area 1.
+    let disk = Arc::new(Recorder::new(vec![0xee; 200 * SECTOR]));
+    let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
+    disk.take_log();
+    let olds: Vec<u64> = (0..40).collect();
+    copy_out(&mut store, &*disk, &olds);
+    let log = disk.take_log();
+    let ops = &log[40..];
+    assert_eq!(ops.len(), 5, "{ops:?}");
+    assert_eq!(
+        ops[0],
+        Op::Write(34 * 512, vec![0; 512]),
+        "zero area 1 first"
+    );
+    assert_eq!(
+        ops[1],
+        Op::Flush,
+        "data and the zeroed area before any record"
+    );
+    assert!(matches!(&ops[2], Op::Write(512, _)), "area 0, full");
+    assert!(
+        matches!(&ops[3], Op::Write(o, _) if *o == 34 * 512),
+        "area 1"
+    );
+    assert_eq!(ops[4], Op::Flush);
+    assert_eq!(store.current_area(), (1, 8));
+    let reopened = PersistentStore::load(MemDisk::from_bytes(disk.disk.to_bytes())).unwrap();
+    assert_eq!(reopened.exception_count(), 40);
+}
+
+#[test]
 fn failed_commit_invalidates() {
     // Area 0 fills with the last data chunk the device holds: zeroing area 1 runs off the end.
     let disk = Arc::new(MemDisk::new(34 * SECTOR));
