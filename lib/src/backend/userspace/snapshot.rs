@@ -12,14 +12,18 @@
 //!   store, a run at a time, on a worker that stops while the device is
 //!   suspended.
 //!
-//! Commits are batched as dm-snap-persistent.c batches them: each snapshot
-//! has one committer thread; a request copies its chunks into the COW, hands
-//! the exceptions over and waits. The committer writes the metadata area
-//! once for every exception copied since its last write (flush, area write,
-//! flush: the data is durable before the record, the record before the
-//! origin write that waits for it), in allocation order, as the kernel
-//! completes them. Concurrent first writes to different chunks share that
-//! flush, and the committers of several snapshots flush side by side.
+//! Commits are batched as dm-snap-persistent.c batches them: a commit
+//! writes the metadata area once for every exception copied since the last
+//! one (flush, area write, flush: the data is durable before the record,
+//! the record before the origin write that waits for it), in allocation
+//! order, as the kernel completes them. Whoever finds copied exceptions and
+//! no commit under way does the commit (group commit): a lone request
+//! commits its own without a thread hop, concurrent first writes to
+//! different chunks wait for the commit in progress and then share the
+//! next one. An origin write copying out to several snapshots keeps one for
+//! itself and hands the others, with the origin bytes read once, to their
+//! snapshots' worker threads, so the COW writes and flushes of all of them
+//! run side by side.
 //!
 //! Locking: each origin has an [`OriginGroup`] whose range locks give
 //! per-chunk exclusion (ranges widened to the largest chunk of the group's
@@ -30,7 +34,7 @@
 //! exception. A store's own mutex is only taken under a range lock (or
 //! alone, for status and by its committer), never the other way round.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
@@ -218,6 +222,7 @@ impl SnapshotRegistry {
                 merge_failed: false,
                 copying: BTreeSet::new(),
                 ready: Vec::new(),
+                jobs: VecDeque::new(),
                 committing: false,
                 closed: false,
             }),
@@ -230,7 +235,7 @@ impl SnapshotRegistry {
             let cow = cow.clone();
             std::thread::Builder::new()
                 .name("rdmd-commit".into())
-                .spawn(move || committer_loop(&shared, &cow))
+                .spawn(move || committer_loop(&shared, &cow, chunk_bytes))
                 .ok()
         };
         let core = Arc::new(SnapshotCore {
@@ -265,6 +270,8 @@ struct SnapState {
     copying: BTreeSet<u64>,
     /// Exceptions whose data is in the COW, waiting for a commit.
     ready: Vec<Exception>,
+    /// Copies handed to the worker thread, not started yet.
+    jobs: VecDeque<CopyJob>,
     /// A commit's disk writes are under way without the lock.
     committing: bool,
     /// The snapshot is going away: its committer ends.
@@ -281,13 +288,22 @@ impl SnapState {
     }
 }
 
+/// Chunks an origin write allocated in one snapshot, for its worker thread
+/// to write into the COW: the origin bytes from `start` on, read once for
+/// every snapshot.
+struct CopyJob {
+    allocated: Allocated,
+    old: Arc<Vec<u8>>,
+    start: u64,
+}
+
 /// A snapshot's store with the exceptions on their way into it, shared with
-/// its committer thread.
+/// its worker thread.
 struct Shared {
     state: Mutex<SnapState>,
     /// A commit ended or the store was invalidated: waiters look again.
     committed: Condvar,
-    /// Exceptions became ready, or the snapshot is going away.
+    /// A copy was handed over, or the snapshot is going away.
     work: Condvar,
     /// The device of the table that went live last, for events.
     owner: Mutex<Weak<Device>>,
@@ -306,6 +322,7 @@ impl Shared {
         let _ = state.store.invalidate();
         state.copying.clear();
         state.ready.clear();
+        state.jobs.clear();
         self.committed.notify_all();
         self.raise_event();
     }
@@ -350,11 +367,23 @@ impl Shared {
     }
 }
 
-/// A snapshot's committer: commits whatever is ready, batch after batch.
-fn committer_loop(shared: &Shared, cow: &Lower) {
+/// A snapshot's worker: writes the copies handed to it into the COW and
+/// commits them (with whatever else is ready), job after job.
+fn committer_loop(shared: &Shared, cow: &Lower, chunk_bytes: u64) {
     let mut state = lock(&shared.state);
     loop {
-        if state.committable() > 0 {
+        if let Some(job) = state.jobs.pop_front() {
+            drop(state);
+            let saved = save_chunks(cow, chunk_bytes, &job.allocated, &job.old, job.start);
+            state = lock(&shared.state);
+            match saved {
+                Ok(()) => mark_copied(&mut state, &job.allocated),
+                // As the kernel on a failed copy: the snapshot is lost.
+                Err(_) => shared.invalidate(&mut state),
+            }
+            continue;
+        }
+        if !state.committing && state.committable() > 0 {
             state = shared.commit_round(cow, state);
             continue;
         }
@@ -362,6 +391,17 @@ fn committer_loop(shared: &Shared, cow: &Lower) {
             return;
         }
         state = wait(&shared.work, state);
+    }
+}
+
+/// The data of `exceptions` is in the COW: they may be committed.
+fn mark_copied(state: &mut SnapState, exceptions: &[(Exception, u64)]) {
+    if !state.store.is_valid() {
+        return;
+    }
+    for (e, _) in exceptions {
+        state.copying.remove(&e.new_chunk);
+        state.ready.push(*e);
     }
 }
 
@@ -493,22 +533,40 @@ impl SnapshotCore {
         ))
     }
 
-    /// The data of `exceptions` is in the COW: hand them to the committer.
+    /// The data of `exceptions` is in the COW; the caller commits them
+    /// ([`Self::wait_committed`]).
     fn copied(&self, exceptions: &[(Exception, u64)]) {
+        mark_copied(&mut self.state(), exceptions);
+    }
+
+    /// Have the worker thread write `allocated` (origin bytes `old` from
+    /// `start` on) into the COW and commit it; without a worker, do it here.
+    fn hand_off(&self, allocated: &Allocated, old: &Arc<Vec<u8>>, start: u64) {
+        if self.committer.is_none() {
+            match save_chunks(&self.cow, self.chunk_bytes, allocated, old, start) {
+                Ok(()) => self.copied(allocated),
+                Err(_) => self.shared.invalidate(&mut self.state()),
+            }
+            return;
+        }
         let mut state = self.state();
         if !state.store.is_valid() {
             return;
         }
-        for (e, _) in exceptions {
-            state.copying.remove(&e.new_chunk);
-            state.ready.push(*e);
-        }
+        state.jobs.push_back(CopyJob {
+            allocated: allocated.clone(),
+            old: old.clone(),
+            start,
+        });
         drop(state);
         self.shared.work.notify_one();
     }
 
     /// Wait until `exceptions` are committed; `false` if the store was
-    /// invalidated first. Without a committer thread, commit them here.
+    /// invalidated first. With none under way, commit every ready exception
+    /// here (theirs and any other request's): a lone request needs no
+    /// thread hop, concurrent ones share the commit that follows the one
+    /// they waited for.
     fn wait_committed(&self, exceptions: &[(Exception, u64)]) -> bool {
         let mut state = self.state();
         loop {
@@ -521,7 +579,7 @@ impl SnapshotCore {
             {
                 return true;
             }
-            if self.committer.is_none() && !state.committing && state.committable() > 0 {
+            if !state.committing && state.committable() > 0 {
                 state = self.shared.commit_round(&self.cow, state);
                 continue;
             }
@@ -534,7 +592,7 @@ impl SnapshotCore {
     fn settle(&self) -> MutexGuard<'_, SnapState> {
         let mut state = self.state();
         while state.committing || !state.ready.is_empty() || !state.copying.is_empty() {
-            if self.committer.is_none() && !state.committing && state.committable() > 0 {
+            if !state.committing && state.committable() > 0 {
                 state = self.shared.commit_round(&self.cow, state);
                 continue;
             }
@@ -846,26 +904,32 @@ fn copy_out(
         }
         return Err(e);
     }
-    for (snap, allocated) in &plans {
-        if save_chunks(snap, allocated, &old, start).is_ok() {
-            snap.copied(allocated);
-        } else {
-            snap.shared.invalidate(&mut snap.state());
+    let old = Arc::new(old);
+    // Every snapshot but the last writes its COW on its worker; this
+    // thread writes and commits the last one's meanwhile.
+    if let Some(((mine, my_chunks), others)) = plans.split_last() {
+        for (snap, allocated) in others {
+            snap.hand_off(allocated, &old, start);
+        }
+        match save_chunks(&mine.cow, mine.chunk_bytes, my_chunks, &old, start) {
+            Ok(()) => mine.copied(my_chunks),
+            Err(_) => mine.shared.invalidate(&mut mine.state()),
         }
     }
-    // Each committer flushes its own COW, side by side; the origin write
-    // waits for every one of them. An invalidated snapshot lets it go on.
-    for (snap, allocated) in &plans {
+    // The origin write waits for every commit. An invalidated snapshot
+    // lets it go on.
+    for (snap, allocated) in plans.iter().rev() {
         snap.wait_committed(allocated);
     }
     Ok(())
 }
 
 /// Write the origin chunks of `allocated` (their old bytes are `old`, which
-/// starts at origin byte `start`) into `snap`'s COW; chunks neighbouring on
+/// starts at origin byte `start`) into `cow`; chunks neighbouring on
 /// both sides (as a sequential write allocates them) go in one write.
 fn save_chunks(
-    snap: &SnapshotCore,
+    cow: &Lower,
+    chunk_bytes: u64,
     allocated: &Allocated,
     old: &[u8],
     start: u64,
@@ -876,15 +940,15 @@ fn save_chunks(
         let mut count = 1;
         while let Some((next, next_offset)) = allocated.get(at + count) {
             let follows = next.old_chunk == first.old_chunk + count as u64
-                && *next_offset == offset + count as u64 * snap.chunk_bytes;
+                && *next_offset == offset + count as u64 * chunk_bytes;
             if !follows {
                 break;
             }
             count += 1;
         }
-        let from = (first.old_chunk * snap.chunk_bytes - start) as usize;
-        let data = &old[from..from + count * snap.chunk_bytes as usize];
-        snap.cow.write_all_at(data, offset)?;
+        let from = (first.old_chunk * chunk_bytes - start) as usize;
+        let data = &old[from..from + count * chunk_bytes as usize];
+        cow.write_all_at(data, offset)?;
         at += count;
     }
     Ok(())
