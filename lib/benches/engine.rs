@@ -35,7 +35,8 @@
 //! directory (default: cargo's temporary directory under the target
 //! directory, else `/var/tmp`; never a tmpfs `/tmp` by accident).
 //! `RLVM_BENCH_CHUNKS=4,64`, `RLVM_BENCH_SNAPSHOTS=1,4` and
-//! `RLVM_BENCH_ROUTES=in-process,FUSE,NBD` pick a part of the cells.
+//! `RLVM_BENCH_ROUTES=in-process,FUSE,NBD` pick a part of the cells;
+//! `RLVM_BENCH_MIB=N` sets the size of a phase (rounded up to 4 MiB).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -598,7 +599,14 @@ fn picked(var: &str, value: &str) -> bool {
 fn run() -> Result<(), String> {
     let quick = std::env::var_os("RLVM_BENCH_QUICK").is_some_and(|v| v != "0")
         || std::env::args().any(|a| a == "--quick");
-    let total = if quick { 8 * MIB } else { 256 * MIB };
+    let total = match std::env::var("RLVM_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        Some(mib) if mib > 0 => mib.next_multiple_of(4) * MIB,
+        _ if quick => 8 * MIB,
+        _ => 256 * MIB,
+    };
     let parent = bench_parent();
     std::fs::create_dir_all(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     let top = tempfile::tempdir_in(&parent).map_err(|e| format!("temp dir: {e}"))?;
