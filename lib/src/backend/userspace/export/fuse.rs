@@ -1676,7 +1676,11 @@ mod bench {
     /// overwrites each followed by a flush, cold origin and snapshot reads.
     /// The backing files' readahead still serves one path's reads from the
     /// other's now and then (an in-process "cold" read at GiB/s): read the
-    /// read rows over several rounds.
+    /// read rows over several rounds. On a VM whose disk interrupts land on
+    /// one vCPU, a pwrite + fdatasync loop from the other ran 1.2-5x slower
+    /// (344 against 1632 MiB/s in one pair of runs), so which CPU the flushing
+    /// thread runs on moves a cell more than FUSE does; `taskset` both alike
+    /// to compare them.
     /// By hand: `RLVM_BENCH_DIR=<not tmpfs> cargo test --release -p rlvm --lib
     /// -- --ignored --nocapture fuse::bench::engine_interleaved`.
     #[test]
