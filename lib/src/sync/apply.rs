@@ -18,7 +18,7 @@ use crate::names::{dm_name, DmLayer};
 
 use super::error::SyncError;
 use super::format::{
-    Record, RecordBatch, StreamHeader, StreamKind, StreamReader, StreamWriter, Trailer,
+    DigestKind, Record, RecordBatch, StreamHeader, StreamKind, StreamReader, StreamWriter, Trailer,
 };
 use super::nbd::NbdDisk;
 use super::progress::{self, RoundProgress, RoundState};
@@ -792,6 +792,10 @@ pub fn verify<R: Read>(input: R, target: &str) -> Result<VerifyReport, SyncError
 pub struct StreamInfo {
     /// The header.
     pub header: StreamHeader,
+    /// The stream's format version.
+    pub version: u32,
+    /// The digest's algorithm (fixed by the version).
+    pub digest_kind: DigestKind,
     /// Records read.
     pub records: u64,
     /// Data bytes in them.
@@ -806,15 +810,15 @@ pub struct StreamInfo {
 pub fn info<R: Read>(input: R) -> Result<StreamInfo, SyncError> {
     let mut reader = StreamReader::new(input)?;
     while reader.next_batch()?.is_some() {}
+    let trailer = reader.trailer().expect("a finished stream has its trailer");
     Ok(StreamInfo {
         header: reader.header().clone(),
+        version: reader.version(),
+        digest_kind: trailer.digest_kind,
         records: reader.records(),
         data_bytes: reader.data_bytes(),
         stream_bytes: reader.offset(),
-        digest: reader
-            .trailer()
-            .expect("a finished stream has its trailer")
-            .digest_hex(),
+        digest: trailer.digest_hex(),
     })
 }
 
@@ -925,5 +929,68 @@ mod tests {
             Err(SyncError::Differs { mismatched: 2, .. })
         ));
         assert_eq!(info(&inc[..]).unwrap().records, 2);
+    }
+
+    /// A version 1 stream, written by the build before the format change:
+    /// vg/base of 4 MiB from snapshot s1 (4 KiB chunks) to s2, two chunks changed.
+    const V1_STREAM: &[u8] = include_bytes!("testdata/v1-incremental.rlvsync");
+
+    #[test]
+    fn a_version_1_stream_still_applies_verifies_and_reports() {
+        let size = 4usize << 20;
+        let old: Vec<u8> = (0..size)
+            .map(|i| ((i * 7 + i / 4096) % 251) as u8)
+            .collect();
+        let mut new = old.clone();
+        new[4096 * 3 + 5..4096 * 3 + 13].copy_from_slice(b"changed!");
+        new[4096 * 700..4096 * 700 + 5].copy_from_slice(b"again");
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("copy.img");
+        let target = copy.to_str().unwrap();
+        std::fs::write(&copy, &old).unwrap();
+        let report = apply(V1_STREAM, target, &ApplyOptions::default(), &mut |_, _| {}).unwrap();
+        assert_eq!(report.written, 2);
+        assert!(std::fs::read(&copy).unwrap() == new, "the copy is not s2");
+        assert_eq!(verify(V1_STREAM, target).unwrap().records, 2);
+        let v1 = info(V1_STREAM).unwrap();
+        assert_eq!((v1.version, v1.digest_kind), (1, DigestKind::Blake3));
+        assert_eq!(
+            v1.digest,
+            "c83ed92f1b7fe8d0db3ba0fab8a02c490b5e8fa68acd5ad9436dc8aa951e8e51"
+        );
+        // Its BLAKE3 digest is checked: a changed digest (trailer checksum made to match) is refused.
+        let mut bad = V1_STREAM.to_vec();
+        let trailer = bad.len() - 60;
+        bad[trailer + 30] ^= 1;
+        let crc = crc32c::crc32c(&bad[trailer..trailer + 56]);
+        bad[trailer + 56..].copy_from_slice(&crc.to_le_bytes());
+        let err = info(&bad[..]).unwrap_err();
+        assert!(err.to_string().contains("digest mismatch"), "{err}");
+        // What this build writes is version 2, with its XXH3-128 digest checked the same way.
+        let v2 = stream(
+            header(StreamKind::Full, "", "s1"),
+            &old[..SIZE],
+            (0..65).collect(),
+        );
+        let got = info(&v2[..]).unwrap();
+        assert_eq!(
+            (got.version, got.digest_kind, got.digest.len()),
+            (2, DigestKind::Xxh3_128, 32)
+        );
+        let mut bad = v2.clone();
+        let trailer = bad.len() - 60;
+        bad[trailer + 30] ^= 1;
+        let crc = crc32c::crc32c(&bad[trailer..trailer + 56]);
+        bad[trailer + 56..].copy_from_slice(&crc.to_le_bytes());
+        assert!(
+            info(&bad[..]).is_err(),
+            "a non-zero padding byte was accepted"
+        );
+        bad[trailer + 30] ^= 1;
+        bad[trailer + 24] ^= 1;
+        let crc = crc32c::crc32c(&bad[trailer..trailer + 56]);
+        bad[trailer + 56..].copy_from_slice(&crc.to_le_bytes());
+        let err = info(&bad[..]).unwrap_err();
+        assert!(err.to_string().contains("digest mismatch"), "{err}");
     }
 }
