@@ -473,9 +473,9 @@ fn write_plan(plan: &ExportPlan, output: &str, quiet: bool) -> anyhow::Result<()
 }
 
 /// The stream's input, unbuffered: the library's reader makes large reads of its own.
-fn open_stream(stream: &str) -> anyhow::Result<Box<dyn Read>> {
+fn open_stream(stream: &str) -> anyhow::Result<Box<dyn Read + Send>> {
     Ok(if stream == "-" {
-        Box::new(std::io::stdin().lock())
+        Box::new(std::io::stdin())
     } else {
         Box::new(std::fs::File::open(stream).with_context(|| format!("opening {stream}"))?)
     })

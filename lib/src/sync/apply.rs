@@ -11,6 +11,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::io::{BlockIo, FileDisk};
@@ -213,15 +214,17 @@ pub struct ApplyReport {
 }
 
 /// Apply the stream on `input` to `target`, calling `progress` with the data bytes done and planned.
-pub fn apply<R: Read>(
+///
+/// The input is read on a second thread a few buffers ahead (see [`ReadAhead`]).
+pub fn apply<R: Read + Send + 'static>(
     input: R,
     target: &str,
     options: &ApplyOptions,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ApplyReport, SyncError> {
-    // A batch is written before the next is read: no bigger than a checkpoint's worth.
+    // A batch is written before the next is checked: no bigger than a checkpoint's worth.
     let buffer = options.checkpoint_bytes.min(BATCH_BYTES as u64) as usize;
-    let mut reader = StreamReader::with_buffer(input, buffer)?;
+    let mut reader = StreamReader::with_buffer(ReadAhead::spawn(input), buffer)?;
     let header = reader.header().clone();
     let create =
         (header.kind != StreamKind::Incremental || options.force).then_some(header.origin_bytes);
@@ -375,6 +378,113 @@ pub fn apply<R: Read>(
         progress_file: progress_path,
         snapback_records,
     })
+}
+
+/// Bytes the read-ahead thread gathers (or all there is) before it hands a buffer over.
+const READ_AHEAD_BYTES: usize = 4 << 20;
+/// Buffers circulating between the read-ahead thread and the applying one.
+const READ_AHEAD_BUFFERS: usize = 3;
+
+/// A stream's input read on its own thread, a few buffers ahead: while the
+/// applying thread checks and writes, the next bytes are being read (a
+/// file's page-cache copy, or a pipe's wait for ssh), and the applying
+/// thread's reads become copies from memory. The thread is not joined: if
+/// apply stops early it may be waiting on a pipe that never closes, and ends
+/// with the process (or at its next read, when nobody takes its buffers).
+struct ReadAhead {
+    full: mpsc::Receiver<std::io::Result<(Vec<u8>, usize)>>,
+    empty: mpsc::Sender<Vec<u8>>,
+    current: Option<Vec<u8>>,
+    len: usize,
+    at: usize,
+    done: bool,
+}
+
+impl ReadAhead {
+    fn spawn<R: Read + Send + 'static>(mut input: R) -> Self {
+        let (full_tx, full) = mpsc::sync_channel(READ_AHEAD_BUFFERS - 1);
+        let (empty, empty_rx) = mpsc::channel::<Vec<u8>>();
+        for _ in 0..READ_AHEAD_BUFFERS {
+            let _ = empty.send(Vec::new());
+        }
+        std::thread::spawn(move || {
+            while let Ok(mut buf) = empty_rx.recv() {
+                buf.resize(READ_AHEAD_BYTES, 0);
+                let mut n = 0;
+                let mut eof = false;
+                while n < buf.len() {
+                    match input.read(&mut buf[n..]) {
+                        Ok(0) => {
+                            eof = true;
+                            break;
+                        }
+                        // A pipe delivers 64 KiB at a time: a megabyte is worth a hand-over.
+                        Ok(k) if n + k >= 1 << 20 => {
+                            n += k;
+                            break;
+                        }
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            let _ = full_tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+                if n > 0 && full_tx.send(Ok((buf, n))).is_err() {
+                    return;
+                }
+                if eof {
+                    return;
+                }
+            }
+        });
+        Self {
+            full,
+            empty,
+            current: None,
+            len: 0,
+            at: 0,
+            done: false,
+        }
+    }
+}
+
+impl Read for ReadAhead {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if let Some(buf) = &self.current {
+                if self.at < self.len {
+                    let n = out.len().min(self.len - self.at);
+                    out[..n].copy_from_slice(&buf[self.at..self.at + n]);
+                    self.at += n;
+                    return Ok(n);
+                }
+            }
+            if self.done {
+                return Ok(0);
+            }
+            if let Some(used) = self.current.take() {
+                let _ = self.empty.send(used);
+            }
+            match self.full.recv() {
+                Ok(Ok((buf, len))) => {
+                    self.current = Some(buf);
+                    self.len = len;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                // The thread ended: the input's end.
+                Err(_) => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+    }
 }
 
 /// Most records in one vectored write (the kernel's `IOV_MAX`).
@@ -860,6 +970,11 @@ mod tests {
         }
     }
 
+    /// A stream as `apply`'s input, which it reads on its own thread.
+    fn owned(stream: &[u8]) -> std::io::Cursor<Vec<u8>> {
+        std::io::Cursor::new(stream.to_vec())
+    }
+
     fn stream(h: StreamHeader, volume: &[u8], chunks: Vec<u64>) -> Vec<u8> {
         let plan = ExportPlan::new(h, chunks, Box::new(MemDisk::from_bytes(volume.to_vec())));
         let mut out = Vec::new();
@@ -885,16 +1000,16 @@ mod tests {
             vec![5, 64],
         );
         assert!(matches!(
-            apply(&inc[..], target, &opts, &mut |_, _| {}),
+            apply(owned(&inc), target, &opts, &mut |_, _| {}),
             Err(SyncError::TargetMismatch { .. })
         ));
-        apply(&full[..], target, &opts, &mut |_, _| {}).unwrap();
+        apply(owned(&full), target, &opts, &mut |_, _| {}).unwrap();
         assert_eq!(std::fs::read(&copy).unwrap(), v1);
         // A damaged second record: the first is written, nothing of the second.
         let mut bad = inc.clone();
         let n = bad.len();
         bad[n - 60 - 5] ^= 1;
-        let err = apply(&bad[..], target, &opts, &mut |_, _| {}).unwrap_err();
+        let err = apply(owned(&bad), target, &opts, &mut |_, _| {}).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -917,11 +1032,11 @@ mod tests {
             ..ApplyOptions::default()
         };
         std::fs::write(&copy, &v1).unwrap();
-        let report = apply(&inc[..], target, &with_snapback, &mut |_, _| {}).unwrap();
+        let report = apply(owned(&inc), target, &with_snapback, &mut |_, _| {}).unwrap();
         assert_eq!((report.written, report.snapback_records), (2, 2));
         assert_eq!(std::fs::read(&copy).unwrap(), v2);
         let undo_stream = std::fs::read(&undo).unwrap();
-        apply(&undo_stream[..], target, &opts, &mut |_, _| {}).unwrap();
+        apply(owned(&undo_stream), target, &opts, &mut |_, _| {}).unwrap();
         assert_eq!(std::fs::read(&copy).unwrap(), v1);
         verify(&full[..], target).unwrap();
         assert!(matches!(
