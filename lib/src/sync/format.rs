@@ -478,12 +478,8 @@ impl<W: Write> StreamWriter<W> {
         Self::with_version(out, header, VERSION)
     }
 
-    /// Write `header` to `out` as a stream of format `version` (tests write version 1 this way).
-    pub(crate) fn with_version(
-        mut out: W,
-        header: StreamHeader,
-        version: u32,
-    ) -> Result<Self, SyncError> {
+    /// Write `header` to `out` as a stream of format `version` ([`OLDEST_VERSION`] to [`VERSION`]).
+    fn with_version(mut out: W, header: StreamHeader, version: u32) -> Result<Self, SyncError> {
         let bytes = header.encode_version(version);
         out.write_all(&bytes)
             .map_err(|e| SyncError::io("writing the stream header", e))?;
