@@ -400,7 +400,10 @@ fn kill_9_then_resume_from_the_targets_progress_sends_only_the_rest() {
             ],
         );
         let info = state.ok("rlvsync", &["info", rest_s]);
-        let planned = if progress.contains("state=done") {
+        // Killed before apply recorded this round (the file still holds the full one): all of it.
+        let planned = if progress.contains("kind=full") {
+            chunks.len()
+        } else if progress.contains("state=done") {
             0
         } else {
             chunks.iter().filter(|&&c| c >= next).count()

@@ -18,9 +18,9 @@ use super::lvm_common::{candidate_devices, split_lv};
 use super::lvm_options::{CommonArgs, HasCommon};
 
 const FORMAT: &str = "\
-STREAM FORMAT (version 1; every integer little-endian)
+STREAM FORMAT (version 2; every integer little-endian)
 
-  header   magic \"RLVSYNC\\0\" (8 bytes), version u32 = 1, header_len u32,
+  header   magic \"RLVSYNC\\0\" (8 bytes), version u32 = 2, header_len u32,
            kind u8 (1 incremental, 2 full, 3 snapback), 3 zero bytes,
            chunk_bytes u32, origin_bytes u64, start_chunk u64,
            records u64, data_bytes u64 (as planned), old_time i64, new_time i64,
@@ -31,8 +31,17 @@ STREAM FORMAT (version 1; every integer little-endian)
            then the chunk's data (the volume's last chunk clipped to its size).
            Records are in strictly ascending chunk order, none below start_chunk.
   trailer  u64 all ones, record count u64, data bytes u64,
-           BLAKE3 of every stream byte before the trailer (32 bytes),
-           crc32c u32 of the 56 trailer bytes before it.
+           XXH3-128 of every stream byte before the trailer (16 bytes,
+           little-endian) and 16 zero bytes, crc32c u32 of the 56 trailer
+           bytes before it.
+
+Version 1 streams are still read (apply, verify, info): they differ only in
+the version field and in the digest, which is BLAKE3 of every stream byte
+before the trailer (32 bytes). Version 2 changed the digest
+because BLAKE3 cost as much CPU as reading the data; XXH3-128 detects
+accidental damage as well. Neither digest guards against deliberate
+tampering (whoever can change the stream can rewrite an unkeyed digest):
+send streams over an authenticated channel such as ssh, or sign stream files.
 
 A record is written to the target only after its checksum, length and place
 were checked; a bad or cut stream stops apply with an error naming the record.
@@ -262,6 +271,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
 }
 
 fn export(a: ExportArgs) -> anyhow::Result<()> {
+    sync::timing::mark("export starts");
     if let (Some(cow), Some(origin)) = (&a.cow, &a.origin) {
         let plan = sync::offline_plan(cow, origin)?;
         let plan = resume(plan, a.from_chunk, a.resume_from.as_deref())?;
@@ -328,6 +338,7 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
             rlvm::log::print(&line);
         }
     }
+    sync::timing::mark("VG read, NEW known");
     let plan = match sync::incremental_plan(backend.as_ref(), &open, &old, &new) {
         Ok(plan) => plan,
         Err(error) if taken => {
@@ -425,9 +436,17 @@ fn write_plan(plan: &ExportPlan, output: &str, quiet: bool) -> anyhow::Result<()
         if stdout.is_terminal() {
             bail!("refusing to write a binary stream to a terminal (use -o FILE or a pipe)");
         }
-        plan.write_to(BufWriter::with_capacity(1 << 20, stdout.lock()), &mut |d| {
-            bar.set(d)
-        })?
+        // Straight to the descriptor: std's stdout is line-buffered, which scans binary data for newlines
+        // and splits the library's vectored writes.
+        use std::os::fd::AsFd;
+        let raw = stdout
+            .as_fd()
+            .try_clone_to_owned()
+            .context("opening stdout")?;
+        plan.write_to(
+            BufWriter::with_capacity(1 << 20, std::fs::File::from(raw)),
+            &mut |d| bar.set(d),
+        )?
     } else {
         let file = std::fs::File::create(output).with_context(|| format!("creating {output}"))?;
         let t = plan.write_to(BufWriter::with_capacity(1 << 20, &file), &mut |d| {
@@ -454,9 +473,9 @@ fn write_plan(plan: &ExportPlan, output: &str, quiet: bool) -> anyhow::Result<()
 }
 
 /// The stream's input, unbuffered: the library's reader makes large reads of its own.
-fn open_stream(stream: &str) -> anyhow::Result<Box<dyn Read>> {
+fn open_stream(stream: &str) -> anyhow::Result<Box<dyn Read + Send>> {
     Ok(if stream == "-" {
-        Box::new(std::io::stdin().lock())
+        Box::new(std::io::stdin())
     } else {
         Box::new(std::fs::File::open(stream).with_context(|| format!("opening {stream}"))?)
     })
@@ -518,7 +537,7 @@ fn info(a: InfoArgs) -> anyhow::Result<()> {
     let h = &info.header;
     let lines = [
         format!("kind          {}", h.kind.as_str()),
-        format!("version       {}", sync::format::VERSION),
+        format!("version       {}", info.version),
         format!(
             "source        {}/{} (VG {}, LV {})",
             h.source.vg_name, h.source.lv_name, h.source.vg_uuid, h.source.lv_uuid
@@ -531,7 +550,11 @@ fn info(a: InfoArgs) -> anyhow::Result<()> {
         format!("records       {}", info.records),
         format!("data bytes    {}", info.data_bytes),
         format!("stream bytes  {}", info.stream_bytes),
-        format!("digest        blake3:{}", info.digest),
+        format!(
+            "digest        {}:{}",
+            info.digest_kind.as_str(),
+            info.digest
+        ),
     ];
     for line in lines {
         rlvm::log::print(line);

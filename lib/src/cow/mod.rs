@@ -5,6 +5,7 @@
 //! | `header` | the 16-byte disk header in chunk 0 |
 //! | `area` | 16-byte exception records and the metadata-area layout |
 //! | `chunk` | chunk-size rules, the kernel's and lvm2's |
+//! | `list` | the exception list read for listing only: parallel area reads, one sorted vector |
 //! | `map` | the in-memory exception table (runs of consecutive exceptions) |
 //! | `store` | the [`ExceptionStore`] trait and the persistent store |
 //! | `transient` | the transient store |
@@ -35,6 +36,7 @@ mod chunk;
 mod dump;
 mod error;
 mod header;
+mod list;
 mod map;
 mod scan;
 mod store;
@@ -54,6 +56,7 @@ pub use chunk::{
 pub use dump::{dump, Dump, DumpEntry, DumpGeometry, DumpHeader};
 pub use error::{CowError, Slot};
 pub use header::{Header, HEADER_LEN, MAGIC, VERSION};
+pub use list::{read_exception_list, ExceptionList};
 pub use map::ExceptionMap;
 pub use store::{
     read_header, ExceptionStore, MergeRun, OpenReport, PersistentStore, StagedCommit, StoreType,

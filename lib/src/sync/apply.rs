@@ -11,6 +11,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::io::{BlockIo, FileDisk};
@@ -18,7 +19,7 @@ use crate::names::{dm_name, DmLayer};
 
 use super::error::SyncError;
 use super::format::{
-    Record, RecordBatch, StreamHeader, StreamKind, StreamReader, StreamWriter, Trailer,
+    DigestKind, Record, RecordBatch, StreamHeader, StreamKind, StreamReader, StreamWriter, Trailer,
 };
 use super::nbd::NbdDisk;
 use super::progress::{self, RoundProgress, RoundState};
@@ -213,15 +214,17 @@ pub struct ApplyReport {
 }
 
 /// Apply the stream on `input` to `target`, calling `progress` with the data bytes done and planned.
-pub fn apply<R: Read>(
+///
+/// The input is read on a second thread a few buffers ahead (see [`ReadAhead`]).
+pub fn apply<R: Read + Send + 'static>(
     input: R,
     target: &str,
     options: &ApplyOptions,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ApplyReport, SyncError> {
-    // A batch is written before the next is read: no bigger than a checkpoint's worth.
+    // A batch is written before the next is checked: no bigger than a checkpoint's worth.
     let buffer = options.checkpoint_bytes.min(BATCH_BYTES as u64) as usize;
-    let mut reader = StreamReader::with_buffer(input, buffer)?;
+    let mut reader = StreamReader::with_buffer(ReadAhead::spawn(input), buffer)?;
     let header = reader.header().clone();
     let create =
         (header.kind != StreamKind::Incremental || options.force).then_some(header.origin_bytes);
@@ -375,6 +378,113 @@ pub fn apply<R: Read>(
         progress_file: progress_path,
         snapback_records,
     })
+}
+
+/// Bytes the read-ahead thread gathers (or all there is) before it hands a buffer over.
+const READ_AHEAD_BYTES: usize = 4 << 20;
+/// Buffers circulating between the read-ahead thread and the applying one.
+const READ_AHEAD_BUFFERS: usize = 3;
+
+/// A stream's input read on its own thread, a few buffers ahead: while the
+/// applying thread checks and writes, the next bytes are being read (a
+/// file's page-cache copy, or a pipe's wait for ssh), and the applying
+/// thread's reads become copies from memory. The thread is not joined: if
+/// apply stops early it may be waiting on a pipe that never closes, and ends
+/// with the process (or at its next read, when nobody takes its buffers).
+struct ReadAhead {
+    full: mpsc::Receiver<std::io::Result<(Vec<u8>, usize)>>,
+    empty: mpsc::Sender<Vec<u8>>,
+    current: Option<Vec<u8>>,
+    len: usize,
+    at: usize,
+    done: bool,
+}
+
+impl ReadAhead {
+    fn spawn<R: Read + Send + 'static>(mut input: R) -> Self {
+        let (full_tx, full) = mpsc::sync_channel(READ_AHEAD_BUFFERS - 1);
+        let (empty, empty_rx) = mpsc::channel::<Vec<u8>>();
+        for _ in 0..READ_AHEAD_BUFFERS {
+            let _ = empty.send(Vec::new());
+        }
+        std::thread::spawn(move || {
+            while let Ok(mut buf) = empty_rx.recv() {
+                buf.resize(READ_AHEAD_BYTES, 0);
+                let mut n = 0;
+                let mut eof = false;
+                while n < buf.len() {
+                    match input.read(&mut buf[n..]) {
+                        Ok(0) => {
+                            eof = true;
+                            break;
+                        }
+                        // A pipe delivers 64 KiB at a time: a megabyte is worth a hand-over.
+                        Ok(k) if n + k >= 1 << 20 => {
+                            n += k;
+                            break;
+                        }
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            let _ = full_tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+                if n > 0 && full_tx.send(Ok((buf, n))).is_err() {
+                    return;
+                }
+                if eof {
+                    return;
+                }
+            }
+        });
+        Self {
+            full,
+            empty,
+            current: None,
+            len: 0,
+            at: 0,
+            done: false,
+        }
+    }
+}
+
+impl Read for ReadAhead {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if let Some(buf) = &self.current {
+                if self.at < self.len {
+                    let n = out.len().min(self.len - self.at);
+                    out[..n].copy_from_slice(&buf[self.at..self.at + n]);
+                    self.at += n;
+                    return Ok(n);
+                }
+            }
+            if self.done {
+                return Ok(0);
+            }
+            if let Some(used) = self.current.take() {
+                let _ = self.empty.send(used);
+            }
+            match self.full.recv() {
+                Ok(Ok((buf, len))) => {
+                    self.current = Some(buf);
+                    self.len = len;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                // The thread ended: the input's end.
+                Err(_) => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+    }
 }
 
 /// Most records in one vectored write (the kernel's `IOV_MAX`).
@@ -792,6 +902,10 @@ pub fn verify<R: Read>(input: R, target: &str) -> Result<VerifyReport, SyncError
 pub struct StreamInfo {
     /// The header.
     pub header: StreamHeader,
+    /// The stream's format version.
+    pub version: u32,
+    /// The digest's algorithm (fixed by the version).
+    pub digest_kind: DigestKind,
     /// Records read.
     pub records: u64,
     /// Data bytes in them.
@@ -806,15 +920,15 @@ pub struct StreamInfo {
 pub fn info<R: Read>(input: R) -> Result<StreamInfo, SyncError> {
     let mut reader = StreamReader::new(input)?;
     while reader.next_batch()?.is_some() {}
+    let trailer = reader.trailer().expect("a finished stream has its trailer");
     Ok(StreamInfo {
         header: reader.header().clone(),
+        version: reader.version(),
+        digest_kind: trailer.digest_kind,
         records: reader.records(),
         data_bytes: reader.data_bytes(),
         stream_bytes: reader.offset(),
-        digest: reader
-            .trailer()
-            .expect("a finished stream has its trailer")
-            .digest_hex(),
+        digest: trailer.digest_hex(),
     })
 }
 
@@ -856,6 +970,11 @@ mod tests {
         }
     }
 
+    /// A stream as `apply`'s input, which it reads on its own thread.
+    fn owned(stream: &[u8]) -> std::io::Cursor<Vec<u8>> {
+        std::io::Cursor::new(stream.to_vec())
+    }
+
     fn stream(h: StreamHeader, volume: &[u8], chunks: Vec<u64>) -> Vec<u8> {
         let plan = ExportPlan::new(h, chunks, Box::new(MemDisk::from_bytes(volume.to_vec())));
         let mut out = Vec::new();
@@ -881,16 +1000,16 @@ mod tests {
             vec![5, 64],
         );
         assert!(matches!(
-            apply(&inc[..], target, &opts, &mut |_, _| {}),
+            apply(owned(&inc), target, &opts, &mut |_, _| {}),
             Err(SyncError::TargetMismatch { .. })
         ));
-        apply(&full[..], target, &opts, &mut |_, _| {}).unwrap();
+        apply(owned(&full), target, &opts, &mut |_, _| {}).unwrap();
         assert_eq!(std::fs::read(&copy).unwrap(), v1);
         // A damaged second record: the first is written, nothing of the second.
         let mut bad = inc.clone();
         let n = bad.len();
         bad[n - 60 - 5] ^= 1;
-        let err = apply(&bad[..], target, &opts, &mut |_, _| {}).unwrap_err();
+        let err = apply(owned(&bad), target, &opts, &mut |_, _| {}).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -913,11 +1032,11 @@ mod tests {
             ..ApplyOptions::default()
         };
         std::fs::write(&copy, &v1).unwrap();
-        let report = apply(&inc[..], target, &with_snapback, &mut |_, _| {}).unwrap();
+        let report = apply(owned(&inc), target, &with_snapback, &mut |_, _| {}).unwrap();
         assert_eq!((report.written, report.snapback_records), (2, 2));
         assert_eq!(std::fs::read(&copy).unwrap(), v2);
         let undo_stream = std::fs::read(&undo).unwrap();
-        apply(&undo_stream[..], target, &opts, &mut |_, _| {}).unwrap();
+        apply(owned(&undo_stream), target, &opts, &mut |_, _| {}).unwrap();
         assert_eq!(std::fs::read(&copy).unwrap(), v1);
         verify(&full[..], target).unwrap();
         assert!(matches!(
@@ -925,5 +1044,68 @@ mod tests {
             Err(SyncError::Differs { mismatched: 2, .. })
         ));
         assert_eq!(info(&inc[..]).unwrap().records, 2);
+    }
+
+    /// A version 1 stream, written by the build before the format change:
+    /// vg/base of 4 MiB from snapshot s1 (4 KiB chunks) to s2, two chunks changed.
+    const V1_STREAM: &[u8] = include_bytes!("testdata/v1-incremental.rlvsync");
+
+    #[test]
+    fn a_version_1_stream_still_applies_verifies_and_reports() {
+        let size = 4usize << 20;
+        let old: Vec<u8> = (0..size)
+            .map(|i| ((i * 7 + i / 4096) % 251) as u8)
+            .collect();
+        let mut new = old.clone();
+        new[4096 * 3 + 5..4096 * 3 + 13].copy_from_slice(b"changed!");
+        new[4096 * 700..4096 * 700 + 5].copy_from_slice(b"again");
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("copy.img");
+        let target = copy.to_str().unwrap();
+        std::fs::write(&copy, &old).unwrap();
+        let report = apply(V1_STREAM, target, &ApplyOptions::default(), &mut |_, _| {}).unwrap();
+        assert_eq!(report.written, 2);
+        assert!(std::fs::read(&copy).unwrap() == new, "the copy is not s2");
+        assert_eq!(verify(V1_STREAM, target).unwrap().records, 2);
+        let v1 = info(V1_STREAM).unwrap();
+        assert_eq!((v1.version, v1.digest_kind), (1, DigestKind::Blake3));
+        assert_eq!(
+            v1.digest,
+            "c83ed92f1b7fe8d0db3ba0fab8a02c490b5e8fa68acd5ad9436dc8aa951e8e51"
+        );
+        // Its BLAKE3 digest is checked: a changed digest (trailer checksum made to match) is refused.
+        let mut bad = V1_STREAM.to_vec();
+        let trailer = bad.len() - 60;
+        bad[trailer + 30] ^= 1;
+        let crc = crc32c::crc32c(&bad[trailer..trailer + 56]);
+        bad[trailer + 56..].copy_from_slice(&crc.to_le_bytes());
+        let err = info(&bad[..]).unwrap_err();
+        assert!(err.to_string().contains("digest mismatch"), "{err}");
+        // What this build writes is version 2, with its XXH3-128 digest checked the same way.
+        let v2 = stream(
+            header(StreamKind::Full, "", "s1"),
+            &old[..SIZE],
+            (0..65).collect(),
+        );
+        let got = info(&v2[..]).unwrap();
+        assert_eq!(
+            (got.version, got.digest_kind, got.digest.len()),
+            (2, DigestKind::Xxh3_128, 32)
+        );
+        let mut bad = v2.clone();
+        let trailer = bad.len() - 60;
+        bad[trailer + 30] ^= 1;
+        let crc = crc32c::crc32c(&bad[trailer..trailer + 56]);
+        bad[trailer + 56..].copy_from_slice(&crc.to_le_bytes());
+        assert!(
+            info(&bad[..]).is_err(),
+            "a non-zero padding byte was accepted"
+        );
+        bad[trailer + 30] ^= 1;
+        bad[trailer + 24] ^= 1;
+        let crc = crc32c::crc32c(&bad[trailer..trailer + 56]);
+        bad[trailer + 56..].copy_from_slice(&crc.to_le_bytes());
+        let err = info(&bad[..]).unwrap_err();
+        assert!(err.to_string().contains("digest mismatch"), "{err}");
     }
 }

@@ -19,7 +19,8 @@ pub enum SyncError {
     BadMagic,
     /// The stream's format version is not one this build reads.
     #[error(
-        "rlvsync stream version {found} is not supported (this build reads version {})",
+        "rlvsync stream version {found} is not supported (this build reads versions {} to {})",
+        super::format::OLDEST_VERSION,
         super::format::VERSION
     )]
     UnsupportedVersion {

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::mpsc;
 
 use crate::backend::{Backend, BackendError, TableSlot};
-use crate::cow::{ExceptionStore, PersistentStore};
+use crate::cow::{read_exception_list, ExceptionList};
 use crate::dm::{SnapshotStatus, StoreKind, Target};
 use crate::io::{BlockIo, FileDisk};
 use crate::lvm2::model::Lv;
@@ -22,32 +22,29 @@ use crate::ops::volumes::OpenVg;
 
 use super::error::SyncError;
 use super::format::{
-    packed_len, packed_slots, seal_packed, SnapshotIdentity, SourceVolume, StreamHeader,
-    StreamKind, StreamWriter, Trailer, RECORD_HEAD_LEN,
+    seal_heads, SnapshotIdentity, SourceVolume, StreamHeader, StreamKind, StreamWriter, Trailer,
+    RECORD_HEAD_LEN,
 };
 use super::progress::{RoundProgress, RoundState};
 
 /// Records are read, sealed and written in batches of up to this many data bytes.
 const BATCH_BYTES: usize = 4 << 20;
-/// Batches in flight between the reading thread and the writing one.
-const BATCHES_IN_FLIGHT: usize = 3;
-/// Most data slots in one vectored read (the kernel's `IOV_MAX`).
-const MAX_SLOTS: usize = 1024;
+/// Threads reading NEW: two keep a request at the device while the other
+/// thread checksums its batch, and let a device that serves requests in
+/// parallel (the engine's FUSE server has several threads) do so.
+const READERS: usize = 2;
+/// Batches each reader has in flight to the writing thread.
+const BATCHES_PER_READER: usize = 2;
+/// Data buffers start on a page boundary.
+const PAGE: usize = 4096;
 /// Full streams use chunks of at least this size (overhead 16 bytes per chunk).
 const FULL_CHUNK_BYTES: u32 = 64 << 10;
-
-/// Where a plan reads NEW: a device or image file (vectored reads straight
-/// into the stream's record layout), or any block device in memory.
-enum View {
-    File(FileDisk),
-    Other(Box<dyn BlockIo>),
-}
 
 /// A stream ready to be written: its header, its chunks, and the device the data is read from.
 pub struct ExportPlan {
     header: StreamHeader,
     chunks: Vec<u64>,
-    view: View,
+    view: Box<dyn BlockIo>,
 }
 
 impl std::fmt::Debug for ExportPlan {
@@ -62,14 +59,14 @@ impl std::fmt::Debug for ExportPlan {
 impl ExportPlan {
     /// A plan from its parts; `chunks` ascending, each below the volume's chunk count.
     pub fn new(header: StreamHeader, chunks: Vec<u64>, view: Box<dyn BlockIo>) -> Self {
-        Self::with_view(header, chunks, View::Other(view))
+        Self::with_view(header, chunks, view)
     }
 
     fn from_file(header: StreamHeader, chunks: Vec<u64>, view: FileDisk) -> Self {
-        Self::with_view(header, chunks, View::File(view))
+        Self::with_view(header, chunks, Box::new(view))
     }
 
-    fn with_view(mut header: StreamHeader, mut chunks: Vec<u64>, view: View) -> Self {
+    fn with_view(mut header: StreamHeader, mut chunks: Vec<u64>, view: Box<dyn BlockIo>) -> Self {
         chunks.sort_unstable();
         chunks.dedup();
         header.records = chunks.len() as u64;
@@ -133,10 +130,12 @@ impl ExportPlan {
 
     /// Write the stream to `out`, calling `progress` with the data bytes done so far.
     ///
-    /// A second thread reads each batch of chunks straight into the record
-    /// layout (one vectored read per run of consecutive chunks) and fills in
-    /// the record heads while this one hashes and writes the batch before:
-    /// each chunk is read once, copied nowhere, and written once.
+    /// [`READERS`] threads take turns reading batches of chunks into
+    /// page-aligned buffers (one read per run of consecutive chunks, which
+    /// the device takes in whole 1 MiB requests as it takes dd's) and
+    /// computing the record heads, while this one hashes and writes the
+    /// batches in order with vectored writes, head and data interleaved: each
+    /// chunk is read once, copied nowhere in this process, and written once.
     pub fn write_to<W: Write>(
         &self,
         out: W,
@@ -145,119 +144,135 @@ impl ExportPlan {
         let mut writer = StreamWriter::new(out, self.header.clone())?;
         let batches = self.batches();
         std::thread::scope(|scope| -> Result<(), SyncError> {
-            let (full_tx, full_rx) = mpsc::sync_channel(BATCHES_IN_FLIGHT - 1);
-            let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
-            for _ in 0..BATCHES_IN_FLIGHT {
-                let _ = empty_tx.send(Vec::new());
-            }
-            let batches_ref = &batches;
-            scope.spawn(move || {
-                for range in batches_ref {
-                    let Ok(mut buf) = empty_rx.recv() else { return };
-                    let chunks = &self.chunks[range.clone()];
-                    let sealed = self.read_packed(chunks, &mut buf).map(|()| {
-                        seal_packed(&self.header, chunks, &mut buf);
-                        (range.clone(), buf)
-                    });
-                    let failed = sealed.is_err();
-                    if full_tx.send(sealed).is_err() || failed {
-                        return;
-                    }
+            let mut lanes = Vec::with_capacity(READERS);
+            for reader in 0..READERS {
+                let (full_tx, full_rx) = mpsc::sync_channel(BATCHES_PER_READER - 1);
+                let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+                for _ in 0..BATCHES_PER_READER {
+                    let _ = empty_tx.send(Batch::default());
                 }
-            });
-            let mut done = 0u64;
-            for sealed in full_rx {
-                let (range, buf) = sealed?;
-                let chunks = &self.chunks[range];
-                writer.write_sealed(chunks, &buf)?;
-                done += (buf.len() - RECORD_HEAD_LEN * chunks.len()) as u64;
-                progress(done);
-                let _ = empty_tx.send(buf);
+                let mine = batches.iter().skip(reader).step_by(READERS);
+                scope.spawn(move || {
+                    for range in mine {
+                        let Ok(mut batch) = empty_rx.recv() else {
+                            return;
+                        };
+                        let chunks = &self.chunks[range.clone()];
+                        let sealed = self.read_batch(chunks, &mut batch.data).map(|()| {
+                            seal_heads(&self.header, chunks, batch.data.bytes(), &mut batch.heads);
+                            batch.range = range.clone();
+                            batch
+                        });
+                        let failed = sealed.is_err();
+                        if full_tx.send(sealed).is_err() || failed {
+                            return;
+                        }
+                    }
+                });
+                lanes.push((full_rx, empty_tx));
             }
+            let mut done = 0u64;
+            // Batch i comes from reader i % READERS: taking the lanes in turn keeps the stream in order.
+            for (full_rx, empty_tx) in lanes.iter().cycle().take(batches.len()) {
+                let Ok(sealed) = full_rx.recv() else {
+                    break;
+                };
+                let batch = sealed?;
+                let chunks = &self.chunks[batch.range.clone()];
+                writer.write_split(chunks, &batch.heads, batch.data.bytes())?;
+                done += batch.data.bytes().len() as u64;
+                progress(done);
+                let _ = empty_tx.send(batch);
+            }
+            super::timing::mark("records written");
             Ok(())
         })?;
-        Ok(writer.finish()?.0)
+        let trailer = writer.finish()?.0;
+        super::timing::mark("trailer written");
+        Ok(trailer)
     }
 
-    /// The chunk list cut into batches of up to [`BATCH_BYTES`] data and [`MAX_SLOTS`] records.
+    /// The chunk list cut into batches of up to [`BATCH_BYTES`] data.
     fn batches(&self) -> Vec<std::ops::Range<usize>> {
-        let per = (BATCH_BYTES / self.header.chunk_bytes as usize).clamp(1, MAX_SLOTS);
+        let per = (BATCH_BYTES / self.header.chunk_bytes as usize).max(1);
         (0..self.chunks.len())
             .step_by(per)
             .map(|i| i..(i + per).min(self.chunks.len()))
             .collect()
     }
 
-    /// Read `chunks` from NEW into the data slots of `buf`, laid out as a packed buffer.
-    fn read_packed(&self, chunks: &[u64], buf: &mut Vec<u8>) -> Result<(), SyncError> {
-        buf.resize(packed_len(&self.header, chunks), 0);
-        let slots: Vec<(usize, usize)> = packed_slots(&self.header, chunks).collect();
+    /// Read the data of `chunks` from NEW, back to back into `buf`.
+    fn read_batch(&self, chunks: &[u64], buf: &mut AlignedBuf) -> Result<(), SyncError> {
+        let total: usize = chunks
+            .iter()
+            .map(|&c| self.header.chunk_len(c) as usize)
+            .sum();
+        let data = buf.resize(total);
         let chunk_bytes = u64::from(self.header.chunk_bytes);
         let mut i = 0;
+        let mut at = 0usize;
         while i < chunks.len() {
-            // A run of consecutive chunks is one request.
+            // A run of consecutive chunks is one read.
             let mut n = 1;
             while i + n < chunks.len() && chunks[i + n] == chunks[i] + n as u64 {
                 n += 1;
             }
             let start = chunks[i] * chunk_bytes;
-            let run = &slots[i..i + n];
-            let read = match &self.view {
-                View::File(disk) => read_slots(disk.file(), buf, run, start),
-                View::Other(disk) => run.iter().try_fold(start, |at, &(slot, len)| {
-                    disk.read_exact_at(&mut buf[slot..slot + len], at)
-                        .map(|()| at + len as u64)
-                }),
-            };
-            read.map(drop).map_err(|e| {
-                SyncError::io(
-                    format!("reading chunk {} at byte {start} of NEW", chunks[i]),
-                    e,
-                )
-            })?;
+            let len: usize = chunks[i..i + n]
+                .iter()
+                .map(|&c| self.header.chunk_len(c) as usize)
+                .sum();
+            self.view
+                .read_exact_at(&mut data[at..at + len], start)
+                .map_err(|e| {
+                    SyncError::io(
+                        format!("reading chunk {} at byte {start} of NEW", chunks[i]),
+                        e,
+                    )
+                })?;
+            at += len;
             i += n;
         }
         Ok(())
     }
 }
 
-/// Fill the slots `(offset, len)` of `buf` from consecutive bytes of `file`
-/// at `start`, with vectored reads (repeated while the device returns less).
-fn read_slots(
-    file: &std::fs::File,
-    buf: &mut [u8],
-    slots: &[(usize, usize)],
-    start: u64,
-) -> std::io::Result<u64> {
-    let total: usize = slots.iter().map(|s| s.1).sum();
-    let mut done = 0usize;
-    while done < total {
-        let mut iov = Vec::with_capacity(slots.len());
-        let mut rest: &mut [u8] = buf;
-        let mut base = 0usize;
-        let mut skip = done;
-        for &(at, len) in slots {
-            let tail = std::mem::take(&mut rest);
-            let (_, tail) = tail.split_at_mut(at - base);
-            let (slot, tail) = tail.split_at_mut(len);
-            rest = tail;
-            base = at + len;
-            if skip >= len {
-                skip -= len;
-                continue;
-            }
-            iov.push(std::io::IoSliceMut::new(&mut slot[skip..]));
-            skip = 0;
+/// One batch on its way from the reading thread to the writing one.
+#[derive(Default)]
+struct Batch {
+    /// Which of the plan's chunks.
+    range: std::ops::Range<usize>,
+    /// Their data, back to back.
+    data: AlignedBuf,
+    /// Their record heads.
+    heads: Vec<[u8; RECORD_HEAD_LEN]>,
+}
+
+/// A reusable byte buffer whose bytes start on a page boundary: memory that
+/// is not page-aligned spans one page more per request, and FUSE's 256-page
+/// limit then splits a 1 MiB read in two.
+#[derive(Default)]
+struct AlignedBuf {
+    raw: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl AlignedBuf {
+    /// Make the buffer `len` bytes long (contents unspecified) and return them.
+    fn resize(&mut self, len: usize) -> &mut [u8] {
+        if self.raw.len() < len + PAGE {
+            self.raw = vec![0u8; len + PAGE];
+            self.start = (PAGE - self.raw.as_ptr() as usize % PAGE) % PAGE;
         }
-        let offset = (start + done as u64) as libc::off_t;
-        match nix::sys::uio::preadv(file, &mut iov, offset) {
-            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            Ok(n) => done += n,
-            Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(e.into()),
-        }
+        self.len = len;
+        &mut self.raw[self.start..self.start + len]
     }
-    Ok(start + total as u64)
+
+    /// The buffer's bytes.
+    fn bytes(&self) -> &[u8] {
+        &self.raw[self.start..self.start + self.len]
+    }
 }
 
 /// An incremental plan from a COW image and an origin image, offline
@@ -272,8 +287,8 @@ pub fn offline_plan(cow: &Path, origin: &Path) -> Result<ExportPlan, SyncError> 
     let origin_bytes = origin_disk
         .size_bytes()
         .map_err(|e| SyncError::io(format!("{}: size", origin.display()), e))?;
-    let store = load_store(open(cow)?, &cow.display().to_string())?;
-    let chunk_bytes = store.chunk_size() * 512;
+    let list = load_list(&open(cow)?, &cow.display().to_string())?;
+    let chunk_bytes = list.header.chunk_size * 512;
     let header = StreamHeader {
         kind: StreamKind::Incremental,
         chunk_bytes,
@@ -294,7 +309,7 @@ pub fn offline_plan(cow: &Path, origin: &Path) -> Result<ExportPlan, SyncError> 
             ..SnapshotIdentity::default()
         },
     };
-    let chunks = listed_chunks(&store, &header, &cow.display().to_string())?;
+    let chunks = listed_chunks(&list, &header, &cow.display().to_string())?;
     Ok(ExportPlan::from_file(header, chunks, origin_disk))
 }
 
@@ -349,20 +364,22 @@ pub fn incremental_plan(
     };
     let view = open_node(backend, &dm_name(&vg.name, new, DmLayer::Top)?, false)?;
     check_view_size(&view, origin_bytes, &format!("{}/{new}", vg.name))?;
+    super::timing::mark("snapshots checked");
     // The list is read last: NEW exists by now, so it holds every chunk changed before NEW.
     let what = format!("{}/{old}", vg.name);
     let cow = open_node(backend, &dm_name(&vg.name, old, DmLayer::Cow)?, true)?;
-    let store = load_store(AreaPrefetch::new(cow, old_snap.chunk_sectors)?, &what)?;
-    if u64::from(store.chunk_size()) != old_snap.chunk_sectors {
+    let list = load_list(&cow, &what)?;
+    if u64::from(list.header.chunk_size) != old_snap.chunk_sectors {
         return Err(SyncError::OtherOrigin {
             what: format!(
                 "{what}: the COW's store has {}-sector chunks, the VG records {}",
-                store.chunk_size(),
-                old_snap.chunk_sectors
+                list.header.chunk_size, old_snap.chunk_sectors
             ),
         });
     }
-    let chunks = listed_chunks(&store, &header, &what)?;
+    super::timing::mark("exception list loaded");
+    let chunks = listed_chunks(&list, &header, &what)?;
+    super::timing::mark("chunk list made");
     Ok(ExportPlan::from_file(header, chunks, view))
 }
 
@@ -525,127 +542,29 @@ fn open_node(backend: &dyn Backend, name: &str, uncached: bool) -> Result<FileDi
     Ok(disk)
 }
 
-/// Metadata areas fetched this many at a time when the exception list is read.
-const PREFETCH_AREAS: u64 = 64;
-/// Threads fetching them.
-const PREFETCH_THREADS: usize = 4;
-
-/// A COW device read for its exception list: its size asked once, and each
-/// metadata area read brings the next [`PREFETCH_AREAS`] in with parallel
-/// reads, so a list of a thousand areas costs a few dozen round trips to the
-/// device instead of two thousand (a small read is one request to the
-/// engine's FUSE server or the kernel, each waiting its turn on a busy machine).
-struct AreaPrefetch {
-    disk: FileDisk,
-    size: u64,
-    geometry: crate::cow::Geometry,
-    cache: std::sync::Mutex<std::collections::HashMap<u64, Vec<u8>>>,
-}
-
-impl AreaPrefetch {
-    fn new(disk: FileDisk, chunk_sectors: u64) -> Result<Self, SyncError> {
-        let size = disk
-            .size_bytes()
-            .map_err(|e| SyncError::io("reading the COW device size", e))?;
-        Ok(Self {
-            disk,
-            size,
-            geometry: crate::cow::Geometry::new(chunk_sectors as u32),
-            cache: Default::default(),
-        })
-    }
-
-    /// Read areas `first..first + PREFETCH_AREAS` (those on the device) into the cache.
-    fn prefetch(&self, first: u64) {
-        let chunk_bytes = self.geometry.chunk_bytes();
-        let offsets: Vec<u64> = (first..first + PREFETCH_AREAS)
-            .map(|a| self.geometry.area_location(a) * chunk_bytes)
-            .filter(|&at| at + chunk_bytes <= self.size)
-            .collect();
-        let per = offsets.len().div_ceil(PREFETCH_THREADS).max(1);
-        std::thread::scope(|scope| {
-            for part in offsets.chunks(per) {
-                scope.spawn(move || {
-                    for &at in part {
-                        let mut buf = vec![0u8; chunk_bytes as usize];
-                        // A failed read is left to the store's own read, which reports it.
-                        if self.disk.read_exact_at(&mut buf, at).is_ok() {
-                            if let Ok(mut cache) = self.cache.lock() {
-                                cache.insert(at, buf);
-                            }
-                        }
-                    }
-                });
-            }
-        });
-    }
-}
-
-impl BlockIo for AreaPrefetch {
-    fn size_bytes(&self) -> std::io::Result<u64> {
-        Ok(self.size)
-    }
-
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-        let chunk_bytes = self.geometry.chunk_bytes();
-        let chunk = offset / chunk_bytes;
-        let is_area = offset % chunk_bytes == 0
-            && buf.len() as u64 == chunk_bytes
-            && chunk >= crate::cow::HEADER_CHUNKS
-            && self.geometry.is_metadata_chunk(chunk);
-        if !is_area {
-            return self.disk.read_exact_at(buf, offset);
-        }
-        let take = |c: &Self| c.cache.lock().ok().and_then(|mut m| m.remove(&offset));
-        let cached = match take(self) {
-            Some(b) => Some(b),
-            None => {
-                let area =
-                    (chunk - crate::cow::HEADER_CHUNKS) / (self.geometry.exceptions_per_area() + 1);
-                self.prefetch(area);
-                take(self)
-            }
-        };
-        match cached {
-            Some(b) => {
-                buf.copy_from_slice(&b);
-                Ok(())
-            }
-            None => self.disk.read_exact_at(buf, offset),
-        }
-    }
-
-    fn write_all_at(&self, _buf: &[u8], _offset: u64) -> std::io::Result<()> {
-        Err(std::io::ErrorKind::PermissionDenied.into())
-    }
-
-    fn flush(&self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn load_store<D: BlockIo>(disk: D, what: &str) -> Result<PersistentStore<D>, SyncError> {
-    let store = PersistentStore::load(disk).map_err(|source| SyncError::NoExceptionList {
+/// Read a store's exception list, refusing a store that is not one or is invalidated.
+fn load_list(disk: &dyn BlockIo, what: &str) -> Result<ExceptionList, SyncError> {
+    let list = read_exception_list(disk).map_err(|source| SyncError::NoExceptionList {
         what: what.to_string(),
         source,
     })?;
-    if !store.is_valid() {
+    if !list.header.is_valid() {
         return Err(SyncError::NoExceptionList {
             what: what.to_string(),
             source: crate::cow::CowError::Invalidated,
         });
     }
-    Ok(store)
+    Ok(list)
 }
 
 /// The origin chunks a store lists, refused if any lies past the volume (a COW of another origin).
-fn listed_chunks<D: BlockIo>(
-    store: &PersistentStore<D>,
+fn listed_chunks(
+    list: &ExceptionList,
     header: &StreamHeader,
     what: &str,
 ) -> Result<Vec<u64>, SyncError> {
     let count = header.chunk_count();
-    let chunks: Vec<u64> = store.exceptions().iter().map(|e| e.old_chunk).collect();
+    let chunks: Vec<u64> = list.exceptions.iter().map(|e| e.old_chunk).collect();
     if let Some(&far) = chunks.iter().find(|&&c| c >= count) {
         return Err(SyncError::OtherOrigin {
             what: format!(

@@ -10,6 +10,7 @@
 //! | `apply` | writing a stream to a file, block device, LV or NBD export; verify; info; snapback |
 //! | `progress` | the progress file next to a target: resume, and the previous round's identity |
 //! | `nbd` | a minimal NBD client for `nbd+unix://` targets |
+//! | `timing` | phase timings on stderr when `RLVM_SYNC_TIMING` is set |
 
 mod apply;
 mod error;
@@ -18,6 +19,7 @@ pub mod format;
 mod nbd;
 pub mod progress;
 mod snapshot;
+pub mod timing;
 
 pub use apply::{
     apply, info, progress_of, verify, ApplyOptions, ApplyReport, StreamInfo, Target, VerifyReport,
@@ -25,7 +27,7 @@ pub use apply::{
 };
 pub use error::SyncError;
 pub use export::{check_old, full_plan, incremental_plan, offline_plan, ExportPlan};
-pub use format::{SnapshotIdentity, SourceVolume, StreamHeader, StreamKind, Trailer};
+pub use format::{DigestKind, SnapshotIdentity, SourceVolume, StreamHeader, StreamKind, Trailer};
 pub use nbd::{NbdDisk, NbdUri};
 pub use progress::RoundProgress;
 pub use snapshot::{cow_extents, take_snapshot, CowSize};
