@@ -31,6 +31,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -130,6 +131,10 @@ const ZERO_CHUNK: usize = 1 << 20;
 /// Requests a connection serves at once (and workers it may start); the
 /// reader stops reading while this many are queued or running.
 pub const MAX_IN_FLIGHT: usize = 32;
+
+/// Largest buffer a worker keeps between requests (nbdcopy's and qemu's
+/// requests fit; a rare larger one gets a buffer of its own).
+const KEPT_BUFFER: usize = 4 << 20;
 
 /// Send buffer of a connection: a whole 1 MiB read reply (and then some)
 /// is queued in one `writev`, so a worker never waits on the client in the
@@ -803,15 +808,14 @@ fn fua(device: &dyn OpenDevice, flags: u16, result: io::Result<()>) -> io::Resul
     Ok(())
 }
 
-/// One request, its write payload read already.
+/// One request, its write payload (when it was short enough to take) read
+/// already into the serving worker's buffer.
 struct Request {
     flags: u16,
     kind: u16,
     cookie: u64,
     offset: u64,
     len: u32,
-    /// A write's payload (empty when it was too long to take).
-    payload: Vec<u8>,
 }
 
 /// The reading side of a connection: whichever worker holds it reads the
@@ -820,13 +824,6 @@ struct Input {
     reader: BufReader<UnixStream>,
     /// The client hung up, sent DISC or broke the framing: no more requests.
     done: bool,
-}
-
-/// How many workers a connection has and how many are serving.
-#[derive(Default)]
-struct Workers {
-    started: usize,
-    serving: usize,
 }
 
 /// A connection in transmission: the device it opened, its two directions
@@ -839,41 +836,36 @@ struct Conn {
     input: Mutex<Input>,
     /// Replies are written whole under this lock, in completion order.
     out: Mutex<UnixStream>,
-    workers: Mutex<Workers>,
+    /// Workers started, and how many of them are serving a request (not
+    /// reading or waiting to read): counters, not a lock, as every request
+    /// touches them.
+    started: AtomicUsize,
+    serving: AtomicUsize,
     handles: Mutex<Vec<JoinHandle<()>>>,
-    /// Buffers of finished requests, for the next ones.
-    buffers: Mutex<Vec<Vec<u8>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// At least `len` bytes of `buf` (contents unspecified): a worker's buffer
+/// is grown once and never zeroed again.
+fn room(buf: &mut Vec<u8>, len: usize) -> &mut [u8] {
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    &mut buf[..len]
+}
+
 impl Conn {
-    /// A buffer of at least `len` bytes (contents unspecified); callers use
-    /// `..len` of it, so a reused buffer is never zeroed again.
-    fn buffer(&self, len: usize) -> Vec<u8> {
-        let mut buf = lock(&self.buffers).pop().unwrap_or_default();
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
-        buf
-    }
-
-    fn give_back(&self, buf: Vec<u8>) {
-        let mut buffers = lock(&self.buffers);
-        if buffers.len() < MAX_IN_FLIGHT && buf.capacity() > 0 {
-            buffers.push(buf);
-        }
-    }
-
-    /// The next request, or `None` once there are no more.
-    fn next_request(&self) -> Option<Request> {
+    /// The next request (a write's payload read into `buf`), or `None` once
+    /// there are no more.
+    fn next_request(&self, buf: &mut Vec<u8>) -> Option<Request> {
         let mut input = lock(&self.input);
         if input.done {
             return None;
         }
-        match self.read_one(&mut input.reader) {
+        match self.read_one(&mut input.reader, buf) {
             Ok(Some(request)) => Some(request),
             Ok(None) | Err(_) => {
                 input.done = true;
@@ -883,7 +875,11 @@ impl Conn {
     }
 
     /// Read one request; `None` at a hang-up, DISC or lost framing.
-    fn read_one(&self, r: &mut BufReader<UnixStream>) -> io::Result<Option<Request>> {
+    fn read_one(
+        &self,
+        r: &mut BufReader<UnixStream>,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<Option<Request>> {
         let mut hdr = [0u8; 28];
         if !read_request(r, &mut hdr)? {
             return Ok(None);
@@ -898,13 +894,11 @@ impl Conn {
         if kind == CMD_DISC {
             return Ok(None);
         }
-        let mut payload = Vec::new();
         if kind == CMD_WRITE {
             if len > MAX_PAYLOAD {
                 skip(r, u64::from(len))?;
             } else {
-                payload = self.buffer(len as usize);
-                read_payload(r, &mut payload[..len as usize])?;
+                read_payload(r, room(buf, len as usize))?;
             }
         }
         Ok(Some(Request {
@@ -913,7 +907,6 @@ impl Conn {
             cookie: u64::from_be_bytes(hdr[8..16].try_into().unwrap_or_default()),
             offset: u64::from_be_bytes(hdr[16..24].try_into().unwrap_or_default()),
             len,
-            payload,
         }))
     }
 
@@ -921,22 +914,38 @@ impl Conn {
     /// that takes a request when no other is left to read the next one
     /// starts another first.
     fn work_loop(self: &Arc<Self>) {
-        while let Some(request) = self.next_request() {
-            let mut workers = lock(&self.workers);
-            workers.serving += 1;
-            if workers.serving == workers.started && workers.started < MAX_IN_FLIGHT {
+        // This worker's payload buffer: the worker that reads a request
+        // serves it, so nothing is handed between threads.
+        let mut buf = Vec::new();
+        while let Some(request) = self.next_request(&mut buf) {
+            let serving = self.serving.fetch_add(1, Ordering::SeqCst) + 1;
+            let started = self.started.load(Ordering::SeqCst);
+            // Of two workers that see all busy at once, one starts the next
+            // (the other's exchange fails as `started` moved on).
+            if serving >= started
+                && started < MAX_IN_FLIGHT
+                && self
+                    .started
+                    .compare_exchange(started, started + 1, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_ok()
+            {
                 let conn = self.clone();
                 let spawned = std::thread::Builder::new()
                     .name("nbd-io".into())
                     .spawn(move || conn.work_loop());
-                if let Ok(handle) = spawned {
-                    workers.started += 1;
-                    lock(&self.handles).push(handle);
+                match spawned {
+                    Ok(handle) => lock(&self.handles).push(handle),
+                    Err(_) => {
+                        self.started.fetch_sub(1, Ordering::SeqCst);
+                    }
                 }
             }
-            drop(workers);
-            self.serve(request);
-            lock(&self.workers).serving -= 1;
+            self.serve(request, &mut buf);
+            self.serving.fetch_sub(1, Ordering::SeqCst);
+            if buf.len() > KEPT_BUFFER {
+                // One huge request does not pin its buffer for the connection's life.
+                buf = Vec::new();
+            }
         }
     }
 
@@ -966,7 +975,7 @@ impl Conn {
         }
     }
 
-    fn serve(&self, mut request: Request) {
+    fn serve(&self, request: Request, buf: &mut Vec<u8>) {
         let device = &*self.device;
         let Request {
             flags,
@@ -974,7 +983,6 @@ impl Conn {
             cookie,
             offset,
             len,
-            ..
         } = request;
         let bad_flags = flags & !CMD_FLAGS_KNOWN != 0;
         let error = match kind {
@@ -982,8 +990,7 @@ impl Conn {
                 if bad_flags || len > MAX_PAYLOAD || !in_range(device, offset, len) {
                     NBD_EINVAL
                 } else {
-                    let mut buf = self.buffer(len as usize);
-                    let data = &mut buf[..len as usize];
+                    let data = room(buf, len as usize);
                     let result = device.read_at(data, offset);
                     let error = match result {
                         Ok(()) if self.session.structured => {
@@ -997,7 +1004,6 @@ impl Conn {
                         }
                         Err(e) => nbd_errno(&e),
                     };
-                    self.give_back(buf);
                     if error == 0 {
                         return;
                     }
@@ -1005,19 +1011,16 @@ impl Conn {
                 }
             }
             CMD_WRITE => {
-                let payload = std::mem::take(&mut request.payload);
-                let error = if len > MAX_PAYLOAD || bad_flags {
+                if len > MAX_PAYLOAD || bad_flags {
                     NBD_EINVAL
                 } else if device.read_only() {
                     NBD_EPERM
                 } else if !in_range(device, offset, len) {
                     NBD_ENOSPC
                 } else {
-                    let data = &payload[..len as usize];
+                    let data = &buf[..len as usize];
                     status(fua(device, flags, device.write_at(data, offset)))
-                };
-                self.give_back(payload);
-                error
+                }
             }
             CMD_FLUSH => status(device.flush()),
             CMD_TRIM => {
@@ -1124,12 +1127,9 @@ fn transmission(
             done: false,
         }),
         out: Mutex::new(w),
-        workers: Mutex::new(Workers {
-            started: 1,
-            serving: 0,
-        }),
+        started: AtomicUsize::new(1),
+        serving: AtomicUsize::new(0),
         handles: Mutex::default(),
-        buffers: Mutex::default(),
     });
     // This thread is the first worker; then wait for the others.
     conn.work_loop();
@@ -1698,7 +1698,7 @@ mod tests {
     #[test]
     fn mixed_sizes_in_one_stream_keep_every_byte() {
         // Sent in one go, so the reader's buffer holds headers and parts of
-        // payloads at once, and buffers come back longer than the next request.
+        // payloads at once, and a worker's buffer is longer than its next request.
         let f = Fixture::new(&[("vg-lv", 4 << 20, false)]);
         let dev = f.dev("vg-lv");
         let mut c = f.client();
