@@ -132,6 +132,11 @@ const ZERO_CHUNK: usize = 1 << 20;
 /// reader stops reading while this many are queued or running.
 pub const MAX_IN_FLIGHT: usize = 32;
 
+/// Piece in which a large read served alone is read and sent (see
+/// `Conn::read_in_pieces`): small enough that the client's copy of one
+/// overlaps the read of the next, large enough to cost few syscalls.
+const READ_PIECE: usize = 256 << 10;
+
 /// Largest buffer a worker keeps between requests (nbdcopy's and qemu's
 /// requests fit; a rare larger one gets a buffer of its own).
 const KEPT_BUFFER: usize = 4 << 20;
@@ -989,6 +994,12 @@ impl Conn {
             CMD_READ => {
                 if bad_flags || len > MAX_PAYLOAD || !in_range(device, offset, len) {
                     NBD_EINVAL
+                } else if len as usize >= 2 * READ_PIECE && self.serving.load(Ordering::SeqCst) == 1
+                {
+                    match self.read_in_pieces(cookie, offset, room(buf, len as usize)) {
+                        Ok(()) => return,
+                        Err(e) => nbd_errno(&e),
+                    }
                 } else {
                     let data = room(buf, len as usize);
                     let result = device.read_at(data, offset);
@@ -1071,6 +1082,60 @@ impl Conn {
         }
     }
 
+    /// Serve a large read alone on the connection piece by piece, each
+    /// piece sent as soon as it is read, so the client copies one piece
+    /// out of the socket while the next is read from the device (at queue
+    /// depth 1 the reply's copies overlap the read instead of following
+    /// it). `Err` only while nothing is sent yet; a later failure ends the
+    /// reply with an error chunk (structured) or, as a simple reply cannot
+    /// take one back, the connection.
+    fn read_in_pieces(&self, cookie: u64, offset: u64, data: &mut [u8]) -> io::Result<()> {
+        let device = &*self.device;
+        let first = READ_PIECE.min(data.len());
+        device.read_at(&mut data[..first], offset)?;
+        let mut out = lock(&self.out);
+        let mut at = 0;
+        while at < data.len() {
+            let end = (at + READ_PIECE).min(data.len());
+            if at > 0 {
+                if let Err(e) = device.read_at(&mut data[at..end], offset + at as u64) {
+                    if self.session.structured {
+                        let mut payload = [0u8; 6];
+                        payload[..4].copy_from_slice(&nbd_errno(&e).to_be_bytes());
+                        let header = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, cookie, 6);
+                        if write_all_vectored(&mut *out, &[&header, &payload]).is_ok() {
+                            return Ok(());
+                        }
+                    }
+                    let _ = out.shutdown(Shutdown::Both);
+                    return Ok(());
+                }
+            }
+            let piece = &data[at..end];
+            let sent = if self.session.structured {
+                let flags = if end == data.len() {
+                    REPLY_FLAG_DONE
+                } else {
+                    0
+                };
+                let len = 8 + piece.len() as u32;
+                let header = chunk_header(flags, REPLY_TYPE_OFFSET_DATA, cookie, len);
+                let piece_offset = (offset + at as u64).to_be_bytes();
+                write_all_vectored(&mut *out, &[&header, &piece_offset, piece])
+            } else if at == 0 {
+                write_all_vectored(&mut *out, &[&simple_reply_header(0, cookie), piece])
+            } else {
+                write_all_vectored(&mut *out, &[piece])
+            };
+            if sent.is_err() {
+                let _ = out.shutdown(Shutdown::Both);
+                return Ok(());
+            }
+            at = end;
+        }
+        Ok(())
+    }
+
     /// A `base:allocation` reply for `len` bytes (fewer with `REQ_ONE`).
     fn block_status(&self, cookie: u64, flags: u16, len: u32, extents: &[super::Extent]) {
         let mut payload = Vec::with_capacity(4 + 8 * extents.len().max(1));
@@ -1102,9 +1167,14 @@ impl Conn {
 
 /// The header of the only (so final) chunk of a structured reply.
 fn structured_header(kind: u16, cookie: u64, len: u32) -> [u8; 20] {
+    chunk_header(REPLY_FLAG_DONE, kind, cookie, len)
+}
+
+/// The header of one chunk of a structured reply.
+fn chunk_header(flags: u16, kind: u16, cookie: u64, len: u32) -> [u8; 20] {
     let mut h = [0u8; 20];
     h[..4].copy_from_slice(&STRUCTURED_REPLY_MAGIC.to_be_bytes());
-    h[4..6].copy_from_slice(&REPLY_FLAG_DONE.to_be_bytes());
+    h[4..6].copy_from_slice(&flags.to_be_bytes());
     h[6..8].copy_from_slice(&kind.to_be_bytes());
     h[8..16].copy_from_slice(&cookie.to_be_bytes());
     h[16..20].copy_from_slice(&len.to_be_bytes());
@@ -2117,6 +2187,114 @@ mod tests {
         assert_eq!(c.request(CMD_FLUSH, 0, 0, 0, &[]).0, NBD_ESHUTDOWN);
         assert_eq!(c.request(CMD_TRIM, 0, 0, 512, &[]).0, NBD_ENOTSUP);
         c.disconnect();
+        server.shutdown();
+    }
+
+    #[test]
+    fn large_reads_come_in_pieces_and_a_late_error_ends_them() {
+        /// Bytes name their offset; reads touching 2 MiB or beyond fail.
+        struct HalfBad;
+        const BAD: u64 = 2 << 20;
+        impl OpenDevice for HalfBad {
+            fn size_bytes(&self) -> u64 {
+                4 << 20
+            }
+            fn read_only(&self) -> bool {
+                true
+            }
+            fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+                if offset + buf.len() as u64 > BAD {
+                    return Err(io::Error::from_raw_os_error(libc::EIO));
+                }
+                for (i, b) in buf.iter_mut().enumerate() {
+                    *b = ((offset + i as u64) / 4096) as u8;
+                }
+                Ok(())
+            }
+            fn write_at(&self, _: &[u8], _: u64) -> io::Result<()> {
+                Err(io::Error::from_raw_os_error(libc::EROFS))
+            }
+            fn flush(&self) -> io::Result<()> {
+                Ok(())
+            }
+            fn discard(&self, _: u64, _: u64) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        struct HalfBadSet;
+        impl DeviceSet for HalfBadSet {
+            fn devices(&self) -> Vec<super::super::ExportInfo> {
+                Vec::new()
+            }
+            fn open(&self, _: &str, _: bool) -> io::Result<Arc<dyn OpenDevice>> {
+                Ok(Arc::new(HalfBad))
+            }
+        }
+        let expected = |offset: u64, len: usize| -> Vec<u8> {
+            (0..len as u64)
+                .map(|i| ((offset + i) / 4096) as u8)
+                .collect()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("s");
+        let server = serve(Arc::new(HalfBadSet), &sock).unwrap();
+        // Structured: data chunks in order, the last one DONE; a failure
+        // after the first piece is an error chunk that ends the reply.
+        let mut c = Client::connect(&sock);
+        c.send_option(OPT_STRUCTURED_REPLY, &[]);
+        assert_eq!(c.reply().1, REP_ACK);
+        c.go("half").unwrap();
+        for (offset, fails) in [
+            (0u64, false),
+            (BAD - (1 << 20), false),
+            (BAD - (512 << 10), true),
+        ] {
+            c.send(&request_bytes(CMD_READ, 0, 5, offset, 1 << 20));
+            let mut got = Vec::new();
+            loop {
+                let (flags, kind, cookie, payload) = structured_chunk(&mut c);
+                assert_eq!(cookie, 5);
+                if kind == REPLY_TYPE_ERROR {
+                    assert!(fails, "read at {offset} failed");
+                    assert_eq!(payload[..4], NBD_EIO.to_be_bytes());
+                    assert_eq!(flags & REPLY_FLAG_DONE, REPLY_FLAG_DONE);
+                    assert_eq!(got, expected(offset, got.len()), "the bytes sent before it");
+                    break;
+                }
+                assert_eq!(kind, REPLY_TYPE_OFFSET_DATA);
+                let at = u64::from_be_bytes(payload[..8].try_into().unwrap());
+                assert_eq!(at, offset + got.len() as u64, "chunks in order");
+                got.extend_from_slice(&payload[8..]);
+                if flags & REPLY_FLAG_DONE != 0 {
+                    assert!(!fails, "read at {offset} should have failed");
+                    assert_eq!(got, expected(offset, 1 << 20));
+                    break;
+                }
+            }
+        }
+        c.disconnect();
+        // Simple replies: whole bytes, an early error is an error reply, and
+        // a late one (the header promised data) ends the connection.
+        let mut c = Client::connect(&sock);
+        c.go("half").unwrap();
+        let (err, data) = c.request(CMD_READ, 0, BAD - (1 << 20), 1 << 20, &[]);
+        assert_eq!(err, 0);
+        assert_eq!(data, expected(BAD - (1 << 20), 1 << 20));
+        assert_eq!(c.request(CMD_READ, 0, BAD, 1 << 20, &[]).0, NBD_EIO);
+        c.send_request(CMD_READ, 0, BAD - (512 << 10), 1 << 20, &[]);
+        let mut h = [0u8; 16];
+        c.s.read_exact(&mut h).unwrap();
+        // Read whole (the last request's worker not yet counted out) it
+        // fails before anything is sent; in pieces, after the first.
+        if h[4..8] == NBD_EIO.to_be_bytes() {
+            c.disconnect();
+        } else {
+            assert_eq!(h[4..8], [0; 4]);
+            let mut rest = Vec::new();
+            let _ = c.s.read_to_end(&mut rest);
+            assert!(rest.len() < 1 << 20, "a failed read is never sent whole");
+            assert_eq!(rest, expected(BAD - (512 << 10), rest.len()));
+        }
         server.shutdown();
     }
 
