@@ -994,7 +994,10 @@ impl Conn {
             CMD_READ => {
                 if bad_flags || len > MAX_PAYLOAD || !in_range(device, offset, len) {
                     NBD_EINVAL
-                } else if len as usize >= 2 * READ_PIECE && self.serving.load(Ordering::SeqCst) == 1
+                } else if len as usize >= 2 * READ_PIECE
+                    && self.serving.load(Ordering::SeqCst) == 1
+                    // DF (don't fragment): the client wants the data in one chunk.
+                    && !(self.session.structured && flags & CMD_FLAG_DF != 0)
                 {
                     match self.read_in_pieces(cookie, offset, room(buf, len as usize)) {
                         Ok(()) => return,
@@ -2272,6 +2275,14 @@ mod tests {
                 }
             }
         }
+        // DF (don't fragment): one chunk, however large.
+        c.send(&request_bytes(CMD_READ, CMD_FLAG_DF, 6, 0, 1 << 20));
+        let (flags, kind, cookie, payload) = structured_chunk(&mut c);
+        assert_eq!(
+            (flags, kind, cookie),
+            (REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, 6)
+        );
+        assert_eq!(payload[8..], expected(0, 1 << 20));
         c.disconnect();
         // Simple replies: whole bytes, an early error is an error reply, and
         // a late one (the header promised data) ends the connection.
