@@ -188,6 +188,10 @@ impl Nbd {
                 }
             }
         }
+        // A whole 1 MiB write fits the socket's send buffer (as a kernel
+        // NBD client's socket does), so it leaves in one call instead of a
+        // sleep and a wake-up per default-sized (208 KiB) buffer-full.
+        set_send_buffer(&stream, 2 * REQ);
         Ok(Self {
             stream,
             header: vec![0u8; 28],
@@ -196,6 +200,17 @@ impl Nbd {
     }
 
     fn request(&mut self, kind: u16, offset: u64, len: usize) -> io::Result<()> {
+        self.request_with(kind, offset, len, &[])
+    }
+
+    /// Send a request header and its payload together.
+    fn request_with(
+        &mut self,
+        kind: u16,
+        offset: u64,
+        len: usize,
+        payload: &[u8],
+    ) -> io::Result<()> {
         self.cookie += 1;
         let h = &mut self.header;
         h[..4].copy_from_slice(&NBD_REQUEST_MAGIC.to_be_bytes());
@@ -204,7 +219,17 @@ impl Nbd {
         h[8..16].copy_from_slice(&self.cookie.to_be_bytes());
         h[16..24].copy_from_slice(&offset.to_be_bytes());
         h[24..28].copy_from_slice(&(len as u32).to_be_bytes());
-        self.stream.write_all(&self.header)
+        let mut parts = [io::IoSlice::new(&self.header), io::IoSlice::new(payload)];
+        let mut parts = &mut parts[..];
+        while !parts.is_empty() {
+            match self.stream.write_vectored(parts) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => io::IoSlice::advance_slices(&mut parts, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     fn reply(&mut self) -> io::Result<()> {
@@ -222,8 +247,7 @@ impl Nbd {
 
 impl Dev for Nbd {
     fn write_at(&mut self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.request(1, offset, buf.len())?;
-        self.stream.write_all(buf)?;
+        self.request_with(1, offset, buf.len(), buf)?;
         self.reply()
     }
     fn read_at(&mut self, buf: &mut [u8], offset: u64) -> io::Result<()> {
@@ -240,6 +264,23 @@ impl Dev for Nbd {
 impl Drop for Nbd {
     fn drop(&mut self) {
         let _ = self.request(2, 0, 0); // NBD_CMD_DISC
+    }
+}
+
+/// Best effort: the kernel caps it at `net.core.wmem_max`, and any size works.
+fn set_send_buffer(stream: &UnixStream, bytes: usize) {
+    use std::os::fd::AsRawFd;
+    let value = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: setsockopt on a socket we own, with a pointer to a live c_int
+    // and its size.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
     }
 }
 

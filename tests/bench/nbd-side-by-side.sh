@@ -29,6 +29,8 @@
 #   RLVM_BENCH_DIR: where the images go (default: target/tmp; never tmpfs).
 #   RLVM_BENCH_PROFILE=debug: use the debug build.
 #   RLVM_BENCH_ONLY=linear or copy-out: run only that half.
+#   RLVM_BENCH_CELLS='4K randwrite QD32/1,nbdcopy': only these linear cells
+#   (name/connections as printed, comma-separated; "nbdcopy" for the copy).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 quick=${RLVM_BENCH_QUICK:-0}
@@ -131,8 +133,17 @@ printf 'NBD side by side: %s MiB linear LV, %s s a cell, %s build, files in %s%s
 echo "(numbers taken while other work shares the machine are noisy; compare ratios of one run)"
 printf '%-26s %5s %12s %12s %12s %9s %9s %7s %5s\n' cell conns rdmd nbdkit qemu-nbd "rdmd/kit" "qemu/kit" target ""
 missed=0 cells=0
+# Whether a linear cell is among RLVM_BENCH_CELLS (every cell when unset).
+picked() { # NAME
+    [ -z "${RLVM_BENCH_CELLS:-}" ] && return 0
+    local want
+    IFS=, read -ra want <<<"$RLVM_BENCH_CELLS"
+    for w in "${want[@]}"; do [ "$w" = "$1" ] && return 0; done
+    return 1
+}
 cell() { # NAME CONNS RW BS QD
     local name=$1 conns=$2 rw=$3 bs=$4 qd=$5 r k q
+    picked "$name/$conns" || return 0
     # Half the time each in the order rdmd, nbdkit, qemu-nbd, qemu-nbd,
     # nbdkit, rdmd: a load that rises or falls during the cell weighs on
     # every server alike. Each column is the mean of its two halves.
@@ -176,6 +187,7 @@ print("%.3f" % (time.monotonic() - start))
 EOF
 }
 # Twice each, in turns (rdmd, nbdkit, qemu-nbd, then back): the times are sums.
+if picked nbdcopy; then
 t_r=$(copy_cell "$uri_rdmd") t_k=$(copy_cell "$uri_nbdkit") t_q=$(copy_cell "$uri_qemu")
 t_q=$(python3 -c "print($t_q + $(copy_cell "$uri_qemu"))")
 t_k=$(python3 -c "print($t_k + $(copy_cell "$uri_nbdkit"))")
@@ -188,6 +200,7 @@ python3 -c "import sys; sys.exit(0 if $r >= 0.9 else 1)" || { verdict=MISS; miss
 cells=$((cells + 1))
 printf '%-26s %5s %12s %12s %12s %9s %9s %7s %5s\n' "nbdcopy to null:" auto \
     "$(mib "$t_r")" "$(mib "$t_k")" "$(mib "$t_q")" "$r" "$q" 0.9 "$verdict"
+fi
 verify rdmd "$uri_rdmd"
 verify nbdkit "$uri_nbdkit"
 verify qemu-nbd "$uri_qemu"

@@ -31,6 +31,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -130,6 +131,15 @@ const ZERO_CHUNK: usize = 1 << 20;
 /// Requests a connection serves at once (and workers it may start); the
 /// reader stops reading while this many are queued or running.
 pub const MAX_IN_FLIGHT: usize = 32;
+
+/// Piece in which a large read served alone is read and sent (see
+/// `Conn::read_in_pieces`): small enough that the client's copy of one
+/// overlaps the read of the next, large enough to cost few syscalls.
+const READ_PIECE: usize = 256 << 10;
+
+/// Largest buffer a worker keeps between requests (nbdcopy's and qemu's
+/// requests fit; a rare larger one gets a buffer of its own).
+const KEPT_BUFFER: usize = 4 << 20;
 
 /// Send buffer of a connection: a whole 1 MiB read reply (and then some)
 /// is queued in one `writev`, so a worker never waits on the client in the
@@ -803,15 +813,14 @@ fn fua(device: &dyn OpenDevice, flags: u16, result: io::Result<()>) -> io::Resul
     Ok(())
 }
 
-/// One request, its write payload read already.
+/// One request, its write payload (when it was short enough to take) read
+/// already into the serving worker's buffer.
 struct Request {
     flags: u16,
     kind: u16,
     cookie: u64,
     offset: u64,
     len: u32,
-    /// A write's payload (empty when it was too long to take).
-    payload: Vec<u8>,
 }
 
 /// The reading side of a connection: whichever worker holds it reads the
@@ -820,13 +829,6 @@ struct Input {
     reader: BufReader<UnixStream>,
     /// The client hung up, sent DISC or broke the framing: no more requests.
     done: bool,
-}
-
-/// How many workers a connection has and how many are serving.
-#[derive(Default)]
-struct Workers {
-    started: usize,
-    serving: usize,
 }
 
 /// A connection in transmission: the device it opened, its two directions
@@ -839,41 +841,36 @@ struct Conn {
     input: Mutex<Input>,
     /// Replies are written whole under this lock, in completion order.
     out: Mutex<UnixStream>,
-    workers: Mutex<Workers>,
+    /// Workers started, and how many of them are serving a request (not
+    /// reading or waiting to read): counters, not a lock, as every request
+    /// touches them.
+    started: AtomicUsize,
+    serving: AtomicUsize,
     handles: Mutex<Vec<JoinHandle<()>>>,
-    /// Buffers of finished requests, for the next ones.
-    buffers: Mutex<Vec<Vec<u8>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// At least `len` bytes of `buf` (contents unspecified): a worker's buffer
+/// is grown once and never zeroed again.
+fn room(buf: &mut Vec<u8>, len: usize) -> &mut [u8] {
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    &mut buf[..len]
+}
+
 impl Conn {
-    /// A buffer of at least `len` bytes (contents unspecified); callers use
-    /// `..len` of it, so a reused buffer is never zeroed again.
-    fn buffer(&self, len: usize) -> Vec<u8> {
-        let mut buf = lock(&self.buffers).pop().unwrap_or_default();
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
-        buf
-    }
-
-    fn give_back(&self, buf: Vec<u8>) {
-        let mut buffers = lock(&self.buffers);
-        if buffers.len() < MAX_IN_FLIGHT && buf.capacity() > 0 {
-            buffers.push(buf);
-        }
-    }
-
-    /// The next request, or `None` once there are no more.
-    fn next_request(&self) -> Option<Request> {
+    /// The next request (a write's payload read into `buf`), or `None` once
+    /// there are no more.
+    fn next_request(&self, buf: &mut Vec<u8>) -> Option<Request> {
         let mut input = lock(&self.input);
         if input.done {
             return None;
         }
-        match self.read_one(&mut input.reader) {
+        match self.read_one(&mut input.reader, buf) {
             Ok(Some(request)) => Some(request),
             Ok(None) | Err(_) => {
                 input.done = true;
@@ -883,7 +880,11 @@ impl Conn {
     }
 
     /// Read one request; `None` at a hang-up, DISC or lost framing.
-    fn read_one(&self, r: &mut BufReader<UnixStream>) -> io::Result<Option<Request>> {
+    fn read_one(
+        &self,
+        r: &mut BufReader<UnixStream>,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<Option<Request>> {
         let mut hdr = [0u8; 28];
         if !read_request(r, &mut hdr)? {
             return Ok(None);
@@ -898,13 +899,11 @@ impl Conn {
         if kind == CMD_DISC {
             return Ok(None);
         }
-        let mut payload = Vec::new();
         if kind == CMD_WRITE {
             if len > MAX_PAYLOAD {
                 skip(r, u64::from(len))?;
             } else {
-                payload = self.buffer(len as usize);
-                read_payload(r, &mut payload[..len as usize])?;
+                read_payload(r, room(buf, len as usize))?;
             }
         }
         Ok(Some(Request {
@@ -913,7 +912,6 @@ impl Conn {
             cookie: u64::from_be_bytes(hdr[8..16].try_into().unwrap_or_default()),
             offset: u64::from_be_bytes(hdr[16..24].try_into().unwrap_or_default()),
             len,
-            payload,
         }))
     }
 
@@ -921,22 +919,38 @@ impl Conn {
     /// that takes a request when no other is left to read the next one
     /// starts another first.
     fn work_loop(self: &Arc<Self>) {
-        while let Some(request) = self.next_request() {
-            let mut workers = lock(&self.workers);
-            workers.serving += 1;
-            if workers.serving == workers.started && workers.started < MAX_IN_FLIGHT {
+        // This worker's payload buffer: the worker that reads a request
+        // serves it, so nothing is handed between threads.
+        let mut buf = Vec::new();
+        while let Some(request) = self.next_request(&mut buf) {
+            let serving = self.serving.fetch_add(1, Ordering::SeqCst) + 1;
+            let started = self.started.load(Ordering::SeqCst);
+            // Of two workers that see all busy at once, one starts the next
+            // (the other's exchange fails as `started` moved on).
+            if serving >= started
+                && started < MAX_IN_FLIGHT
+                && self
+                    .started
+                    .compare_exchange(started, started + 1, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_ok()
+            {
                 let conn = self.clone();
                 let spawned = std::thread::Builder::new()
                     .name("nbd-io".into())
                     .spawn(move || conn.work_loop());
-                if let Ok(handle) = spawned {
-                    workers.started += 1;
-                    lock(&self.handles).push(handle);
+                match spawned {
+                    Ok(handle) => lock(&self.handles).push(handle),
+                    Err(_) => {
+                        self.started.fetch_sub(1, Ordering::SeqCst);
+                    }
                 }
             }
-            drop(workers);
-            self.serve(request);
-            lock(&self.workers).serving -= 1;
+            self.serve(request, &mut buf);
+            self.serving.fetch_sub(1, Ordering::SeqCst);
+            if buf.len() > KEPT_BUFFER {
+                // One huge request does not pin its buffer for the connection's life.
+                buf = Vec::new();
+            }
         }
     }
 
@@ -966,7 +980,7 @@ impl Conn {
         }
     }
 
-    fn serve(&self, mut request: Request) {
+    fn serve(&self, request: Request, buf: &mut Vec<u8>) {
         let device = &*self.device;
         let Request {
             flags,
@@ -974,16 +988,23 @@ impl Conn {
             cookie,
             offset,
             len,
-            ..
         } = request;
         let bad_flags = flags & !CMD_FLAGS_KNOWN != 0;
         let error = match kind {
             CMD_READ => {
                 if bad_flags || len > MAX_PAYLOAD || !in_range(device, offset, len) {
                     NBD_EINVAL
+                } else if len as usize >= 2 * READ_PIECE
+                    && self.serving.load(Ordering::SeqCst) == 1
+                    // DF (don't fragment): the client wants the data in one chunk.
+                    && !(self.session.structured && flags & CMD_FLAG_DF != 0)
+                {
+                    match self.read_in_pieces(cookie, offset, room(buf, len as usize)) {
+                        Ok(()) => return,
+                        Err(e) => nbd_errno(&e),
+                    }
                 } else {
-                    let mut buf = self.buffer(len as usize);
-                    let data = &mut buf[..len as usize];
+                    let data = room(buf, len as usize);
                     let result = device.read_at(data, offset);
                     let error = match result {
                         Ok(()) if self.session.structured => {
@@ -997,7 +1018,6 @@ impl Conn {
                         }
                         Err(e) => nbd_errno(&e),
                     };
-                    self.give_back(buf);
                     if error == 0 {
                         return;
                     }
@@ -1005,19 +1025,16 @@ impl Conn {
                 }
             }
             CMD_WRITE => {
-                let payload = std::mem::take(&mut request.payload);
-                let error = if len > MAX_PAYLOAD || bad_flags {
+                if len > MAX_PAYLOAD || bad_flags {
                     NBD_EINVAL
                 } else if device.read_only() {
                     NBD_EPERM
                 } else if !in_range(device, offset, len) {
                     NBD_ENOSPC
                 } else {
-                    let data = &payload[..len as usize];
+                    let data = &buf[..len as usize];
                     status(fua(device, flags, device.write_at(data, offset)))
-                };
-                self.give_back(payload);
-                error
+                }
             }
             CMD_FLUSH => status(device.flush()),
             CMD_TRIM => {
@@ -1068,6 +1085,60 @@ impl Conn {
         }
     }
 
+    /// Serve a large read alone on the connection piece by piece, each
+    /// piece sent as soon as it is read, so the client copies one piece
+    /// out of the socket while the next is read from the device (at queue
+    /// depth 1 the reply's copies overlap the read instead of following
+    /// it). `Err` only while nothing is sent yet; a later failure ends the
+    /// reply with an error chunk (structured) or, as a simple reply cannot
+    /// take one back, the connection.
+    fn read_in_pieces(&self, cookie: u64, offset: u64, data: &mut [u8]) -> io::Result<()> {
+        let device = &*self.device;
+        let first = READ_PIECE.min(data.len());
+        device.read_at(&mut data[..first], offset)?;
+        let mut out = lock(&self.out);
+        let mut at = 0;
+        while at < data.len() {
+            let end = (at + READ_PIECE).min(data.len());
+            if at > 0 {
+                if let Err(e) = device.read_at(&mut data[at..end], offset + at as u64) {
+                    if self.session.structured {
+                        let mut payload = [0u8; 6];
+                        payload[..4].copy_from_slice(&nbd_errno(&e).to_be_bytes());
+                        let header = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, cookie, 6);
+                        if write_all_vectored(&mut *out, &[&header, &payload]).is_ok() {
+                            return Ok(());
+                        }
+                    }
+                    let _ = out.shutdown(Shutdown::Both);
+                    return Ok(());
+                }
+            }
+            let piece = &data[at..end];
+            let sent = if self.session.structured {
+                let flags = if end == data.len() {
+                    REPLY_FLAG_DONE
+                } else {
+                    0
+                };
+                let len = 8 + piece.len() as u32;
+                let header = chunk_header(flags, REPLY_TYPE_OFFSET_DATA, cookie, len);
+                let piece_offset = (offset + at as u64).to_be_bytes();
+                write_all_vectored(&mut *out, &[&header, &piece_offset, piece])
+            } else if at == 0 {
+                write_all_vectored(&mut *out, &[&simple_reply_header(0, cookie), piece])
+            } else {
+                write_all_vectored(&mut *out, &[piece])
+            };
+            if sent.is_err() {
+                let _ = out.shutdown(Shutdown::Both);
+                return Ok(());
+            }
+            at = end;
+        }
+        Ok(())
+    }
+
     /// A `base:allocation` reply for `len` bytes (fewer with `REQ_ONE`).
     fn block_status(&self, cookie: u64, flags: u16, len: u32, extents: &[super::Extent]) {
         let mut payload = Vec::with_capacity(4 + 8 * extents.len().max(1));
@@ -1099,9 +1170,14 @@ impl Conn {
 
 /// The header of the only (so final) chunk of a structured reply.
 fn structured_header(kind: u16, cookie: u64, len: u32) -> [u8; 20] {
+    chunk_header(REPLY_FLAG_DONE, kind, cookie, len)
+}
+
+/// The header of one chunk of a structured reply.
+fn chunk_header(flags: u16, kind: u16, cookie: u64, len: u32) -> [u8; 20] {
     let mut h = [0u8; 20];
     h[..4].copy_from_slice(&STRUCTURED_REPLY_MAGIC.to_be_bytes());
-    h[4..6].copy_from_slice(&REPLY_FLAG_DONE.to_be_bytes());
+    h[4..6].copy_from_slice(&flags.to_be_bytes());
     h[6..8].copy_from_slice(&kind.to_be_bytes());
     h[8..16].copy_from_slice(&cookie.to_be_bytes());
     h[16..20].copy_from_slice(&len.to_be_bytes());
@@ -1124,12 +1200,9 @@ fn transmission(
             done: false,
         }),
         out: Mutex::new(w),
-        workers: Mutex::new(Workers {
-            started: 1,
-            serving: 0,
-        }),
+        started: AtomicUsize::new(1),
+        serving: AtomicUsize::new(0),
         handles: Mutex::default(),
-        buffers: Mutex::default(),
     });
     // This thread is the first worker; then wait for the others.
     conn.work_loop();
@@ -1698,7 +1771,7 @@ mod tests {
     #[test]
     fn mixed_sizes_in_one_stream_keep_every_byte() {
         // Sent in one go, so the reader's buffer holds headers and parts of
-        // payloads at once, and buffers come back longer than the next request.
+        // payloads at once, and a worker's buffer is longer than its next request.
         let f = Fixture::new(&[("vg-lv", 4 << 20, false)]);
         let dev = f.dev("vg-lv");
         let mut c = f.client();
@@ -2117,6 +2190,122 @@ mod tests {
         assert_eq!(c.request(CMD_FLUSH, 0, 0, 0, &[]).0, NBD_ESHUTDOWN);
         assert_eq!(c.request(CMD_TRIM, 0, 0, 512, &[]).0, NBD_ENOTSUP);
         c.disconnect();
+        server.shutdown();
+    }
+
+    #[test]
+    fn large_reads_come_in_pieces_and_a_late_error_ends_them() {
+        /// Bytes name their offset; reads touching 2 MiB or beyond fail.
+        struct HalfBad;
+        const BAD: u64 = 2 << 20;
+        impl OpenDevice for HalfBad {
+            fn size_bytes(&self) -> u64 {
+                4 << 20
+            }
+            fn read_only(&self) -> bool {
+                true
+            }
+            fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+                if offset + buf.len() as u64 > BAD {
+                    return Err(io::Error::from_raw_os_error(libc::EIO));
+                }
+                for (i, b) in buf.iter_mut().enumerate() {
+                    *b = ((offset + i as u64) / 4096) as u8;
+                }
+                Ok(())
+            }
+            fn write_at(&self, _: &[u8], _: u64) -> io::Result<()> {
+                Err(io::Error::from_raw_os_error(libc::EROFS))
+            }
+            fn flush(&self) -> io::Result<()> {
+                Ok(())
+            }
+            fn discard(&self, _: u64, _: u64) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        struct HalfBadSet;
+        impl DeviceSet for HalfBadSet {
+            fn devices(&self) -> Vec<super::super::ExportInfo> {
+                Vec::new()
+            }
+            fn open(&self, _: &str, _: bool) -> io::Result<Arc<dyn OpenDevice>> {
+                Ok(Arc::new(HalfBad))
+            }
+        }
+        let expected = |offset: u64, len: usize| -> Vec<u8> {
+            (0..len as u64)
+                .map(|i| ((offset + i) / 4096) as u8)
+                .collect()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("s");
+        let server = serve(Arc::new(HalfBadSet), &sock).unwrap();
+        // Structured: data chunks in order, the last one DONE; a failure
+        // after the first piece is an error chunk that ends the reply.
+        let mut c = Client::connect(&sock);
+        c.send_option(OPT_STRUCTURED_REPLY, &[]);
+        assert_eq!(c.reply().1, REP_ACK);
+        c.go("half").unwrap();
+        for (offset, fails) in [
+            (0u64, false),
+            (BAD - (1 << 20), false),
+            (BAD - (512 << 10), true),
+        ] {
+            c.send(&request_bytes(CMD_READ, 0, 5, offset, 1 << 20));
+            let mut got = Vec::new();
+            loop {
+                let (flags, kind, cookie, payload) = structured_chunk(&mut c);
+                assert_eq!(cookie, 5);
+                if kind == REPLY_TYPE_ERROR {
+                    assert!(fails, "read at {offset} failed");
+                    assert_eq!(payload[..4], NBD_EIO.to_be_bytes());
+                    assert_eq!(flags & REPLY_FLAG_DONE, REPLY_FLAG_DONE);
+                    assert_eq!(got, expected(offset, got.len()), "the bytes sent before it");
+                    break;
+                }
+                assert_eq!(kind, REPLY_TYPE_OFFSET_DATA);
+                let at = u64::from_be_bytes(payload[..8].try_into().unwrap());
+                assert_eq!(at, offset + got.len() as u64, "chunks in order");
+                got.extend_from_slice(&payload[8..]);
+                if flags & REPLY_FLAG_DONE != 0 {
+                    assert!(!fails, "read at {offset} should have failed");
+                    assert_eq!(got, expected(offset, 1 << 20));
+                    break;
+                }
+            }
+        }
+        // DF (don't fragment): one chunk, however large.
+        c.send(&request_bytes(CMD_READ, CMD_FLAG_DF, 6, 0, 1 << 20));
+        let (flags, kind, cookie, payload) = structured_chunk(&mut c);
+        assert_eq!(
+            (flags, kind, cookie),
+            (REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, 6)
+        );
+        assert_eq!(payload[8..], expected(0, 1 << 20));
+        c.disconnect();
+        // Simple replies: whole bytes, an early error is an error reply, and
+        // a late one (the header promised data) ends the connection.
+        let mut c = Client::connect(&sock);
+        c.go("half").unwrap();
+        let (err, data) = c.request(CMD_READ, 0, BAD - (1 << 20), 1 << 20, &[]);
+        assert_eq!(err, 0);
+        assert_eq!(data, expected(BAD - (1 << 20), 1 << 20));
+        assert_eq!(c.request(CMD_READ, 0, BAD, 1 << 20, &[]).0, NBD_EIO);
+        c.send_request(CMD_READ, 0, BAD - (512 << 10), 1 << 20, &[]);
+        let mut h = [0u8; 16];
+        c.s.read_exact(&mut h).unwrap();
+        // Read whole (the last request's worker not yet counted out) it
+        // fails before anything is sent; in pieces, after the first.
+        if h[4..8] == NBD_EIO.to_be_bytes() {
+            c.disconnect();
+        } else {
+            assert_eq!(h[4..8], [0; 4]);
+            let mut rest = Vec::new();
+            let _ = c.s.read_to_end(&mut rest);
+            assert!(rest.len() < 1 << 20, "a failed read is never sent whole");
+            assert_eq!(rest, expected(BAD - (512 << 10), rest.len()));
+        }
         server.shutdown();
     }
 
