@@ -135,13 +135,25 @@ pub(crate) fn read_area(
     area: u64,
     buf: &mut [u8],
 ) -> Result<(), CowError> {
+    let device_bytes = disk
+        .size_bytes()
+        .map_err(|e| CowError::io("reading the COW device size", e))?;
+    read_area_within(disk, geometry, area, buf, device_bytes)
+}
+
+/// [`read_area`] on a device already known to hold `device_bytes` (callers
+/// reading many areas ask for the size once).
+pub(crate) fn read_area_within(
+    disk: &dyn crate::io::BlockIo,
+    geometry: &Geometry,
+    area: u64,
+    buf: &mut [u8],
+    device_bytes: u64,
+) -> Result<(), CowError> {
     let chunk = geometry.area_location(area);
     let offset = geometry
         .chunk_offset(chunk)
         .ok_or_else(|| overflow_truncated(area))?;
-    let device_bytes = disk
-        .size_bytes()
-        .map_err(|e| CowError::io("reading the COW device size", e))?;
     let end = offset.saturating_add(geometry.chunk_bytes());
     if end > device_bytes {
         return Err(CowError::Truncated {

@@ -5,7 +5,7 @@
 //! device), and the records go into one flat vector sorted by origin chunk;
 //! duplicates are found by that sort instead of per-record hash maps.
 
-use super::area::{Exception, Geometry};
+use super::area::{read_area_within, Exception, Geometry};
 use super::chunk;
 use super::error::CowError;
 use super::header::Header;
@@ -125,26 +125,8 @@ fn read_areas(
     areas: &[u64],
     bufs: &mut [Vec<u8>],
 ) -> Vec<Result<(), CowError>> {
-    let read_one = |area: u64, buf: &mut [u8]| -> Result<(), CowError> {
-        let chunk = geometry.area_location(area);
-        let offset = geometry
-            .chunk_offset(chunk)
-            .ok_or_else(|| CowError::Truncated {
-                what: format!("metadata area {area}"),
-                needed: u64::MAX,
-                device_bytes: 0,
-            })?;
-        let end = offset.saturating_add(geometry.chunk_bytes());
-        if end > device_bytes {
-            return Err(CowError::Truncated {
-                what: format!("metadata area {area} (chunk {chunk})"),
-                needed: end,
-                device_bytes,
-            });
-        }
-        disk.read_exact_at(buf, offset)
-            .map_err(|e| CowError::io(format!("reading metadata area {area} at byte {offset}"), e))
-    };
+    let read_one =
+        |area: u64, buf: &mut [u8]| read_area_within(disk, geometry, area, buf, device_bytes);
     let per = areas.len().div_ceil(READ_THREADS).max(1);
     std::thread::scope(|scope| {
         let parts: Vec<_> = areas
