@@ -149,6 +149,39 @@ pub trait HasCommon {
     }
 }
 
+/// Gives a command module its [`HasCommon`] impl for `Cli` (from its `common`
+/// field; with `reporting`, `--readonly` from its `report` group) and its
+/// `command()`, so the 27 LVM programs do not each spell them out.
+macro_rules! lvm_cli {
+    ($cli:ident) => {
+        impl $crate::commands::lvm_options::HasCommon for $cli {
+            fn common(&self) -> &$crate::commands::lvm_options::CommonArgs {
+                &self.common
+            }
+        }
+        $crate::commands::lvm_options::lvm_cli!(@command $cli);
+    };
+    ($cli:ident, reporting) => {
+        impl $crate::commands::lvm_options::HasCommon for $cli {
+            fn common(&self) -> &$crate::commands::lvm_options::CommonArgs {
+                &self.common
+            }
+
+            fn read_only(&self) -> bool {
+                self.report.readonly
+            }
+        }
+        $crate::commands::lvm_options::lvm_cli!(@command $cli);
+    };
+    (@command $cli:ident) => {
+        /// The clap definition.
+        pub fn command() -> clap::Command {
+            <$cli as clap::CommandFactory>::command()
+        }
+    };
+}
+pub(crate) use lvm_cli;
+
 /// `-f/--force` and `-A/--autobackup` of the commands that change metadata.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ChangeArgs {

@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser};
+use clap::{Args, Parser};
 use rlvm::ops::lvm::Session;
 use rlvm::ops::vg_change::{lv_change, validate_tag, LvChange, TagChange};
 use rlvm::ops::volumes::OpenVg;
@@ -14,7 +14,7 @@ use rlvm::ops::volumes::OpenVg;
 use super::lvm_common::{
     activates, candidate_devices, poll_merge, split_lv, try_backend, ACTIVATION_VALUES,
 };
-use super::lvm_options::{CommonArgs, HasCommon, YesNo};
+use super::lvm_options::{lvm_cli, CommonArgs, YesNo};
 
 /// Change the activation of logical volumes.
 #[derive(Debug, Parser)]
@@ -63,16 +63,7 @@ impl LvMetadataArgs {
     }
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {

@@ -5,11 +5,11 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::ops::lvm::{MergeStart, Session};
 
 use super::lvm_common::{candidate_devices, split_lv, try_backend};
-use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon, YesNo};
+use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs, YesNo};
 
 /// Merge a snapshot back into its origin.
 #[derive(Debug, Parser)]
@@ -39,16 +39,7 @@ pub struct Cli {
     change: ChangeArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 fn parse_interval(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {

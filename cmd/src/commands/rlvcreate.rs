@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::ops::alloc::Policy;
 use rlvm::ops::lvm::{
     LinearRequest, LvAttributes, LvmError, Persistent, Placement, Prepare, ReadAhead, SizeRequest,
@@ -15,7 +15,7 @@ use rlvm::ops::lvm::{
 use rlvm::units::parse_size;
 
 use super::lvm_common::{activates, candidate_devices, split_lv, ACTIVATION_VALUES};
-use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon, YesNo};
+use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs, YesNo};
 
 /// Create a logical volume.
 #[derive(Debug, Parser)]
@@ -109,16 +109,7 @@ pub struct Cli {
     change: ChangeArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
     LvmError::Usage(message.into()).into()

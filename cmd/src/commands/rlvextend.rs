@@ -15,7 +15,7 @@ use rlvm::ops::snapshots::{lv_extents, snapshot_of};
 use rlvm::units::Sign;
 
 use super::lvm_common::{candidate_devices, confirm, snapshot_percent, split_lv, try_backend};
-use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs};
 
 /// Extend a logical volume.
 #[derive(Debug, Parser)]
@@ -64,16 +64,7 @@ pub struct Cli {
     change: ChangeArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 /// The clap definition of `rlvreduce`.
 pub fn command_reduce() -> clap::Command {

@@ -4,12 +4,12 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::ops::lvm::{lvs_selected, Session};
 use rlvm::ops::volumes::OpenVg;
 
 use super::lvm_common::{candidate_devices, confirm, lvm2_failure, split_lv, try_backend};
-use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs};
 
 /// Remove logical volumes.
 #[derive(Debug, Parser)]
@@ -24,16 +24,7 @@ pub struct Cli {
     change: ChangeArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 /// What the arguments name in one VG: LVs by name (an unknown one is an
 /// error), or selected by the VG or a tag (visible LVs, in metadata order).

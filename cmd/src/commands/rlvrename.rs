@@ -4,10 +4,10 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use super::lvm_common::{candidate_devices, split_lv, try_backend};
-use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs};
 
 /// Rename a logical volume: `VG OLD NEW` or `VG/OLD [VG/]NEW`.
 #[derive(Debug, Parser)]
@@ -28,16 +28,7 @@ pub struct Cli {
     change: ChangeArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {

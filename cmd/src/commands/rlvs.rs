@@ -5,11 +5,11 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::report::query::ReportType;
 
 use super::lvm_common::{run_report, HistoryArgs, ReportArgs};
-use super::lvm_options::{CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, CommonArgs};
 
 /// Display information about logical volumes.
 #[derive(Debug, Parser)]
@@ -46,20 +46,7 @@ fn parse_watch(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-
-    fn read_only(&self) -> bool {
-        self.report.readonly
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli, reporting);
 
 /// One report of the LVs `cli` names.
 fn report(cli: &Cli) -> anyhow::Result<()> {

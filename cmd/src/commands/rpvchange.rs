@@ -4,12 +4,12 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::ops::vg_change::{pv_change, validate_tag, vg_of_pv, PvChange, PvChanged, TagChange};
 use rlvm::ops::volumes::OpenVg;
 
 use super::lvm_common::candidate_devices;
-use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon, YesNo};
+use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs, YesNo};
 
 /// Change attributes of physical volumes in volume groups.
 #[derive(Debug, Parser)]
@@ -39,16 +39,7 @@ pub struct Cli {
     change: ChangeArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })

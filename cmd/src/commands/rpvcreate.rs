@@ -4,11 +4,11 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::ops::volumes::pv_create;
 
 use super::lvm_common::{register_file, PvInitArgs};
-use super::lvm_options::{CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, CommonArgs};
 
 /// Initialize physical volumes for use by rlvm and lvm2.
 #[derive(Debug, Parser)]
@@ -23,16 +23,7 @@ pub struct Cli {
     common: CommonArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {

@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::report::display::{pv_colon, pv_full, pv_short};
 use rlvm::report::query::ReportType;
 use rlvm::report::values::{value, Row};
@@ -12,7 +12,7 @@ use rlvm::report::values::{value, Row};
 use super::lvm_common::{
     display_input, lvm2_failure, run_report, scan_order, DisplayInput, ReportArgs,
 };
-use super::lvm_options::{CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, CommonArgs};
 
 /// Display various attributes of physical volumes.
 #[derive(Debug, Parser)]
@@ -42,20 +42,7 @@ pub struct Cli {
     common: CommonArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-
-    fn read_only(&self) -> bool {
-        self.report.readonly
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli, reporting);
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {

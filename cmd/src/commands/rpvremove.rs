@@ -4,11 +4,11 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::ops::volumes::pv_remove_forced;
 
 use super::lvm_common::unregister_file;
-use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs};
 
 /// Remove the LVM label from physical volumes.
 #[derive(Debug, Parser)]
@@ -23,16 +23,7 @@ pub struct Cli {
     change: ChangeArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {

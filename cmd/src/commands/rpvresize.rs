@@ -6,14 +6,14 @@ use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::io::{BlockIo, FileDisk};
 use rlvm::ops::vg_change::{pv_resize, pv_resize_orphan, vg_of_pv};
 use rlvm::ops::volumes::OpenVg;
 use rlvm::report::units::format_size_long;
 
 use super::lvm_common::candidate_devices;
-use super::lvm_options::{CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, CommonArgs};
 
 /// Resize physical volumes to their devices' sizes, or to a given size.
 #[derive(Debug, Parser)]
@@ -29,16 +29,7 @@ pub struct Cli {
     common: CommonArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 /// lvm2's `[y/n]` question on stderr; yes only on a "y" line (or `-y`).
 fn confirm(question: &str, yes: bool) -> bool {

@@ -5,12 +5,12 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::ops::volumes::read_label;
 use rlvm::report::units::format_size_long;
 
 use super::lvm_common::{all_vgs, orphan_pv_rows, pv_rows, register_file};
-use super::lvm_options::{CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, CommonArgs};
 
 /// List all physical volumes; with --add, first register image files that
 /// are PVs already (made by rpvcreate elsewhere, or copied) so rlvm finds them.
@@ -43,16 +43,7 @@ pub struct Cli {
     common: CommonArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 /// A PV as a pvscan line shows it.
 struct Found {

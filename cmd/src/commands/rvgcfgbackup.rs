@@ -4,12 +4,12 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::ops::vg_change::vg_cfg_backup;
 use rlvm::ops::volumes::OpenVg;
 
 use super::lvm_common::{all_vgs, candidate_devices};
-use super::lvm_options::{CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, CommonArgs};
 
 /// Back up volume group metadata: to the backup directory
 /// (`backup/backup_dir`), or to FILE (`%s` in it becomes the VG name).
@@ -29,16 +29,7 @@ pub struct Cli {
     common: CommonArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {

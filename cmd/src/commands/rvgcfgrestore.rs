@@ -5,13 +5,13 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::names::{dm_name, DmLayer};
 use rlvm::ops::vg_change::{list_backups, listed_file, vg_cfg_restore, ListedFile};
 use rlvm::ops::volumes::OpenVg;
 
 use super::lvm_common::{candidate_devices, try_backend};
-use super::lvm_options::{CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, CommonArgs};
 
 /// Restore volume group metadata from its backup file (`backup/backup_dir`)
 /// or from FILE (an archive, or any vgcfgbackup output).
@@ -37,16 +37,7 @@ pub struct Cli {
     common: CommonArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 /// One entry of the list, as lvm2 prints it.
 fn print_entry(entry: &ListedFile) {

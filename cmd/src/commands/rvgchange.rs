@@ -5,13 +5,13 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser};
+use clap::{Args, Parser};
 use rlvm::ops::lvm::Session;
 use rlvm::ops::vg_change::{validate_tag, vg_change, TagChange, VgChange};
 use rlvm::ops::volumes::OpenVg;
 
 use super::lvm_common::{activates, candidate_devices, poll_merge, ACTIVATION_VALUES};
-use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon, YesNo};
+use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs, YesNo};
 
 /// Change the activation of volume groups.
 #[derive(Debug, Parser)]
@@ -76,16 +76,7 @@ impl VgMetadataArgs {
     }
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {

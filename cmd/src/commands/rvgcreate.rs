@@ -4,13 +4,13 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::ops::vg_change::validate_tag;
 use rlvm::ops::volumes::{vg_create, DEFAULT_EXTENT_SECTORS};
 use rlvm::units::parse_size;
 
 use super::lvm_common::candidate_devices;
-use super::lvm_options::{ChangeArgs, CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs};
 
 /// Create a volume group.
 #[derive(Debug, Parser)]
@@ -33,16 +33,7 @@ pub struct Cli {
     change: ChangeArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli);
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {

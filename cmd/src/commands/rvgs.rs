@@ -3,11 +3,11 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rlvm::report::query::ReportType;
 
 use super::lvm_common::{run_report, ReportArgs};
-use super::lvm_options::{CommonArgs, HasCommon};
+use super::lvm_options::{lvm_cli, CommonArgs};
 
 /// Display information about volume groups.
 #[derive(Debug, Parser)]
@@ -28,20 +28,7 @@ pub struct Cli {
     common: CommonArgs,
 }
 
-impl HasCommon for Cli {
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-
-    fn read_only(&self) -> bool {
-        self.report.readonly
-    }
-}
-
-/// The clap definition.
-pub fn command() -> clap::Command {
-    Cli::command()
-}
+lvm_cli!(Cli, reporting);
 
 /// Entry point.
 pub fn run(args: Vec<OsString>) -> ExitCode {
