@@ -1966,28 +1966,57 @@ mod tests {
         )
     }
 
+    /// A client that asked for structured replies and chose `export`.
+    fn structured_client(sock: &Path, export: &str) -> Client {
+        let mut c = Client::connect(sock);
+        c.send_option(OPT_STRUCTURED_REPLY, &[]);
+        assert_eq!(c.reply().1, REP_ACK);
+        c.go(export).unwrap();
+        c
+    }
+
+    /// Device I/O that waits for the test (or another request) to let it on.
+    #[derive(Default)]
+    struct Gate {
+        open: Mutex<bool>,
+        cond: std::sync::Condvar,
+    }
+
+    impl Gate {
+        fn open(&self) {
+            *self.open.lock().unwrap() = true;
+            self.cond.notify_all();
+        }
+
+        /// Wait up to 5 s for `open`; EIO if it never comes.
+        fn wait(&self) -> io::Result<()> {
+            let open = self.open.lock().unwrap();
+            let (open, _) = self
+                .cond
+                .wait_timeout_while(open, Duration::from_secs(5), |o| !*o)
+                .unwrap();
+            if *open {
+                Ok(())
+            } else {
+                Err(io::Error::from_raw_os_error(libc::EIO))
+            }
+        }
+    }
+
     #[test]
     fn requests_run_concurrently_and_replies_come_as_they_complete() {
         // Reads wait (up to 5 s) for a write: served in order, the read
         // would time out and answer first.
-        let latch = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
-        let (reads, writes) = (latch.clone(), latch);
+        let written = Arc::new(Gate::default());
+        let (reads, writes) = (written.clone(), written);
         let device = FakeDevice::new(1 << 20)
             .reads(move |buf, _| {
-                let (written, cond) = &*reads;
-                let (written, _) = cond
-                    .wait_timeout_while(written.lock().unwrap(), Duration::from_secs(5), |w| !*w)
-                    .unwrap();
-                if !*written {
-                    return Err(io::Error::from_raw_os_error(libc::EIO));
-                }
+                reads.wait()?;
                 buf.fill(7);
                 Ok(())
             })
             .writes(move |_, _| {
-                let (written, cond) = &*writes;
-                *written.lock().unwrap() = true;
-                cond.notify_all();
+                writes.open();
                 Ok(())
             });
         let dir = tempfile::tempdir().unwrap();
@@ -2174,10 +2203,7 @@ mod tests {
         let server = serve(FakeSet::new(device), &sock).unwrap();
         // Structured: data chunks in order, the last one DONE; a failure
         // after the first piece is an error chunk that ends the reply.
-        let mut c = Client::connect(&sock);
-        c.send_option(OPT_STRUCTURED_REPLY, &[]);
-        assert_eq!(c.reply().1, REP_ACK);
-        c.go("half").unwrap();
+        let mut c = structured_client(&sock, "half");
         for (offset, fails) in [
             (0u64, false),
             (BAD - (1 << 20), false),
@@ -2245,17 +2271,11 @@ mod tests {
         // The large read's second piece waits (up to 5 s) until the test
         // has the write's reply: a read that kept the output across its
         // pieces would time out and end in an error chunk first.
-        let released = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let released = Arc::new(Gate::default());
         let gate = released.clone();
         let device = FakeDevice::new(4 << 20).reads(move |buf, offset| {
             if offset >= READ_PIECE as u64 {
-                let (open, cond) = &*gate;
-                let (open, _) = cond
-                    .wait_timeout_while(open.lock().unwrap(), Duration::from_secs(5), |o| !*o)
-                    .unwrap();
-                if !*open {
-                    return Err(io::Error::from_raw_os_error(libc::EIO));
-                }
+                gate.wait()?;
             }
             buf.fill(3);
             Ok(())
@@ -2263,10 +2283,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("s");
         let server = serve(FakeSet::new(device), &sock).unwrap();
-        let mut c = Client::connect(&sock);
-        c.send_option(OPT_STRUCTURED_REPLY, &[]);
-        assert_eq!(c.reply().1, REP_ACK);
-        c.go("gated").unwrap();
+        let mut c = structured_client(&sock, "gated");
         c.send(&request_bytes(CMD_READ, 0, 1, 0, 1 << 20));
         let (flags, kind, cookie, payload) = structured_chunk(&mut c);
         assert_eq!((flags, kind, cookie), (0, REPLY_TYPE_OFFSET_DATA, 1));
@@ -2282,8 +2299,7 @@ mod tests {
             "the write's reply, not more of the read"
         );
         assert_eq!((&h[4..8], &h[8..]), (&[0; 4][..], &2u64.to_be_bytes()[..]));
-        *released.0.lock().unwrap() = true;
-        released.1.notify_all();
+        released.open();
         let mut got = READ_PIECE;
         loop {
             let (flags, kind, cookie, payload) = structured_chunk(&mut c);
