@@ -54,6 +54,8 @@ struct DevState {
     suspended: bool,
     removed: bool,
     in_flight: u32,
+    /// Suspends waiting for `in_flight` to reach 0.
+    draining: u32,
     event_nr: u32,
     /// Filesystems this suspend froze, thawed by the resume.
     frozen: lockfs::Frozen,
@@ -82,7 +84,9 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         let mut state = lock(&self.device.state);
         state.in_flight -= 1;
-        if state.in_flight == 0 {
+        // A wake nobody waits for is still a futex call, on every I/O that
+        // leaves the device idle.
+        if state.in_flight == 0 && state.draining > 0 {
             self.device.cond.notify_all();
         }
     }
@@ -283,9 +287,11 @@ impl Engine {
         }
         {
             let mut state = lock(&device.state);
+            state.draining += 1;
             while state.in_flight > 0 {
                 state = device.cond.wait(state).unwrap_or_else(|p| p.into_inner());
             }
+            state.draining -= 1;
         }
         if let (Some(live), SuspendMode::Flush | SuspendMode::FlushNoLockfs) = (&live, mode) {
             live.flush().map_err(|source| BackendError::Io {

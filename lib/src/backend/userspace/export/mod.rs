@@ -234,4 +234,135 @@ pub(crate) mod memory {
             Ok(Arc::new(Handle(dev)))
         }
     }
+
+    type ReadFn = dyn Fn(&mut [u8], u64) -> io::Result<()> + Send + Sync;
+    type WriteFn = dyn Fn(&[u8], u64) -> io::Result<()> + Send + Sync;
+    type FlushFn = dyn Fn() -> io::Result<()> + Send + Sync;
+    type DiscardFn = dyn Fn(u64, u64) -> io::Result<()> + Send + Sync;
+
+    /// A device whose I/O is what a test says: one that fails, waits or
+    /// computes its bytes. Unless told otherwise it reads zeros and
+    /// accepts every write, flush and discard.
+    pub struct FakeDevice {
+        size: u64,
+        read_only: bool,
+        read: Box<ReadFn>,
+        write: Box<WriteFn>,
+        flush: Box<FlushFn>,
+        discard: Box<DiscardFn>,
+    }
+
+    impl FakeDevice {
+        /// A writable device of `size` bytes.
+        pub fn new(size: u64) -> Self {
+            Self {
+                size,
+                read_only: false,
+                read: Box::new(|buf, _| {
+                    buf.fill(0);
+                    Ok(())
+                }),
+                write: Box::new(|_, _| Ok(())),
+                flush: Box::new(|| Ok(())),
+                discard: Box::new(|_, _| Ok(())),
+            }
+        }
+
+        /// Marked read-only (writes still go to the write closure).
+        pub fn read_only(mut self) -> Self {
+            self.read_only = true;
+            self
+        }
+
+        /// Reads are `read(buf, offset)`.
+        pub fn reads(
+            mut self,
+            read: impl Fn(&mut [u8], u64) -> io::Result<()> + Send + Sync + 'static,
+        ) -> Self {
+            self.read = Box::new(read);
+            self
+        }
+
+        /// Writes are `write(data, offset)`.
+        pub fn writes(
+            mut self,
+            write: impl Fn(&[u8], u64) -> io::Result<()> + Send + Sync + 'static,
+        ) -> Self {
+            self.write = Box::new(write);
+            self
+        }
+
+        /// Flushes are `flush()`.
+        pub fn flushes(
+            mut self,
+            flush: impl Fn() -> io::Result<()> + Send + Sync + 'static,
+        ) -> Self {
+            self.flush = Box::new(flush);
+            self
+        }
+
+        /// Discards are `discard(offset, len)`.
+        pub fn discards(
+            mut self,
+            discard: impl Fn(u64, u64) -> io::Result<()> + Send + Sync + 'static,
+        ) -> Self {
+            self.discard = Box::new(discard);
+            self
+        }
+    }
+
+    impl OpenDevice for FakeDevice {
+        fn size_bytes(&self) -> u64 {
+            self.size
+        }
+        fn read_only(&self) -> bool {
+            self.read_only
+        }
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+            (self.read)(buf, offset)
+        }
+        fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+            (self.write)(buf, offset)
+        }
+        fn flush(&self) -> io::Result<()> {
+            (self.flush)()
+        }
+        fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
+            (self.discard)(offset, len)
+        }
+    }
+
+    /// One [`FakeDevice`] under every name but those `refused` lists,
+    /// which fail to open with their errno; lists no devices.
+    pub struct FakeSet {
+        device: Arc<FakeDevice>,
+        refused: Vec<(&'static str, i32)>,
+    }
+
+    impl FakeSet {
+        /// `device` under every name.
+        pub fn new(device: FakeDevice) -> Arc<Self> {
+            Self::refusing(device, &[])
+        }
+
+        /// `device` under every name but `refused`'s, which fail with their errno.
+        pub fn refusing(device: FakeDevice, refused: &[(&'static str, i32)]) -> Arc<Self> {
+            Arc::new(Self {
+                device: Arc::new(device),
+                refused: refused.to_vec(),
+            })
+        }
+    }
+
+    impl DeviceSet for FakeSet {
+        fn devices(&self) -> Vec<ExportInfo> {
+            Vec::new()
+        }
+        fn open(&self, name: &str, _: bool) -> io::Result<Arc<dyn OpenDevice>> {
+            match self.refused.iter().find(|(refused, _)| *refused == name) {
+                Some(&(_, errno)) => Err(io::Error::from_raw_os_error(errno)),
+                None => Ok(self.device.clone()),
+            }
+        }
+    }
 }

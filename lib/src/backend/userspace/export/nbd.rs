@@ -1092,45 +1092,58 @@ impl Conn {
     /// it). `Err` only while nothing is sent yet; a later failure ends the
     /// reply with an error chunk (structured) or, as a simple reply cannot
     /// take one back, the connection.
+    ///
+    /// Structured chunks take the connection's output one at a time, so
+    /// the replies of other requests may come between them (the protocol
+    /// allows it) instead of waiting on this read's device reads; a simple
+    /// reply is one header and its bytes, with nothing between, so it
+    /// keeps the output to the end.
     fn read_in_pieces(&self, cookie: u64, offset: u64, data: &mut [u8]) -> io::Result<()> {
         let device = &*self.device;
+        let structured = self.session.structured;
         let first = READ_PIECE.min(data.len());
         device.read_at(&mut data[..first], offset)?;
-        let mut out = lock(&self.out);
+        let mut simple_out = (!structured).then(|| lock(&self.out));
         let mut at = 0;
         while at < data.len() {
             let end = (at + READ_PIECE).min(data.len());
             if at > 0 {
                 if let Err(e) = device.read_at(&mut data[at..end], offset + at as u64) {
-                    if self.session.structured {
-                        let mut payload = [0u8; 6];
-                        payload[..4].copy_from_slice(&nbd_errno(&e).to_be_bytes());
-                        let header = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, cookie, 6);
-                        if write_all_vectored(&mut *out, &[&header, &payload]).is_ok() {
-                            return Ok(());
+                    match simple_out {
+                        Some(out) => {
+                            let _ = out.shutdown(Shutdown::Both);
+                        }
+                        None => {
+                            let mut payload = [0u8; 6];
+                            payload[..4].copy_from_slice(&nbd_errno(&e).to_be_bytes());
+                            let header = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, cookie, 6);
+                            self.send(&[&header, &payload]);
                         }
                     }
-                    let _ = out.shutdown(Shutdown::Both);
                     return Ok(());
                 }
             }
             let piece = &data[at..end];
-            let sent = if self.session.structured {
-                let flags = if end == data.len() {
-                    REPLY_FLAG_DONE
-                } else {
-                    0
-                };
-                let len = 8 + piece.len() as u32;
-                let header = chunk_header(flags, REPLY_TYPE_OFFSET_DATA, cookie, len);
-                let piece_offset = (offset + at as u64).to_be_bytes();
-                write_all_vectored(&mut *out, &[&header, &piece_offset, piece])
-            } else if at == 0 {
-                write_all_vectored(&mut *out, &[&simple_reply_header(0, cookie), piece])
-            } else {
-                write_all_vectored(&mut *out, &[piece])
+            let sent = match simple_out.as_mut() {
+                Some(out) if at == 0 => {
+                    write_all_vectored(&mut **out, &[&simple_reply_header(0, cookie), piece])
+                }
+                Some(out) => write_all_vectored(&mut **out, &[piece]),
+                None => {
+                    let flags = if end == data.len() {
+                        REPLY_FLAG_DONE
+                    } else {
+                        0
+                    };
+                    let len = 8 + piece.len() as u32;
+                    let header = chunk_header(flags, REPLY_TYPE_OFFSET_DATA, cookie, len);
+                    let piece_offset = (offset + at as u64).to_be_bytes();
+                    write_all_vectored(&mut *lock(&self.out), &[&header, &piece_offset, piece])
+                }
             };
             if sent.is_err() {
+                // The client cannot take the reply: the connection is over.
+                let out = simple_out.unwrap_or_else(|| lock(&self.out));
                 let _ = out.shutdown(Shutdown::Both);
                 return Ok(());
             }
@@ -1231,7 +1244,7 @@ fn write_zeroes(device: &dyn OpenDevice, mut offset: u64, mut len: u64) -> io::R
 
 #[cfg(test)]
 mod tests {
-    use super::super::memory::{MemDevice, MemSet};
+    use super::super::memory::{FakeDevice, FakeSet, MemDevice, MemSet};
     use super::*;
     use std::process::{Command, Output};
     use std::sync::atomic::Ordering;
@@ -1953,61 +1966,62 @@ mod tests {
         )
     }
 
+    /// A client that asked for structured replies and chose `export`.
+    fn structured_client(sock: &Path, export: &str) -> Client {
+        let mut c = Client::connect(sock);
+        c.send_option(OPT_STRUCTURED_REPLY, &[]);
+        assert_eq!(c.reply().1, REP_ACK);
+        c.go(export).unwrap();
+        c
+    }
+
+    /// Device I/O that waits for the test (or another request) to let it on.
+    #[derive(Default)]
+    struct Gate {
+        open: Mutex<bool>,
+        cond: std::sync::Condvar,
+    }
+
+    impl Gate {
+        fn open(&self) {
+            *self.open.lock().unwrap() = true;
+            self.cond.notify_all();
+        }
+
+        /// Wait up to 5 s for `open`; EIO if it never comes.
+        fn wait(&self) -> io::Result<()> {
+            let open = self.open.lock().unwrap();
+            let (open, _) = self
+                .cond
+                .wait_timeout_while(open, Duration::from_secs(5), |o| !*o)
+                .unwrap();
+            if *open {
+                Ok(())
+            } else {
+                Err(io::Error::from_raw_os_error(libc::EIO))
+            }
+        }
+    }
+
     #[test]
     fn requests_run_concurrently_and_replies_come_as_they_complete() {
-        /// Reads wait (up to 5 s) for a write: served in order, the read
-        /// would time out and answer first.
-        struct Latch {
-            written: Mutex<bool>,
-            cond: std::sync::Condvar,
-        }
-        impl OpenDevice for Latch {
-            fn size_bytes(&self) -> u64 {
-                1 << 20
-            }
-            fn read_only(&self) -> bool {
-                false
-            }
-            fn read_at(&self, buf: &mut [u8], _: u64) -> io::Result<()> {
-                let written = self.written.lock().unwrap();
-                let (written, _) = self
-                    .cond
-                    .wait_timeout_while(written, Duration::from_secs(5), |w| !*w)
-                    .unwrap();
-                if !*written {
-                    return Err(io::Error::from_raw_os_error(libc::EIO));
-                }
+        // Reads wait (up to 5 s) for a write: served in order, the read
+        // would time out and answer first.
+        let written = Arc::new(Gate::default());
+        let (reads, writes) = (written.clone(), written);
+        let device = FakeDevice::new(1 << 20)
+            .reads(move |buf, _| {
+                reads.wait()?;
                 buf.fill(7);
                 Ok(())
-            }
-            fn write_at(&self, _: &[u8], _: u64) -> io::Result<()> {
-                *self.written.lock().unwrap() = true;
-                self.cond.notify_all();
+            })
+            .writes(move |_, _| {
+                writes.open();
                 Ok(())
-            }
-            fn flush(&self) -> io::Result<()> {
-                Ok(())
-            }
-            fn discard(&self, _: u64, _: u64) -> io::Result<()> {
-                Ok(())
-            }
-        }
-        struct LatchSet(Arc<Latch>);
-        impl DeviceSet for LatchSet {
-            fn devices(&self) -> Vec<super::super::ExportInfo> {
-                Vec::new()
-            }
-            fn open(&self, _: &str, _: bool) -> io::Result<Arc<dyn OpenDevice>> {
-                Ok(self.0.clone())
-            }
-        }
+            });
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("s");
-        let latch = Arc::new(Latch {
-            written: Mutex::new(false),
-            cond: std::sync::Condvar::new(),
-        });
-        let server = serve(Arc::new(LatchSet(latch)), &sock).unwrap();
+        let server = serve(FakeSet::new(device), &sock).unwrap();
         let mut c = Client::connect(&sock);
         c.go("latch").unwrap();
         let mut burst = request_bytes(CMD_READ, 0, 1, 0, 4096);
@@ -2146,42 +2160,15 @@ mod tests {
 
     #[test]
     fn device_errors_reach_the_client() {
-        struct Failing;
-        impl OpenDevice for Failing {
-            fn size_bytes(&self) -> u64 {
-                1 << 20
-            }
-            fn read_only(&self) -> bool {
-                false
-            }
-            fn read_at(&self, _: &mut [u8], _: u64) -> io::Result<()> {
-                Err(io::Error::from_raw_os_error(libc::EIO))
-            }
-            fn write_at(&self, _: &[u8], _: u64) -> io::Result<()> {
-                Err(io::Error::from_raw_os_error(libc::ENOSPC))
-            }
-            fn flush(&self) -> io::Result<()> {
-                Err(io::Error::from_raw_os_error(libc::ESHUTDOWN))
-            }
-            fn discard(&self, _: u64, _: u64) -> io::Result<()> {
-                Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
-            }
-        }
-        struct FailingSet;
-        impl DeviceSet for FailingSet {
-            fn devices(&self) -> Vec<super::super::ExportInfo> {
-                Vec::new()
-            }
-            fn open(&self, name: &str, _: bool) -> io::Result<Arc<dyn OpenDevice>> {
-                match name {
-                    "bad" => Ok(Arc::new(Failing)),
-                    _ => Err(io::Error::from_raw_os_error(libc::EBUSY)),
-                }
-            }
-        }
+        let fail = |code| -> io::Result<()> { Err(io::Error::from_raw_os_error(code)) };
+        let device = FakeDevice::new(1 << 20)
+            .reads(move |_, _| fail(libc::EIO))
+            .writes(move |_, _| fail(libc::ENOSPC))
+            .flushes(move || fail(libc::ESHUTDOWN))
+            .discards(move |_, _| fail(libc::EOPNOTSUPP));
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("s");
-        let server = serve(Arc::new(FailingSet), &sock).unwrap();
+        let server = serve(FakeSet::refusing(device, &[("busy", libc::EBUSY)]), &sock).unwrap();
         let mut c = Client::connect(&sock);
         assert_eq!(c.go("busy"), Err(REP_ERR_POLICY));
         c.go("bad").unwrap();
@@ -2195,44 +2182,17 @@ mod tests {
 
     #[test]
     fn large_reads_come_in_pieces_and_a_late_error_ends_them() {
-        /// Bytes name their offset; reads touching 2 MiB or beyond fail.
-        struct HalfBad;
+        // Bytes name their offset; reads touching 2 MiB or beyond fail.
         const BAD: u64 = 2 << 20;
-        impl OpenDevice for HalfBad {
-            fn size_bytes(&self) -> u64 {
-                4 << 20
+        let device = FakeDevice::new(4 << 20).read_only().reads(|buf, offset| {
+            if offset + buf.len() as u64 > BAD {
+                return Err(io::Error::from_raw_os_error(libc::EIO));
             }
-            fn read_only(&self) -> bool {
-                true
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = ((offset + i as u64) / 4096) as u8;
             }
-            fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-                if offset + buf.len() as u64 > BAD {
-                    return Err(io::Error::from_raw_os_error(libc::EIO));
-                }
-                for (i, b) in buf.iter_mut().enumerate() {
-                    *b = ((offset + i as u64) / 4096) as u8;
-                }
-                Ok(())
-            }
-            fn write_at(&self, _: &[u8], _: u64) -> io::Result<()> {
-                Err(io::Error::from_raw_os_error(libc::EROFS))
-            }
-            fn flush(&self) -> io::Result<()> {
-                Ok(())
-            }
-            fn discard(&self, _: u64, _: u64) -> io::Result<()> {
-                Ok(())
-            }
-        }
-        struct HalfBadSet;
-        impl DeviceSet for HalfBadSet {
-            fn devices(&self) -> Vec<super::super::ExportInfo> {
-                Vec::new()
-            }
-            fn open(&self, _: &str, _: bool) -> io::Result<Arc<dyn OpenDevice>> {
-                Ok(Arc::new(HalfBad))
-            }
-        }
+            Ok(())
+        });
         let expected = |offset: u64, len: usize| -> Vec<u8> {
             (0..len as u64)
                 .map(|i| ((offset + i) / 4096) as u8)
@@ -2240,13 +2200,10 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("s");
-        let server = serve(Arc::new(HalfBadSet), &sock).unwrap();
+        let server = serve(FakeSet::new(device), &sock).unwrap();
         // Structured: data chunks in order, the last one DONE; a failure
         // after the first piece is an error chunk that ends the reply.
-        let mut c = Client::connect(&sock);
-        c.send_option(OPT_STRUCTURED_REPLY, &[]);
-        assert_eq!(c.reply().1, REP_ACK);
-        c.go("half").unwrap();
+        let mut c = structured_client(&sock, "half");
         for (offset, fails) in [
             (0u64, false),
             (BAD - (1 << 20), false),
@@ -2306,6 +2263,56 @@ mod tests {
             assert!(rest.len() < 1 << 20, "a failed read is never sent whole");
             assert_eq!(rest, expected(BAD - (512 << 10), rest.len()));
         }
+        server.shutdown();
+    }
+
+    #[test]
+    fn replies_of_other_requests_come_between_the_chunks_of_a_large_read() {
+        // The large read's second piece waits (up to 5 s) until the test
+        // has the write's reply: a read that kept the output across its
+        // pieces would time out and end in an error chunk first.
+        let released = Arc::new(Gate::default());
+        let gate = released.clone();
+        let device = FakeDevice::new(4 << 20).reads(move |buf, offset| {
+            if offset >= READ_PIECE as u64 {
+                gate.wait()?;
+            }
+            buf.fill(3);
+            Ok(())
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("s");
+        let server = serve(FakeSet::new(device), &sock).unwrap();
+        let mut c = structured_client(&sock, "gated");
+        c.send(&request_bytes(CMD_READ, 0, 1, 0, 1 << 20));
+        let (flags, kind, cookie, payload) = structured_chunk(&mut c);
+        assert_eq!((flags, kind, cookie), (0, REPLY_TYPE_OFFSET_DATA, 1));
+        assert_eq!(payload.len(), 8 + READ_PIECE);
+        let mut write = request_bytes(CMD_WRITE, 0, 2, 0, 4);
+        write.extend_from_slice(b"abcd");
+        c.send(&write);
+        let mut h = [0u8; 16];
+        c.s.read_exact(&mut h).unwrap();
+        assert_eq!(
+            h[..4],
+            SIMPLE_REPLY_MAGIC.to_be_bytes(),
+            "the write's reply, not more of the read"
+        );
+        assert_eq!((&h[4..8], &h[8..]), (&[0; 4][..], &2u64.to_be_bytes()[..]));
+        released.open();
+        let mut got = READ_PIECE;
+        loop {
+            let (flags, kind, cookie, payload) = structured_chunk(&mut c);
+            assert_eq!((kind, cookie), (REPLY_TYPE_OFFSET_DATA, 1));
+            assert_eq!(payload[..8], (got as u64).to_be_bytes(), "chunks in order");
+            assert!(payload[8..].iter().all(|&b| b == 3));
+            got += payload.len() - 8;
+            if flags & REPLY_FLAG_DONE != 0 {
+                break;
+            }
+        }
+        assert_eq!(got, 1 << 20);
+        c.disconnect();
         server.shutdown();
     }
 
