@@ -14,8 +14,16 @@
 //!   copied, snapshot reads (every chunk from the COW), each in-process and
 //!   through the FUSE mapper files and an NBD connection.
 //!
-//! Each group of cells (chunk size, snapshot count) has its raw figures
-//! measured just before and just after it and is compared with their mean.
+//! Like for like: a group of cells (chunk size, snapshot count) sets up a
+//! stack per route and a fresh raw file side by side, then runs each phase
+//! interleaved, 8 MiB slice by slice (smaller when a snapshot's share is):
+//! the raw file's slice, then each route's, the order turning by one every
+//! slice. Every figure of a ratio is thus taken over the same minutes, on
+//! the same threads' placement luck: this VM's disk interrupts land on one
+//! vCPU and a flush from the other is 1.2-5x slower, so routes measured
+//! minutes apart (as this bench did before) could not resolve 20 %. Threads
+//! are not pinned; interleaving gives every route the same mix of placements
+//! without hiding the engine's own worker threads' cost.
 //!
 //! A first write with n snapshots moves one read of the origin chunk and
 //! n + 1 writes (n COW chunks, one origin), plus the metadata: its physical
@@ -304,15 +312,15 @@ impl PageAligned {
     }
 }
 
-/// Write generation `tag` over `0..total` of `dev` in 1 MiB requests, each
+/// Write generation `tag` over `range` of `dev` in 1 MiB requests, each
 /// followed by a flush; the time spent in the requests and flushes
 /// (stamping excluded).
-fn timed_write(dev: &mut dyn Dev, total: u64, tag: u64) -> io::Result<Duration> {
+fn timed_write(dev: &mut dyn Dev, range: std::ops::Range<u64>, tag: u64) -> io::Result<Duration> {
     let mut backing = page_aligned();
     let buf = backing.slice();
     fill(buf, tag);
     let mut spent = Duration::ZERO;
-    for offset in (0..total).step_by(REQ) {
+    for offset in range.step_by(REQ) {
         stamp(buf, offset, tag);
         let start = Instant::now();
         dev.write_at(buf, offset)?;
@@ -380,32 +388,6 @@ struct Raw {
     read: f64,
 }
 
-/// Raw baselines over `total` bytes in a fresh file under `dir`.
-fn raw(dir: &Path, total: u64) -> Result<Raw, String> {
-    let path = dir.join("raw.img");
-    let err = |e: io::Error| format!("raw file {}: {e}", path.display());
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
-        .map_err(err)?;
-    file.set_len(total).map_err(err)?;
-    let write = timed_write(&mut file, total, FIRST).map_err(err)?;
-    evict(dir)?;
-    let overwrite = timed_write(&mut file, total, SECOND).map_err(err)?;
-    evict(dir)?;
-    let read = timed_read(&mut file, 0..total, SECOND, "raw read")?;
-    drop(file);
-    std::fs::remove_file(&path).map_err(err)?;
-    Ok(Raw {
-        write: mib_s(total, write),
-        overwrite: mib_s(total, overwrite),
-        read: mib_s(total, read),
-    })
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Route {
     InProcess,
@@ -443,7 +425,7 @@ impl Stack {
         let io_err = |path: &Path, e: io::Error| format!("{}: {e}", path.display());
         // The origin's old content, durable before anything is timed.
         let mut file = File::create(&base).map_err(|e| io_err(&base, e))?;
-        timed_write(&mut file, total, BEFORE).map_err(|e| io_err(&base, e))?;
+        timed_write(&mut file, 0..total, BEFORE).map_err(|e| io_err(&base, e))?;
         drop(file);
         let origin = OriginSpec {
             top: DeviceSpec {
@@ -514,7 +496,7 @@ fn open(
     })
 }
 
-/// One measured case, with the raw figures measured just before its group.
+/// One measured case, with the raw figures measured interleaved with it.
 struct Row {
     raw: Raw,
     path: Route,
@@ -524,97 +506,223 @@ struct Row {
     mib_s: f64,
 }
 
-/// The three phases on a fresh stack through `path`.
-fn run_stack(
+/// One route's stack with its export up and its devices open.
+struct Live {
+    route: Route,
+    chunk_kib: u32,
+    stack: Stack,
+    mount: Option<export::fuse::FuseMount>,
+    server: Option<export::nbd::NbdServer>,
+    origin: Box<dyn Dev>,
+    /// `vg-s0..`, opened before the first phase.
+    snaps: Vec<Box<dyn Dev>>,
+}
+
+impl Live {
+    fn new(
+        parent: &Path,
+        total: u64,
+        snapshots: usize,
+        chunk: u32,
+        route: Route,
+    ) -> Result<Self, String> {
+        let stack = Stack::new(parent, total, snapshots, chunk)?;
+        let mapper = stack.dir.path().join("mapper");
+        let sock = stack.dir.path().join("nbd.sock");
+        let mount = match route {
+            Route::Fuse => Some(
+                export::fuse::mount(Arc::new(stack.engine.clone()), &mapper)
+                    .map_err(|e| format!("mounting {}: {e}", mapper.display()))?,
+            ),
+            _ => None,
+        };
+        let server = match route {
+            Route::Nbd => Some(
+                export::nbd::serve(Arc::new(stack.engine.clone()), &sock)
+                    .map_err(|e| format!("serving {}: {e}", sock.display()))?,
+            ),
+            _ => None,
+        };
+        let mount_dir = mount.as_ref().map(|m| m.mountpoint().to_path_buf());
+        let dev = |name: &str| open(route, &stack, mount_dir.as_deref(), Some(&sock), name);
+        let origin = dev("vg-base")?;
+        let snaps = (0..snapshots)
+            .map(|i| dev(&format!("vg-s{i}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            route,
+            chunk_kib: chunk / 2,
+            stack,
+            mount,
+            server,
+            origin,
+            snaps,
+        })
+    }
+
+    fn what(&self, case: &str) -> String {
+        format!(
+            "{} {} snapshot(s) {} KiB chunks {case}",
+            self.route.name(),
+            self.stack.snapshots,
+            self.chunk_kib
+        )
+    }
+
+    /// Untimed checks after the phases: the origin holds the last
+    /// generation, every snapshot kept every chunk (one MiB from each
+    /// share) and is valid; then the export goes down.
+    fn finish(mut self, total: u64) -> Result<(), String> {
+        let what = self.what("origin read-back");
+        timed_read(self.origin.as_mut(), 0..total, SECOND, &what)?;
+        let share = total / self.stack.snapshots as u64;
+        let what = self.what("snapshot check");
+        for (i, snap) in self.snaps.iter_mut().enumerate() {
+            for j in 0..self.stack.snapshots as u64 {
+                let at = share * j;
+                timed_read(snap.as_mut(), at..at + MIB, BEFORE, &what)?;
+            }
+            let status = rlvm::backend::Backend::status(&self.stack.engine, &format!("vg-s{i}"))
+                .map_err(|e| format!("status vg-s{i}: {e}"))?;
+            if status.first().is_none_or(|l| l.params == "Invalid") {
+                return Err(format!("{what}: snapshot {i} is invalid"));
+            }
+        }
+        // Every connection and open file goes before its export does.
+        drop(self.origin);
+        self.snaps.clear();
+        if let Some(server) = self.server {
+            server.shutdown();
+        }
+        if let Some(mount) = self.mount {
+            mount
+                .unmount()
+                .map_err(|e| format!("unmounting {}: {e}", mount_name(&self.stack)))?;
+        }
+        Ok(())
+    }
+}
+
+fn mount_name(stack: &Stack) -> String {
+    stack.dir.path().join("mapper").display().to_string()
+}
+
+/// The largest slice of 8, 4, 2 or 1 MiB that divides `share`: a slice never
+/// spans two snapshots' shares.
+fn slice_bytes(share: u64) -> u64 {
+    [8, 4, 2, 1]
+        .into_iter()
+        .map(|m| m * MIB)
+        .find(|s| share % s == 0)
+        .unwrap_or(MIB)
+}
+
+/// One phase of a group, interleaved: slice by slice, the raw file and then
+/// every route (the order turning by one each slice, so no route always
+/// follows the same one); the time each spent, raw first.
+fn interleaved(
+    total: u64,
+    slice: u64,
+    routes: usize,
+    mut step: impl FnMut(usize, std::ops::Range<u64>) -> Result<Duration, String>,
+) -> Result<Vec<Duration>, String> {
+    let mut spent = vec![Duration::ZERO; routes + 1];
+    for (k, at) in (0..total).step_by(slice as usize).enumerate() {
+        for turn in 0..=routes {
+            let who = (turn + k) % (routes + 1);
+            spent[who] += step(who, at..at + slice)?;
+        }
+    }
+    Ok(spent)
+}
+
+/// The phases of one group (chunk size, snapshot count) on a fresh stack
+/// per route, interleaved with the raw baseline; one row per route and phase.
+fn run_group(
     parent: &Path,
     total: u64,
     snapshots: usize,
     chunk: u32,
-    path: Route,
-    raw: Raw,
+    routes: &[Route],
     rows: &mut Vec<Row>,
 ) -> Result<(), String> {
-    let stack = Stack::new(parent, total, snapshots, chunk)?;
-    let mapper = stack.dir.path().join("mapper");
-    let sock = stack.dir.path().join("nbd.sock");
-    let mount = match path {
-        Route::Fuse => Some(
-            export::fuse::mount(Arc::new(stack.engine.clone()), &mapper)
-                .map_err(|e| format!("mounting {}: {e}", mapper.display()))?,
-        ),
-        _ => None,
-    };
-    let server = match path {
-        Route::Nbd => Some(
-            export::nbd::serve(Arc::new(stack.engine.clone()), &sock)
-                .map_err(|e| format!("serving {}: {e}", sock.display()))?,
-        ),
-        _ => None,
-    };
-    let mount_dir = mount.as_ref().map(|m| m.mountpoint().to_path_buf());
-    let dev = |name: &str| open(path, &stack, mount_dir.as_deref(), Some(&sock), name);
-    let mut row = |case, bytes: u64, spent: Duration| {
-        rows.push(Row {
-            raw,
-            path,
-            snapshots,
-            chunk_kib: u64::from(chunk) / 2,
-            case,
-            mib_s: mib_s(bytes, spent),
+    let group = tempfile::tempdir_in(parent).map_err(|e| format!("temp dir: {e}"))?;
+    let raw_path = group.path().join("raw.img");
+    let raw_err = |e: io::Error| format!("raw file {}: {e}", raw_path.display());
+    let mut raw = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&raw_path)
+        .map_err(raw_err)?;
+    raw.set_len(total).map_err(raw_err)?;
+    let mut live = routes
+        .iter()
+        .map(|&route| Live::new(group.path(), total, snapshots, chunk, route))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut dirs = vec![group.path().to_path_buf()];
+    dirs.extend(live.iter().map(|l| l.stack.dir.path().to_path_buf()));
+    let evict_all = || dirs.iter().try_for_each(|d| evict(d));
+    let share = total / snapshots as u64;
+    let slice = slice_bytes(share);
+
+    let mut write_phase = |live: &mut [Live], tag: u64, case: &str| {
+        interleaved(total, slice, live.len(), |who, range| {
+            if who == 0 {
+                return timed_write(&mut raw, range, tag).map_err(raw_err);
+            }
+            let l = &mut live[who - 1];
+            timed_write(l.origin.as_mut(), range, tag).map_err(|e| format!("{}: {e}", l.what(case)))
         })
     };
-    let what = |case: &str| {
-        format!(
-            "{} {} snapshot(s) {} KiB chunks {case}",
-            path.name(),
-            snapshots,
-            chunk / 2
-        )
-    };
-    let files = stack.dir.path();
-    {
-        let mut origin = dev("vg-base")?;
-        evict(files)?;
-        let spent = timed_write(origin.as_mut(), total, FIRST)
-            .map_err(|e| format!("{}: {e}", what("first writes")))?;
-        row("origin first write", total, spent);
-        evict(files)?;
-        let spent = timed_write(origin.as_mut(), total, SECOND)
-            .map_err(|e| format!("{}: {e}", what("overwrites")))?;
-        row("origin overwrite", total, spent);
-        // Not timed: the origin holds the last generation.
-        timed_read(origin.as_mut(), 0..total, SECOND, &what("origin read-back"))?;
-    }
+    evict_all()?;
+    let first = write_phase(&mut live, FIRST, "first writes")?;
+    evict_all()?;
+    let over = write_phase(&mut live, SECOND, "overwrites")?;
+    evict_all()?;
     // Snapshot i reads its share i of the device; together, `total` bytes.
-    let share = total / stack.snapshots as u64;
-    evict(files)?;
-    let mut spent = Duration::ZERO;
-    for i in 0..stack.snapshots {
-        let mut snap = dev(&format!("vg-s{i}"))?;
-        let range = share * i as u64..share * (i as u64 + 1);
-        spent += timed_read(snap.as_mut(), range, BEFORE, &what("snapshot read"))?;
-    }
-    row("snapshot read", total, spent);
-    // Every snapshot kept every chunk (not timed, and quick: one MiB from each share).
-    for i in 0..stack.snapshots {
-        let mut snap = dev(&format!("vg-s{i}"))?;
-        for j in 0..stack.snapshots as u64 {
-            let at = share * j;
-            timed_read(snap.as_mut(), at..at + MIB, BEFORE, &what("snapshot check"))?;
+    let read = interleaved(total, slice, live.len(), |who, range| {
+        if who == 0 {
+            return timed_read(&mut raw, range, SECOND, "raw read");
         }
-        let status = rlvm::backend::Backend::status(&stack.engine, &format!("vg-s{i}"))
-            .map_err(|e| format!("status vg-s{i}: {e}"))?;
-        if status.first().is_none_or(|l| l.params == "Invalid") {
-            return Err(format!("{}: snapshot {i} is invalid", what("status")));
+        let l = &mut live[who - 1];
+        let what = l.what("snapshot read");
+        let snap = &mut l.snaps[(range.start / share) as usize];
+        timed_read(snap.as_mut(), range, BEFORE, &what)
+    })?;
+    drop(raw);
+    let raw = Raw {
+        write: mib_s(total, first[0]),
+        overwrite: mib_s(total, over[0]),
+        read: mib_s(total, read[0]),
+    };
+    println!(
+        "{snapshots} snapshot(s), {} KiB chunks: raw write/overwrite/read {:.0}/{:.0}/{:.0} MiB/s, \
+         interleaved with the routes in {} MiB slices",
+        chunk / 2,
+        raw.write,
+        raw.overwrite,
+        raw.read,
+        slice / MIB
+    );
+    for (i, l) in live.iter().enumerate() {
+        for (case, spent) in [
+            ("origin first write", first[i + 1]),
+            ("origin overwrite", over[i + 1]),
+            ("snapshot read", read[i + 1]),
+        ] {
+            rows.push(Row {
+                raw,
+                path: l.route,
+                snapshots,
+                chunk_kib: u64::from(chunk) / 2,
+                case,
+                mib_s: mib_s(total, spent),
+            });
         }
     }
-    if let Some(server) = server {
-        server.shutdown();
-    }
-    if let Some(mount) = mount {
-        mount
-            .unmount()
-            .map_err(|e| format!("unmounting {}: {e}", mapper.display()))?;
+    for l in live {
+        l.finish(total)?;
     }
     Ok(())
 }
@@ -667,36 +775,11 @@ fn run() -> Result<(), String> {
             if !picked("RLVM_BENCH_SNAPSHOTS", &snapshots.to_string()) {
                 continue;
             }
-            let before = raw(top.path(), total)?;
-            let first = rows.len();
-            for path in [Route::InProcess, Route::Fuse, Route::Nbd] {
-                if picked("RLVM_BENCH_ROUTES", path.name()) {
-                    run_stack(top.path(), total, snapshots, chunk, path, before, &mut rows)?;
-                }
-            }
-            // Raw again after the group: the group is compared with the mean
-            // of both, so a change of the machine's load during the group
-            // does not make a ratio on its own.
-            let after = raw(top.path(), total)?;
-            let mean = Raw {
-                write: (before.write + after.write) / 2.0,
-                overwrite: (before.overwrite + after.overwrite) / 2.0,
-                read: (before.read + after.read) / 2.0,
-            };
-            println!(
-                "{snapshots} snapshot(s), {} KiB chunks: raw write/overwrite/read {:.0}/{:.0}/{:.0} MiB/s \
-                 before the group, {:.0}/{:.0}/{:.0} after",
-                chunk / 2,
-                before.write,
-                before.overwrite,
-                before.read,
-                after.write,
-                after.overwrite,
-                after.read
-            );
-            for row in &mut rows[first..] {
-                row.raw = mean;
-            }
+            let routes: Vec<Route> = [Route::InProcess, Route::Fuse, Route::Nbd]
+                .into_iter()
+                .filter(|r| picked("RLVM_BENCH_ROUTES", r.name()))
+                .collect();
+            run_group(top.path(), total, snapshots, chunk, &routes, &mut rows)?;
         }
     }
     println!(
@@ -780,7 +863,7 @@ fn run() -> Result<(), String> {
         "{missed} of {} below target (in-process: first writes 0.8 of their physical bound, \
          overwrites and snapshot reads 0.9 of raw; FUSE/NBD: 0.8 of the in-process figure; \
          raw: new-file write, overwrite, cold read, every write request followed by fdatasync, \
-         the mean of before and after each group). Every byte read was checked.",
+         interleaved slice by slice with the routes of its group). Every byte read was checked.",
         rows.len()
     );
     Ok(())

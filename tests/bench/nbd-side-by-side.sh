@@ -19,6 +19,9 @@
 # 1/(n+1)) and, when given, the kernel's ratio from the QEMU bed (scenario
 # 32-copy-out-anchor leaves its "anchor <cell>/c<chunk>/s<n> <ratio>" lines
 # in target/kernel-anchor.txt; RLVM_KERNEL_ANCHOR names another file).
+# Origin and linear run in four rounds over the LV's quarters, back to back
+# in alternating order (as the QEMU scenario does), so a ratio compares
+# figures taken over the same minutes.
 #
 # Nothing asserts a timing. Every export's bytes are checked after its cells
 # (a pattern written through it and read back, and the same bytes seen
@@ -220,9 +223,9 @@ anchor() { # CELL -> the kernel's ratio, if the QEMU scenario left one
 }
 printf '%-28s %10s %10s %7s %7s %8s %7s %s\n' cell "origin" "linear" ratio bound "vs bnd" kernel ""
 below_kernel=0 anchored=0
-first_write_cell() { # NAME CHUNK SNAPSHOTS BS QD [fio args]
-    local name=$1 chunk=$2 snaps=$3 bs=$4 qd=$5 i
-    shift 5
+first_write_cell() { # NAME CHUNK SNAPSHOTS BS QD IO_BYTES [fio args]
+    local name=$1 chunk=$2 snaps=$3 bs=$4 qd=$5 io=$6 i
+    shift 6
     # Fresh snapshots of known bytes each time, so every chunk written is
     # a first write and every snapshot must keep the seed.
     for i in 0 1 2 3; do "$bin/rlvremove" -f "benchvg/snap$i" >/dev/null 2>&1 || true; done
@@ -230,10 +233,29 @@ first_write_cell() { # NAME CHUNK SNAPSHOTS BS QD [fio args]
     for ((i = 0; i < snaps; i++)); do
         "$bin/rlvcreate" -s -L "$((lv_mib + 8))M" -c "$chunk" -n "snap$i" benchvg/base >/dev/null
     done
+    # Like for like: four rounds, each over its own quarter of the LV,
+    # origin and linear back to back (which goes first alternates), so both
+    # figures of the ratio come from the same minutes of this VM's disk,
+    # whose speed swings severalfold between minutes. Each chunk once:
+    # sequential, or random without repeats, inside each quarter.
+    local quarter=$((size / 4)) round ob=0 ous=0 lb=0 lus=0 b us
+    local origin_uri="nbd+unix:///benchvg-base?socket=$rdmd_sock"
+    for round in 0 1 2 3; do
+        local at=$((round * quarter)) first=origin second=linear side
+        [ $((round % 2)) = 1 ] && first=linear second=origin
+        for side in $first $second; do
+            if [ "$side" = origin ]; then
+                read -r b us < <(fio_nontimed "$origin_uri" "$bs" "$qd" "$at" "$quarter" "$((io / 4))" "$@")
+                ob=$((ob + b)) ous=$((ous + us))
+            else
+                read -r b us < <(fio_nontimed "$uri_rdmd" "$bs" "$qd" "$at" "$quarter" "$((io / 4))" "$@")
+                lb=$((lb + b)) lus=$((lus + us))
+            fi
+        done
+    done
     local o l
-    # Each chunk once: sequential, or random without repeats, over the whole LV.
-    read -r o _ < <(fio_nontimed "nbd+unix:///benchvg-base?socket=$rdmd_sock" "$bs" "$qd" "$@")
-    read -r l _ < <(fio_nontimed "$uri_rdmd" "$bs" "$qd" "$@")
+    o=$(python3 -c "print('%.1f' % ($ob / 1048576 / ($ous / 1e6)))")
+    l=$(python3 -c "print('%.1f' % ($lb / 1048576 / ($lus / 1e6)))")
     local ratio bound vs kernel verdict=""
     ratio=$(python3 -c "print('%.2f' % ($o / $l))")
     # n snapshots: n + 1 writes per chunk where the linear LV does one.
@@ -257,24 +279,24 @@ first_write_cell() { # NAME CHUNK SNAPSHOTS BS QD [fio args]
         fi
     done
 }
-fio_nontimed() { # URI BS QD [fio args] -> "MiB/s IOPS"
-    local uri=$1 bs=$2 qd=$3
-    shift 3
+fio_nontimed() { # URI BS QD OFFSET SIZE IO_BYTES [fio args] -> "bytes microseconds"
+    local uri=$1 bs=$2 qd=$3 at=$4 region=$5 io=$6
+    shift 6
     drop_cache
-    fio --name=cell --ioengine=nbd --uri="$uri" --bs="$bs" --iodepth="$qd" --size="$size" \
-        --output-format=json "$@" 2>/dev/null | python3 -c '
+    fio --name=cell --ioengine=nbd --uri="$uri" --bs="$bs" --iodepth="$qd" --offset="$at" \
+        --size="$region" --io_size="$io" --output-format=json "$@" 2>/dev/null | python3 -c '
 import json, sys
 text = sys.stdin.read()
 side = json.loads(text[text.index("{"):])["jobs"][0]["write"]
-print("%.1f %.0f" % (side["bw"] / 1024.0, side["iops"]))'
+print("%d %d" % (side["io_bytes"], max(1, round(side["io_bytes"] * 1e6 / max(side["bw_bytes"], 1)))))'
 }
 # A flush per 4 KiB request costs milliseconds: those cells write a part of the LV.
-if [ "$quick" != 0 ]; then small=1m big=$size; else small=16m big=256m; fi
+if [ "$quick" != 0 ]; then small=$((1 << 20)) big=$size; else small=$((16 << 20)) big=$((256 << 20)); fi
 for chunk in 4k 64k; do
     for snaps in 1 4; do
-        first_write_cell "4K-dsync-QD1/c$chunk/s$snaps" "$chunk" "$snaps" 4k 1 --rw=write --fsync=1 --io_size="$small"
-        first_write_cell "4K-randwrite-QD32/c$chunk/s$snaps" "$chunk" "$snaps" 4k 32 --rw=randwrite --io_size="$((size / 2))"
-        first_write_cell "1M-dsync-QD1/c$chunk/s$snaps" "$chunk" "$snaps" 1m 1 --rw=write --fsync=1 --io_size="$big"
+        first_write_cell "4K-dsync-QD1/c$chunk/s$snaps" "$chunk" "$snaps" 4k 1 "$small" --rw=write --fsync=1
+        first_write_cell "4K-randwrite-QD32/c$chunk/s$snaps" "$chunk" "$snaps" 4k 32 "$((size / 2))" --rw=randwrite
+        first_write_cell "1M-dsync-QD1/c$chunk/s$snaps" "$chunk" "$snaps" 1m 1 "$big" --rw=write --fsync=1
     done
 done
 echo "ratio: engine origin first writes over linear writes, same workload, same run; bound: n + 1"

@@ -292,7 +292,8 @@ impl SnapState {
 /// to write into the COW: the origin bytes from `start` on, read once for
 /// every snapshot.
 struct CopyJob {
-    allocated: Allocated,
+    /// Shared with the origin write, which waits for these chunks' commit.
+    allocated: Arc<Allocated>,
     old: Arc<Vec<u8>>,
     start: u64,
 }
@@ -541,7 +542,7 @@ impl SnapshotCore {
 
     /// Have the worker thread write `allocated` (origin bytes `old` from
     /// `start` on) into the COW and commit it; without a worker, do it here.
-    fn hand_off(&self, allocated: &Allocated, old: &Arc<Vec<u8>>, start: u64) {
+    fn hand_off(&self, allocated: &Arc<Allocated>, old: &Arc<Vec<u8>>, start: u64) {
         if self.committer.is_none() {
             match save_chunks(&self.cow, self.chunk_bytes, allocated, old, start) {
                 Ok(()) => self.copied(allocated),
@@ -554,7 +555,7 @@ impl SnapshotCore {
             return;
         }
         state.jobs.push_back(CopyJob {
-            allocated: allocated.clone(),
+            allocated: Arc::clone(allocated),
             old: old.clone(),
             start,
         });
@@ -854,7 +855,7 @@ fn copy_out(
     if snapshots.is_empty() {
         return Ok(());
     }
-    let mut plans: Vec<(&SnapshotCore, Allocated)> = Vec::new();
+    let mut plans: Vec<(&SnapshotCore, Arc<Allocated>)> = Vec::new();
     for snap in &snapshots {
         let mut state = snap.state();
         if !state.store.is_valid() {
@@ -876,7 +877,7 @@ fn copy_out(
             }
         }
         if !allocated.is_empty() {
-            plans.push((snap, allocated));
+            plans.push((snap, Arc::new(allocated)));
         }
     }
     if plans.is_empty() {
@@ -930,7 +931,7 @@ fn copy_out(
 fn save_chunks(
     cow: &Lower,
     chunk_bytes: u64,
-    allocated: &Allocated,
+    allocated: &[(Exception, u64)],
     old: &[u8],
     start: u64,
 ) -> io::Result<()> {
