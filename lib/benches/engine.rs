@@ -595,16 +595,13 @@ impl Live {
             server.shutdown();
         }
         if let Some(mount) = self.mount {
+            let name = mount.mountpoint().display().to_string();
             mount
                 .unmount()
-                .map_err(|e| format!("unmounting {}: {e}", mount_name(&self.stack)))?;
+                .map_err(|e| format!("unmounting {name}: {e}"))?;
         }
         Ok(())
     }
-}
-
-fn mount_name(stack: &Stack) -> String {
-    stack.dir.path().join("mapper").display().to_string()
 }
 
 /// The largest slice of 8, 4, 2 or 1 MiB that divides `share`: a slice never

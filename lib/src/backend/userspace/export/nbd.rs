@@ -966,15 +966,19 @@ impl Conn {
         self.send(&[&simple_reply_header(error, cookie)]);
     }
 
+    /// The last chunk of a structured reply: `error`, with no message.
+    fn send_error_chunk(&self, error: u32, cookie: u64) {
+        let mut payload = [0u8; 6];
+        payload[..4].copy_from_slice(&error.to_be_bytes());
+        self.send(&[&structured_header(REPLY_TYPE_ERROR, cookie, 6), &payload]);
+    }
+
     /// An error reply: structured for the commands that must have one.
     fn reply_error(&self, request: &Request, error: u32) {
         let structured =
             self.session.structured && matches!(request.kind, CMD_READ | CMD_BLOCK_STATUS);
         if structured {
-            let mut payload = [0u8; 6];
-            payload[..4].copy_from_slice(&error.to_be_bytes());
-            let header = structured_header(REPLY_TYPE_ERROR, request.cookie, 6);
-            self.send(&[&header, &payload]);
+            self.send_error_chunk(error, request.cookie);
         } else {
             self.reply(error, request.cookie);
         }
@@ -1113,12 +1117,7 @@ impl Conn {
                         Some(out) => {
                             let _ = out.shutdown(Shutdown::Both);
                         }
-                        None => {
-                            let mut payload = [0u8; 6];
-                            payload[..4].copy_from_slice(&nbd_errno(&e).to_be_bytes());
-                            let header = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, cookie, 6);
-                            self.send(&[&header, &payload]);
-                        }
+                        None => self.send_error_chunk(nbd_errno(&e), cookie),
                     }
                     return Ok(());
                 }
