@@ -298,6 +298,25 @@ pub struct DisplayInput {
     pub failures: Vec<String>,
 }
 
+impl DisplayInput {
+    /// Whether `-S` (if given) keeps `row`.
+    pub fn selects(&self, row: &rlvm::report::values::Row) -> bool {
+        self.filter
+            .as_ref()
+            .is_none_or(|f| f.matches(&|spec| rlvm::report::values::value(spec, row)))
+    }
+
+    /// Prints the rendered `out`; fails (lvm2's status 5) when a name matched nothing.
+    pub fn finish(&self, out: &str) -> anyhow::Result<()> {
+        print!("{out}");
+        if self.failures.is_empty() {
+            Ok(())
+        } else {
+            Err(lvm2_failure("", crate::exit::COMMAND_FAILED))
+        }
+    }
+}
+
 /// The display commands' common start: the selection, the inventory and
 /// the named objects, each unmatched name reported on stderr as lvm2 does.
 pub fn display_input(

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use rlvm::report::display::{lv_colon, lv_full};
 use rlvm::report::query::ReportType;
-use rlvm::report::values::{value, Row};
+use rlvm::report::values::Row;
 
 use super::lvm_common::{
-    display_input, lvm2_failure, run_report, scan_order, DisplayInput, HistoryArgs, ReportArgs,
+    display_input, lvm2_failure, run_report, scan_order, HistoryArgs, ReportArgs,
 };
 use super::lvm_options::{lvm_cli, CommonArgs};
 
@@ -64,16 +64,11 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 cli.all,
             );
         }
-        let DisplayInput {
-            filter,
-            inventory,
-            wanted,
-            failures,
-        } = display_input(ReportType::Lvs, &cli.names, &cli.report, &cli.common)?;
+        let input = display_input(ReportType::Lvs, &cli.names, &cli.report, &cli.common)?;
         let mut out = String::new();
-        for vg in scan_order(&inventory) {
+        for vg in scan_order(&input.inventory) {
             for lv in &vg.lvs {
-                if !(lv.visible || cli.all) || !wanted.wants_lv(vg, lv) {
+                if !(lv.visible || cli.all) || !input.wanted.wants_lv(vg, lv) {
                     continue;
                 }
                 let row = Row {
@@ -81,10 +76,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                     lv: Some(lv),
                     ..Default::default()
                 };
-                if filter
-                    .as_ref()
-                    .is_some_and(|f| !f.matches(&|spec| value(spec, &row)))
-                {
+                if !input.selects(&row) {
                     continue;
                 }
                 if cli.colon {
@@ -94,11 +86,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 }
             }
         }
-        print!("{out}");
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(lvm2_failure("", crate::exit::COMMAND_FAILED))
-        }
+        input.finish(&out)
     })
 }

@@ -7,11 +7,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use rlvm::report::display::{pv_colon, pv_full, pv_short};
 use rlvm::report::query::ReportType;
-use rlvm::report::values::{value, Row};
+use rlvm::report::values::Row;
 
-use super::lvm_common::{
-    display_input, lvm2_failure, run_report, scan_order, DisplayInput, ReportArgs,
-};
+use super::lvm_common::{display_input, run_report, scan_order, ReportArgs};
 use super::lvm_options::{lvm_cli, CommonArgs};
 
 /// Display various attributes of physical volumes.
@@ -59,19 +57,14 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 cli.all,
             );
         }
-        let DisplayInput {
-            filter,
-            inventory,
-            wanted,
-            failures,
-        } = display_input(ReportType::Pvs, &cli.names, &cli.report, &cli.common)?;
-        let pvs = scan_order(&inventory)
+        let input = display_input(ReportType::Pvs, &cli.names, &cli.report, &cli.common)?;
+        let pvs = scan_order(&input.inventory)
             .into_iter()
             .flat_map(|vg| vg.pvs.iter().map(move |pv| (Some(vg), pv)))
-            .chain(inventory.orphans.iter().map(|pv| (None, pv)));
+            .chain(input.inventory.orphans.iter().map(|pv| (None, pv)));
         let mut out = String::new();
         for (vg, pv) in pvs {
-            if !wanted.wants_pv(pv) {
+            if !input.wanted.wants_pv(pv) {
                 continue;
             }
             let row = Row {
@@ -79,10 +72,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 pv: Some(pv),
                 ..Default::default()
             };
-            if filter
-                .as_ref()
-                .is_some_and(|f| !f.matches(&|spec| value(spec, &row)))
-            {
+            if !input.selects(&row) {
                 continue;
             }
             if cli.colon {
@@ -93,11 +83,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 out.push_str(&pv_full(vg, pv, cli.maps, cli.common.quiet >= 2));
             }
         }
-        print!("{out}");
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(lvm2_failure("", crate::exit::COMMAND_FAILED))
-        }
+        input.finish(&out)
     })
 }

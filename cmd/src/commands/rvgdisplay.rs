@@ -7,11 +7,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use rlvm::report::display::{lv_full, vg_colon, vg_full, vg_short};
 use rlvm::report::query::ReportType;
-use rlvm::report::values::{value, Row};
+use rlvm::report::values::Row;
 
-use super::lvm_common::{
-    display_input, lvm2_failure, run_report, scan_order, DisplayInput, ReportArgs,
-};
+use super::lvm_common::{display_input, run_report, scan_order, ReportArgs};
 use super::lvm_options::{lvm_cli, CommonArgs};
 
 /// Display volume group information.
@@ -56,25 +54,17 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 false,
             );
         }
-        let DisplayInput {
-            filter,
-            inventory,
-            wanted,
-            failures,
-        } = display_input(ReportType::Vgs, &cli.names, &cli.report, &cli.common)?;
+        let input = display_input(ReportType::Vgs, &cli.names, &cli.report, &cli.common)?;
         let mut out = String::new();
-        for vg in scan_order(&inventory) {
-            if !wanted.wants_vg(vg) {
+        for vg in scan_order(&input.inventory) {
+            if !input.wanted.wants_vg(vg) {
                 continue;
             }
             let row = Row {
                 vg: Some(vg),
                 ..Default::default()
             };
-            if filter
-                .as_ref()
-                .is_some_and(|f| !f.matches(&|spec| value(spec, &row)))
-            {
+            if !input.selects(&row) {
                 continue;
             }
             let active = vg.lvs.iter().any(|lv| {
@@ -114,11 +104,6 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 }
             }
         }
-        print!("{out}");
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(lvm2_failure("", crate::exit::COMMAND_FAILED))
-        }
+        input.finish(&out)
     })
 }
