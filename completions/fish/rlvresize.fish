@@ -1,5 +1,5 @@
-complete -c rlvresize -s i -l stripes -d 'Stripe the new extents over this many PVs (default: as the last segment)' -r
-complete -c rlvresize -s I -l stripesize -d 'Stripe size (default unit KiB; default: the last segment\'s)' -r
+complete -c rlvresize -s i -l stripes -d 'Stripe over this many PVs (default: 1 for a new LV, as the last segment when extending)' -r
+complete -c rlvresize -s I -l stripesize -d 'Stripe size, a power of 2 of 4k or more (default unit KiB; default: 64k for a new LV, the last segment\'s when extending)' -r
 complete -c rlvresize -l alloc -d 'Allocation policy: contiguous, cling, normal (the default), anywhere, inherit' -r -f -a "contiguous\t''
 cling\t''
 cling_by_tags\t''

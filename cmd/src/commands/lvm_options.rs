@@ -137,6 +137,56 @@ impl CommonArgs {
     }
 }
 
+/// Where new extents go: `-i`, `-I` and `--alloc` (lvcreate, lvextend), with
+/// the command's PV arguments.
+#[derive(Debug, Args)]
+pub struct PlacementArgs {
+    /// Stripe over this many PVs (default: 1 for a new LV, as the last segment when extending).
+    #[arg(short = 'i', long = "stripes", value_name = "N")]
+    pub stripes: Option<u32>,
+    /// Stripe size, a power of 2 of 4k or more (default unit KiB; default: 64k for a new LV, the last segment's when extending).
+    #[arg(short = 'I', long = "stripesize", value_name = "SIZE")]
+    pub stripesize: Option<String>,
+    /// Allocation policy: contiguous, cling, normal (the default), anywhere, inherit.
+    #[arg(long = "alloc", value_name = "POLICY", value_parser = ["contiguous", "cling", "cling_by_tags", "normal", "anywhere", "inherit"])]
+    pub alloc: Option<String>,
+}
+
+impl PlacementArgs {
+    /// The allocator's request for these options and `pvs`; `contiguous`
+    /// (lvcreate's `-C y`) stands for `--alloc contiguous` when no policy is given.
+    pub fn placement(
+        &self,
+        pvs: &[String],
+        contiguous: bool,
+    ) -> anyhow::Result<rlvm::ops::lvm::Placement> {
+        let stripe_size = match &self.stripesize {
+            Some(text) => Some(
+                rlvm::units::parse_size(text, 'k')
+                    .map_err(|_| {
+                        anyhow::Error::from(rlvm::ops::lvm::LvmError::Usage(format!(
+                            "Invalid argument for --stripesize: {text}"
+                        )))
+                    })?
+                    .div_ceil(512),
+            ),
+            None => None,
+        };
+        let alloc = self.alloc.as_deref().or(contiguous.then_some("contiguous"));
+        let placement = rlvm::ops::lvm::Placement {
+            stripes: self.stripes,
+            stripe_size,
+            pvs: pvs.to_vec(),
+            policy: alloc
+                .and_then(rlvm::ops::alloc::Policy::parse)
+                .unwrap_or_default(),
+            policy_name: alloc.map(str::to_string),
+        };
+        rlvm::ops::lvm::place::check_options(&placement)?;
+        Ok(placement)
+    }
+}
+
 /// What every LVM command's clap definition carries, so [`crate::exit::run_lvm`]
 /// can apply it before the command's body runs.
 pub trait HasCommon {

@@ -7,15 +7,14 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use rlvm::ops::alloc::Policy;
 use rlvm::ops::lvm::{
-    LinearRequest, LvAttributes, LvmError, Persistent, Placement, Prepare, ReadAhead, SizeRequest,
+    LinearRequest, LvAttributes, LvmError, Persistent, Prepare, ReadAhead, SizeRequest,
     SnapshotRequest,
 };
 use rlvm::units::parse_size;
 
 use super::lvm_common::{activates, candidate_devices, split_lv, ACTIVATION_VALUES};
-use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs, YesNo};
+use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs, PlacementArgs, YesNo};
 
 /// Create a logical volume.
 #[derive(Debug, Parser)]
@@ -27,15 +26,8 @@ pub struct Cli {
     /// PVs to allocate from, each optionally with extent ranges (PV:N-M, PV:N+COUNT).
     #[arg(value_name = "PV")]
     pvs: Vec<String>,
-    /// Stripe the LV over this many PVs.
-    #[arg(short = 'i', long = "stripes", value_name = "N")]
-    stripes: Option<u32>,
-    /// Stripe size (default unit KiB; 64k by default): a power of 2 of 4k or more.
-    #[arg(short = 'I', long = "stripesize", value_name = "SIZE")]
-    stripesize: Option<String>,
-    /// Allocation policy: contiguous, cling, normal (the default), anywhere, inherit.
-    #[arg(long = "alloc", value_name = "POLICY", value_parser = ["contiguous", "cling", "cling_by_tags", "normal", "anywhere", "inherit"])]
-    alloc: Option<String>,
+    #[command(flatten)]
+    placement: PlacementArgs,
     /// Create a snapshot of VG/ORIGIN (its COW gets the size given).
     #[arg(short = 's', long)]
     snapshot: bool,
@@ -127,32 +119,6 @@ fn size_request(cli: &Cli) -> anyhow::Result<SizeRequest> {
     }
 }
 
-/// Where the new LV goes: `-i`, `-I`, `--alloc` and the PV arguments.
-pub(crate) fn placement(
-    stripes: Option<u32>,
-    stripesize: Option<&str>,
-    alloc: Option<&str>,
-    pvs: &[String],
-) -> anyhow::Result<Placement> {
-    let stripe_size = match stripesize {
-        Some(text) => Some(
-            parse_size(text, 'k')
-                .map_err(|_| usage(format!("Invalid argument for --stripesize: {text}")))?
-                .div_ceil(512),
-        ),
-        None => None,
-    };
-    let placement = Placement {
-        stripes,
-        stripe_size,
-        pvs: pvs.to_vec(),
-        policy: alloc.and_then(Policy::parse).unwrap_or_default(),
-        policy_name: alloc.map(str::to_string),
-    };
-    rlvm::ops::lvm::place::check_options(&placement)?;
-    Ok(placement)
-}
-
 /// What `--addtag`, `-C`, `-r`, `-M`, `--major` and `--minor` ask to record.
 fn attributes(cli: &Cli) -> LvAttributes {
     let persistent = match (cli.persistent, cli.minor) {
@@ -175,15 +141,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     crate::exit::run_lvm("rlvcreate", args, |cli: Cli| {
         let activate = activates(&cli.activate);
         let snapshot = cli.snapshot || cli.segtype.as_deref() == Some("snapshot");
-        let placement = placement(
-            cli.stripes,
-            cli.stripesize.as_deref(),
-            // `-C y` is `--alloc contiguous` for the allocator.
-            cli.alloc
-                .as_deref()
-                .or((cli.contiguous == Some(YesNo::Y)).then_some("contiguous")),
-            &cli.pvs,
-        )?;
+        // `-C y` is `--alloc contiguous` for the allocator.
+        let placement = cli
+            .placement
+            .placement(&cli.pvs, cli.contiguous == Some(YesNo::Y))?;
         if snapshot && cli.zero.is_some() {
             return Err(usage("Option --zero is unsupported with snapshots."));
         }

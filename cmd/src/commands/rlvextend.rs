@@ -15,7 +15,7 @@ use rlvm::ops::snapshots::{lv_extents, snapshot_of};
 use rlvm::units::Sign;
 
 use super::lvm_common::{candidate_devices, confirm, snapshot_percent, split_lv, try_backend};
-use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs};
+use super::lvm_options::{lvm_cli, ChangeArgs, CommonArgs, PlacementArgs};
 
 /// Extend a logical volume.
 #[derive(Debug, Parser)]
@@ -27,15 +27,8 @@ pub struct Cli {
     /// PVs to allocate from, each optionally with extent ranges (PV:N-M, PV:N+COUNT).
     #[arg(value_name = "PV")]
     pvs: Vec<String>,
-    /// Stripe the new extents over this many PVs (default: as the last segment).
-    #[arg(short = 'i', long = "stripes", value_name = "N")]
-    stripes: Option<u32>,
-    /// Stripe size (default unit KiB; default: the last segment's).
-    #[arg(short = 'I', long = "stripesize", value_name = "SIZE")]
-    stripesize: Option<String>,
-    /// Allocation policy: contiguous, cling, normal (the default), anywhere, inherit.
-    #[arg(long = "alloc", value_name = "POLICY", value_parser = ["contiguous", "cling", "cling_by_tags", "normal", "anywhere", "inherit"])]
-    alloc: Option<String>,
+    #[command(flatten)]
+    placement: PlacementArgs,
     /// New size, or +SIZE to add.
     #[arg(
         short = 'L',
@@ -192,12 +185,7 @@ fn resize(cli: &Cli, direction: Direction) -> anyhow::Result<()> {
         None
     };
     if grow {
-        let placement = super::rlvcreate::placement(
-            cli.stripes,
-            cli.stripesize.as_deref(),
-            cli.alloc.as_deref(),
-            &cli.pvs,
-        )?;
+        let placement = cli.placement.placement(&cli.pvs, false)?;
         session.extend_placed(&lv_name, target - current, &placement)?;
     } else {
         let force = cli.change.forced() || fs.is_some();
