@@ -62,6 +62,10 @@ rlvcreate -q -s -c 64k -L 8M -n new vg/base >/dev/null
 
 echo "rlvsync benchmark: ${mib} MiB volume, every chunk changed, engine mapper files ($profile build), best of $repeat"
 echo "load before: $(uptime)"
+# CPU time this VM's host took from it (steal) during the timings, as a share
+# of all CPU time: a run with much of it measured a busy host, not rlvsync.
+cpu_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t }' /proc/stat; }
+read -r steal0 total0 < <(cpu_ticks)
 # One untimed read first, so every timed reader finds NEW's pages in the same state.
 dd if="$map/vg-new" of=/dev/null bs=1M status=none
 dd4=$(secs dd if="$map/vg-new" of=/dev/null bs=4k)
@@ -104,6 +108,8 @@ for s in 4 64; do
         "$s" $((stream - data)) $data "$(awk -v s="$stream" -v d="$data" 'BEGIN { printf "%.4f", (s - d) * 100 / d }')"
 done
 echo "load after: $(uptime)"
+read -r steal1 total1 < <(cpu_ticks)
+echo "cpu steal during the timings: $(awk -v s=$((steal1 - steal0)) -v t=$((total1 - total0)) 'BEGIN { printf "%.1f", t ? 100 * s / t : 0 }') %"
 if ! cmp -s "$work/copy.img" "$map/vg-new"; then
     echo "FAIL: the applied copy differs from vg/new"
     exit 1

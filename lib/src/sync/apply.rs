@@ -1077,7 +1077,7 @@ mod tests {
         let mut bad = V1_STREAM.to_vec();
         let trailer = bad.len() - 60;
         bad[trailer + 30] ^= 1;
-        let crc = crc32c::crc32c(&bad[trailer..trailer + 56]);
+        let crc = crate::sync::format::crc32c(&[&bad[trailer..trailer + 56]]);
         bad[trailer + 56..].copy_from_slice(&crc.to_le_bytes());
         let err = info(&bad[..]).unwrap_err();
         assert!(err.to_string().contains("digest mismatch"), "{err}");
@@ -1095,7 +1095,7 @@ mod tests {
         let mut bad = v2.clone();
         let trailer = bad.len() - 60;
         bad[trailer + 30] ^= 1;
-        let crc = crc32c::crc32c(&bad[trailer..trailer + 56]);
+        let crc = crate::sync::format::crc32c(&[&bad[trailer..trailer + 56]]);
         bad[trailer + 56..].copy_from_slice(&crc.to_le_bytes());
         assert!(
             info(&bad[..]).is_err(),
@@ -1103,7 +1103,7 @@ mod tests {
         );
         bad[trailer + 30] ^= 1;
         bad[trailer + 24] ^= 1;
-        let crc = crc32c::crc32c(&bad[trailer..trailer + 56]);
+        let crc = crate::sync::format::crc32c(&[&bad[trailer..trailer + 56]]);
         bad[trailer + 56..].copy_from_slice(&crc.to_le_bytes());
         let err = info(&bad[..]).unwrap_err();
         assert!(err.to_string().contains("digest mismatch"), "{err}");
