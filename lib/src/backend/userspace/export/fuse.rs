@@ -760,7 +760,7 @@ impl Filesystem for MapperFs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::userspace::export::memory::{MemDevice, MemSet};
+    use crate::backend::userspace::export::memory::{MemDevice, MemSet, TapSet};
     use std::fs::OpenOptions;
     use std::io::{Read, Seek, SeekFrom, Write};
     use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -1270,52 +1270,6 @@ mod tests {
         assert_eq!(fx.names(), ["d"]);
     }
 
-    /// Records every request as (kind, offset, length).
-    struct LogSet {
-        inner: MemSet,
-        log: Arc<Mutex<Vec<(char, u64, usize)>>>,
-    }
-
-    struct LogDev {
-        inner: Arc<dyn OpenDevice>,
-        log: Arc<Mutex<Vec<(char, u64, usize)>>>,
-    }
-
-    impl OpenDevice for LogDev {
-        fn size_bytes(&self) -> u64 {
-            self.inner.size_bytes()
-        }
-        fn read_only(&self) -> bool {
-            self.inner.read_only()
-        }
-        fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-            self.log.lock().unwrap().push(('r', offset, buf.len()));
-            self.inner.read_at(buf, offset)
-        }
-        fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-            self.log.lock().unwrap().push(('w', offset, buf.len()));
-            self.inner.write_at(buf, offset)
-        }
-        fn flush(&self) -> io::Result<()> {
-            self.inner.flush()
-        }
-        fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
-            self.inner.discard(offset, len)
-        }
-    }
-
-    impl DeviceSet for LogSet {
-        fn devices(&self) -> Vec<ExportInfo> {
-            self.inner.devices()
-        }
-        fn open(&self, name: &str, writable: bool) -> io::Result<Arc<dyn OpenDevice>> {
-            Ok(Arc::new(LogDev {
-                inner: self.inner.open(name, writable)?,
-                log: self.log.clone(),
-            }))
-        }
-    }
-
     /// A 1 MiB pread/pwrite from page-aligned memory (dd, fio, qemu, loop)
     /// reaches the daemon as one request: the init reply's max_write and
     /// max_pages took. Memory not page-aligned spans 257 pages, which the
@@ -1331,10 +1285,11 @@ mod tests {
             eprintln!("SKIPPING FUSE TEST: cannot open /dev/fuse");
             return;
         }
-        let set = Arc::new(LogSet {
-            inner: MemSet::default(),
-            log: Arc::default(),
-        });
+        let log: Arc<Mutex<Vec<(char, u64, usize)>>> = Arc::default();
+        let set = {
+            let log = log.clone();
+            TapSet::new(move |kind, offset, len| log.lock().unwrap().push((kind, offset, len)))
+        };
         set.inner.add("d", 8 << 20, false);
         let dir = tempfile::tempdir().unwrap();
         let as_set: Arc<dyn DeviceSet> = set.clone();
@@ -1351,15 +1306,15 @@ mod tests {
         let buf = &mut backing[aligned..aligned + mib];
         let want = buf.to_vec();
         f.write_all_at(buf, 1 << 20).unwrap();
-        assert_eq!(take(&set.log), [('w', 1 << 20, mib)]);
+        assert_eq!(take(&log), [('w', 1 << 20, mib)]);
         buf.fill(0);
         f.read_exact_at(buf, 1 << 20).unwrap();
-        assert_eq!(take(&set.log), [('r', 1 << 20, mib)]);
+        assert_eq!(take(&log), [('r', 1 << 20, mib)]);
         assert!(*buf == want[..]);
         let buf = &mut backing[aligned + 16..aligned + 16 + mib];
         let want = buf.to_vec();
         f.write_all_at(buf, 3 << 20).unwrap();
-        let writes = take(&set.log);
+        let writes = take(&log);
         assert_eq!(writes.iter().map(|w| w.2).sum::<usize>(), mib, "{writes:?}");
         buf.fill(0);
         f.read_exact_at(buf, 3 << 20).unwrap();
@@ -1456,58 +1411,9 @@ mod tests {
 #[cfg(test)]
 mod bench {
     use super::*;
-    use crate::backend::userspace::export::memory::MemSet;
+    use crate::backend::userspace::export::memory::{MemSet, TapSet};
     use std::sync::atomic::AtomicUsize;
     use std::time::Instant;
-
-    /// Records the largest request each way, to see what sizes the kernel sends.
-    struct Sizes {
-        inner: MemSet,
-        max_read: Arc<AtomicUsize>,
-        max_write: Arc<AtomicUsize>,
-    }
-
-    struct SizedDev {
-        inner: Arc<dyn OpenDevice>,
-        max_read: Arc<AtomicUsize>,
-        max_write: Arc<AtomicUsize>,
-    }
-
-    impl OpenDevice for SizedDev {
-        fn size_bytes(&self) -> u64 {
-            self.inner.size_bytes()
-        }
-        fn read_only(&self) -> bool {
-            self.inner.read_only()
-        }
-        fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-            self.max_read.fetch_max(buf.len(), Ordering::Relaxed);
-            self.inner.read_at(buf, offset)
-        }
-        fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-            self.max_write.fetch_max(buf.len(), Ordering::Relaxed);
-            self.inner.write_at(buf, offset)
-        }
-        fn flush(&self) -> io::Result<()> {
-            self.inner.flush()
-        }
-        fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
-            self.inner.discard(offset, len)
-        }
-    }
-
-    impl DeviceSet for Sizes {
-        fn devices(&self) -> Vec<ExportInfo> {
-            self.inner.devices()
-        }
-        fn open(&self, name: &str, writable: bool) -> io::Result<Arc<dyn OpenDevice>> {
-            Ok(Arc::new(SizedDev {
-                inner: self.inner.open(name, writable)?,
-                max_read: self.max_read.clone(),
-                max_write: self.max_write.clone(),
-            }))
-        }
-    }
 
     /// dd throughput through the mount against a plain copy; run by hand with
     /// `cargo test --release -- --ignored --nocapture fuse::bench`.
@@ -1515,11 +1421,15 @@ mod bench {
     #[ignore]
     fn dd_throughput() {
         const SIZE: usize = 1 << 30;
-        let set = Arc::new(Sizes {
-            inner: MemSet::default(),
-            max_read: Arc::default(),
-            max_write: Arc::default(),
-        });
+        // The largest request each way, to see what sizes the kernel sends.
+        let (max_read, max_write) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let set = {
+            let (max_read, max_write) = (max_read.clone(), max_write.clone());
+            TapSet::new(move |kind, _, len| {
+                let max = if kind == 'r' { &max_read } else { &max_write };
+                max.fetch_max(len, Ordering::Relaxed);
+            })
+        };
         set.inner.add("d", SIZE, false);
         let dir = tempfile::tempdir().unwrap();
         let m = mount(set.clone(), &dir.path().join("mapper")).unwrap();
@@ -1576,8 +1486,8 @@ mod bench {
         }
         eprintln!(
             "largest requests: read {} write {}",
-            set.max_read.load(Ordering::Relaxed),
-            set.max_write.load(Ordering::Relaxed)
+            max_read.load(Ordering::Relaxed),
+            max_write.load(Ordering::Relaxed)
         );
         m.unmount().unwrap();
     }

@@ -235,6 +235,66 @@ pub(crate) mod memory {
         }
     }
 
+    /// What a [`TapSet`] is told of each read (`'r'`) and write (`'w'`): kind, offset, length.
+    type TapFn = dyn Fn(char, u64, usize) + Send + Sync;
+
+    /// A [`MemSet`] whose devices tell `tap` of every read and write before
+    /// serving it: how a test sees the requests an export sends down.
+    pub struct TapSet {
+        pub inner: MemSet,
+        tap: Arc<TapFn>,
+    }
+
+    impl TapSet {
+        /// An empty set (add devices to `inner`) reporting to `tap`.
+        pub fn new(tap: impl Fn(char, u64, usize) + Send + Sync + 'static) -> Arc<Self> {
+            Arc::new(Self {
+                inner: MemSet::default(),
+                tap: Arc::new(tap),
+            })
+        }
+    }
+
+    struct Tapped {
+        inner: Arc<dyn OpenDevice>,
+        tap: Arc<TapFn>,
+    }
+
+    impl OpenDevice for Tapped {
+        fn size_bytes(&self) -> u64 {
+            self.inner.size_bytes()
+        }
+        fn read_only(&self) -> bool {
+            self.inner.read_only()
+        }
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+            (self.tap)('r', offset, buf.len());
+            self.inner.read_at(buf, offset)
+        }
+        fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+            (self.tap)('w', offset, buf.len());
+            self.inner.write_at(buf, offset)
+        }
+        fn flush(&self) -> io::Result<()> {
+            self.inner.flush()
+        }
+        fn discard(&self, offset: u64, len: u64) -> io::Result<()> {
+            self.inner.discard(offset, len)
+        }
+    }
+
+    impl DeviceSet for TapSet {
+        fn devices(&self) -> Vec<ExportInfo> {
+            self.inner.devices()
+        }
+        fn open(&self, name: &str, writable: bool) -> io::Result<Arc<dyn OpenDevice>> {
+            Ok(Arc::new(Tapped {
+                inner: self.inner.open(name, writable)?,
+                tap: self.tap.clone(),
+            }))
+        }
+    }
+
     type ReadFn = dyn Fn(&mut [u8], u64) -> io::Result<()> + Send + Sync;
     type WriteFn = dyn Fn(&[u8], u64) -> io::Result<()> + Send + Sync;
     type FlushFn = dyn Fn() -> io::Result<()> + Send + Sync;
