@@ -137,6 +137,16 @@ impl Device {
         io.table.write_at(buf, offset)
     }
 
+    /// Write through the live table, past the page cache where the
+    /// devices under it allow ([`crate::io::BlockIo::write_uncached_at`]).
+    pub(crate) fn write_uncached_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        if self.read_only {
+            return Err(errno(libc::EROFS));
+        }
+        let io = self.enter()?;
+        io.table.write_uncached_at(buf, offset)
+    }
+
     /// Flush every device under the live table.
     pub(crate) fn flush(&self) -> io::Result<()> {
         let io = self.enter()?;

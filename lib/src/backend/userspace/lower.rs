@@ -144,6 +144,13 @@ impl BlockIo for Lower {
         }
     }
 
+    fn write_uncached_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        match self {
+            Lower::Dm(dev) => dev.write_uncached_at(buf, offset),
+            Lower::File(file) => file.disk.write_uncached_at(buf, offset),
+        }
+    }
+
     fn flush(&self) -> io::Result<()> {
         match self {
             Lower::Dm(dev) => dev.flush(),

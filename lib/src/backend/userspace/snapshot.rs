@@ -42,7 +42,7 @@ use std::thread::JoinHandle;
 
 use crate::cow::{CowError, Exception, ExceptionStore, PersistentStore, TransientStore};
 use crate::dm::StoreKind;
-use crate::io::BlockIo;
+use crate::io::{AlignedBuf, BlockIo};
 
 use super::engine::Device;
 use super::export::{push_extent, Extent};
@@ -294,7 +294,7 @@ impl SnapState {
 struct CopyJob {
     /// Shared with the origin write, which waits for these chunks' commit.
     allocated: Arc<Allocated>,
-    old: Arc<Vec<u8>>,
+    old: Arc<AlignedBuf>,
     start: u64,
 }
 
@@ -542,7 +542,7 @@ impl SnapshotCore {
 
     /// Have the worker thread write `allocated` (origin bytes `old` from
     /// `start` on) into the COW and commit it; without a worker, do it here.
-    fn hand_off(&self, allocated: &Arc<Allocated>, old: &Arc<Vec<u8>>, start: u64) {
+    fn hand_off(&self, allocated: &Arc<Allocated>, old: &Arc<AlignedBuf>, start: u64) {
         if self.committer.is_none() {
             match save_chunks(&self.cow, self.chunk_bytes, allocated, old, start) {
                 Ok(()) => self.copied(allocated),
@@ -793,7 +793,7 @@ impl SnapshotCore {
             // A partial write keeps the rest of the chunk's old content: the
             // chunk goes to the COW whole, already carrying the new bytes, so
             // it is committed with its post-write content or not at all.
-            let mut whole = vec![0u8; self.chunk_bytes as usize];
+            let mut whole = AlignedBuf::zeroed(self.chunk_bytes as usize);
             let copied = (|| {
                 if take as u64 != self.chunk_bytes {
                     read_clipped(
@@ -804,7 +804,7 @@ impl SnapshotCore {
                     )?;
                 }
                 whole[within as usize..within as usize + take].copy_from_slice(piece);
-                self.cow.write_all_at(&whole, offset)
+                self.cow.write_uncached_at(&whole, offset)
             })();
             if copied.is_err() {
                 self.shared.invalidate(&mut self.state());
@@ -894,7 +894,8 @@ fn copy_out(
         .map(|(s, a)| (a[a.len() - 1].0.old_chunk + 1) * s.chunk_bytes)
         .max()
         .unwrap_or(pos + len);
-    let mut old = vec![0u8; (end - start) as usize];
+    // Aligned, so the COW writes can go past the page cache.
+    let mut old = AlignedBuf::zeroed((end - start) as usize);
     let read = origin
         .size_bytes()
         .and_then(|origin_bytes| read_clipped(origin, &mut old, start, origin_bytes));
@@ -926,8 +927,9 @@ fn copy_out(
 }
 
 /// Write the origin chunks of `allocated` (their old bytes are `old`, which
-/// starts at origin byte `start`) into `cow`; chunks neighbouring on
-/// both sides (as a sequential write allocates them) go in one write.
+/// starts at origin byte `start`) into `cow`, past the page cache as the
+/// kernel's copy-out writes the device; chunks neighbouring on both sides
+/// (as a sequential write allocates them) go in one write.
 fn save_chunks(
     cow: &Lower,
     chunk_bytes: u64,
@@ -949,7 +951,7 @@ fn save_chunks(
         }
         let from = (first.old_chunk * chunk_bytes - start) as usize;
         let data = &old[from..from + count * chunk_bytes as usize];
-        cow.write_all_at(data, offset)?;
+        cow.write_uncached_at(data, offset)?;
         at += count;
     }
     Ok(())

@@ -151,13 +151,31 @@ impl Table {
 
     /// Write `data` at byte `offset`.
     pub(crate) fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
+        self.write_with(data, offset, false)
+    }
+
+    /// Write `data` at byte `offset`, past the page cache where `linear`
+    /// and `striped` lines reach devices that allow it; the other targets
+    /// write as [`Self::write_at`] does.
+    pub(crate) fn write_uncached_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
+        self.write_with(data, offset, true)
+    }
+
+    fn write_with(&self, data: &[u8], offset: u64, uncached: bool) -> io::Result<()> {
+        let write = |dev: &Lower, piece: &[u8], at: u64| {
+            if uncached {
+                dev.write_uncached_at(piece, at)
+            } else {
+                dev.write_all_at(piece, at)
+            }
+        };
         self.split(offset, data.len(), |line, pos, range| {
             let piece = &data[range];
             match &line.target {
-                Mapped::Linear { dev, offset } => dev.write_all_at(piece, offset + pos),
+                Mapped::Linear { dev, offset } => write(dev, piece, offset + pos),
                 Mapped::Striped { chunk, devs } => {
                     stripe_pieces(*chunk, devs, pos, 0..piece.len(), |dev, at, part| {
-                        dev.write_all_at(&piece[part], at)
+                        write(dev, &piece[part], at)
                     })
                 }
                 Mapped::Zero => Ok(()),
