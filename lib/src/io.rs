@@ -66,9 +66,11 @@ pub const DIRECT_ALIGN: usize = 4096;
 /// where buffered ones only copy and share the next flush.
 pub const DIRECT_MIN: usize = 512 << 10;
 
-/// A zero-filled byte buffer whose start is [`DIRECT_ALIGN`]-aligned, so
-/// that [`BlockIo::write_uncached_at`] can take it (or any aligned part).
-#[derive(Debug)]
+/// A reusable byte buffer whose start is [`DIRECT_ALIGN`]-aligned: what
+/// [`BlockIo::write_uncached_at`] takes (or any aligned part of it), and
+/// memory that does not span one page more than it needs (FUSE's 256-page
+/// limit splits a 1 MiB request from unaligned memory in two).
+#[derive(Debug, Default)]
 pub struct AlignedBuf {
     bytes: Vec<u8>,
     skew: usize,
@@ -78,13 +80,25 @@ pub struct AlignedBuf {
 impl AlignedBuf {
     /// `len` zero bytes, aligned.
     pub fn zeroed(len: usize) -> Self {
-        let bytes = vec![0u8; len + DIRECT_ALIGN - 1];
-        // For bytes the offset always exists and is below the alignment.
-        let skew = bytes
-            .as_ptr()
-            .align_offset(DIRECT_ALIGN)
-            .min(DIRECT_ALIGN - 1);
-        Self { bytes, skew, len }
+        let mut buf = Self::default();
+        buf.resize(len);
+        buf
+    }
+
+    /// Make the buffer `len` bytes long and return them: zeros when it had
+    /// to grow, else whatever it held (it is grown, never shrunk or cleared).
+    pub fn resize(&mut self, len: usize) -> &mut [u8] {
+        if self.bytes.len() < len + DIRECT_ALIGN - 1 {
+            self.bytes = vec![0u8; len + DIRECT_ALIGN - 1];
+            // For bytes the offset always exists and is below the alignment.
+            self.skew = self
+                .bytes
+                .as_ptr()
+                .align_offset(DIRECT_ALIGN)
+                .min(DIRECT_ALIGN - 1);
+        }
+        self.len = len;
+        &mut self.bytes[self.skew..self.skew + len]
     }
 }
 
@@ -339,6 +353,12 @@ mod tests {
             assert!(buf.iter().all(|&b| b == 0));
             buf.fill(0xa5);
             assert!(buf.iter().all(|&b| b == 0xa5));
+            // Shrinking keeps the bytes; growing gives a new, zeroed buffer.
+            assert!(buf.resize(len / 2).iter().all(|&b| b == 0xa5));
+            let grown = buf.resize(len + 8192);
+            assert_eq!(grown.len(), len + 8192);
+            assert_eq!(grown.as_ptr() as usize % DIRECT_ALIGN, 0);
+            assert!(grown.iter().all(|&b| b == 0));
         }
     }
 

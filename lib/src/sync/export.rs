@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use crate::backend::{Backend, BackendError, TableSlot};
 use crate::cow::{read_exception_list, ExceptionList};
 use crate::dm::{SnapshotStatus, StoreKind, Target};
-use crate::io::{BlockIo, FileDisk};
+use crate::io::{AlignedBuf, BlockIo, FileDisk};
 use crate::lvm2::model::Lv;
 use crate::names::{dm_name, DmLayer};
 use crate::ops::snapshots::{lv_extents, snapshot_of};
@@ -43,8 +43,6 @@ const READERS: usize = 2;
 /// for dd, whose one buffer stays cached, copying the data into buffers that
 /// had left the cache, and the checksums then read them from memory again.
 const BATCHES_PER_READER: usize = 3;
-/// Data buffers start on a page boundary.
-const PAGE: usize = 4096;
 /// Full streams use chunks of at least this size (overhead 16 bytes per chunk).
 const FULL_CHUNK_BYTES: u32 = 64 << 10;
 
@@ -167,7 +165,7 @@ impl ExportPlan {
                         };
                         let chunks = &self.chunks[range.clone()];
                         let sealed = self.read_batch(chunks, &mut batch.data).map(|()| {
-                            seal_heads(&self.header, chunks, batch.data.bytes(), &mut batch.heads);
+                            seal_heads(&self.header, chunks, &batch.data, &mut batch.heads);
                             batch.range = range.clone();
                             batch
                         });
@@ -187,8 +185,8 @@ impl ExportPlan {
                 };
                 let batch = sealed?;
                 let chunks = &self.chunks[batch.range.clone()];
-                writer.write_split(chunks, &batch.heads, batch.data.bytes())?;
-                done += batch.data.bytes().len() as u64;
+                writer.write_split(chunks, &batch.heads, &batch.data)?;
+                done += batch.data.len() as u64;
                 progress(done);
                 let _ = empty_tx.send(batch);
             }
@@ -254,33 +252,6 @@ struct Batch {
     data: AlignedBuf,
     /// Their record heads.
     heads: Vec<[u8; RECORD_HEAD_LEN]>,
-}
-
-/// A reusable byte buffer whose bytes start on a page boundary: memory that
-/// is not page-aligned spans one page more per request, and FUSE's 256-page
-/// limit then splits a 1 MiB read in two.
-#[derive(Default)]
-struct AlignedBuf {
-    raw: Vec<u8>,
-    start: usize,
-    len: usize,
-}
-
-impl AlignedBuf {
-    /// Make the buffer `len` bytes long (contents unspecified) and return them.
-    fn resize(&mut self, len: usize) -> &mut [u8] {
-        if self.raw.len() < len + PAGE {
-            self.raw = vec![0u8; len + PAGE];
-            self.start = (PAGE - self.raw.as_ptr() as usize % PAGE) % PAGE;
-        }
-        self.len = len;
-        &mut self.raw[self.start..self.start + len]
-    }
-
-    /// The buffer's bytes.
-    fn bytes(&self) -> &[u8] {
-        &self.raw[self.start..self.start + self.len]
-    }
 }
 
 /// An incremental plan from a COW image and an origin image, offline
