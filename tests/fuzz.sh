@@ -12,7 +12,9 @@ failed=0
 passed=0
 for target in $targets; do
     echo "== fuzz $target (${seconds}s)"
-    # Seeds made by real lvm2 (fuzz/make-seeds.sh) join the target's corpus.
+    # Seeds made by real lvm2 (fuzz/make-seeds.sh) and inputs that once
+    # crashed the target (seeds/<target>/crash-*) join its corpus, so each
+    # run replays them first.
     corpus=()
     if [ -d "seeds/$target" ]; then
         mkdir -p "corpus/$target"

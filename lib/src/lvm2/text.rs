@@ -259,9 +259,13 @@ impl<'a> Parser<'a> {
         if let Ok(n) = text.parse::<i64>() {
             return Ok(RawValue::Int(n));
         }
-        text.parse::<f64>()
-            .map(RawValue::Float)
-            .map_err(|_| self.error(format!("\"{text}\" is not a number")))
+        match text.parse::<f64>() {
+            // Rust reads a number too large for f64 as infinity, which no
+            // emitter can write back as a number: refuse it here instead.
+            Ok(f) if f.is_finite() => Ok(RawValue::Float(f)),
+            Ok(_) => Err(self.error(format!("\"{text}\" is out of range"))),
+            Err(_) => Err(self.error(format!("\"{text}\" is not a number"))),
+        }
     }
 
     /// A string: borrowed from the text unless it holds an escape.
@@ -500,6 +504,19 @@ mod tests {
         let text = emit(&items);
         assert_eq!(text, "description = \"a \\\"quoted\\\" \\\\ path\"\n");
         assert_eq!(parse(&text).unwrap(), items);
+    }
+
+    #[test]
+    fn numbers_too_large_for_a_float_are_refused() {
+        // Found by the lvm2_text fuzz target: 440 digits read as infinity,
+        // which emitted as "inf" and no longer parsed.
+        let text = format!("x = [22, {}1]", "1".repeat(420));
+        let err = parse(&text).unwrap_err();
+        assert!(err.to_string().contains("out of range"), "{err}");
+        assert_eq!(
+            parse("x = 1.5").unwrap(),
+            vec![Item::Setting("x".into(), Value::Float(1.5))]
+        );
     }
 
     #[test]
