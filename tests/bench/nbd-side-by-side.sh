@@ -31,6 +31,8 @@
 #   --quick (or RLVM_BENCH_QUICK=1): 16 MiB LV, 1 s a cell (CI).
 #   RLVM_BENCH_DIR: where the images go (default: target/tmp; never tmpfs).
 #   RLVM_BENCH_PROFILE=debug: use the debug build.
+#   RLVM_BENCH_BIN: run the programs of this directory (another build, to
+#   compare two) instead of building.
 #   RLVM_BENCH_ONLY=linear or copy-out: run only that half.
 #   RLVM_BENCH_CELLS='4K randwrite QD32/1,nbdcopy': only these linear cells
 #   (name/connections as printed, comma-separated; "nbdcopy" for the copy).
@@ -47,12 +49,15 @@ half=$((runtime * 500))ms
 for tool in fio nbdkit qemu-nbd nbdcopy python3; do
     command -v "$tool" >/dev/null || { echo "nbd-side-by-side: $tool is missing (tests/setup.sh installs it)" >&2; exit 1; }
 done
-if [ "$profile" = release ]; then
+if [ -n "${RLVM_BENCH_BIN:-}" ]; then
+    bin=$RLVM_BENCH_BIN
+elif [ "$profile" = release ]; then
     cargo build --release -q -p rlvm-cmd --bins
+    bin=${CARGO_TARGET_DIR:-$PWD/target}/$profile
 else
     cargo build -q -p rlvm-cmd --bins
+    bin=${CARGO_TARGET_DIR:-$PWD/target}/$profile
 fi
-bin=${CARGO_TARGET_DIR:-$PWD/target}/$profile
 bash tests/links.sh "$bin" # every program is a symlink to rlvm
 parent=${RLVM_BENCH_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/tmp}
 mkdir -p "$parent"

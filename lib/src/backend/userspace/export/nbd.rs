@@ -1748,6 +1748,41 @@ mod tests {
     }
 
     #[test]
+    fn requests_sent_behind_the_last_option_are_served() {
+        // The client does not wait for NBD_OPT_GO's reply: its first two
+        // requests reach the handshake's reader in the same read, so
+        // transmission must start from what that reader holds, not from
+        // the socket.
+        let f = Fixture::new(&[("vg-lv", 1 << 20, false)]);
+        let mut c = f.client();
+        let mut msg = IHAVEOPT.to_be_bytes().to_vec();
+        let go = Client::info_request("vg-lv", &[]);
+        msg.extend_from_slice(&OPT_GO.to_be_bytes());
+        msg.extend_from_slice(&(go.len() as u32).to_be_bytes());
+        msg.extend_from_slice(&go);
+        msg.extend_from_slice(&request_bytes(CMD_WRITE, 0, 1, 4096, 4));
+        msg.extend_from_slice(b"wxyz");
+        msg.extend_from_slice(&request_bytes(CMD_FLUSH, 0, 2, 0, 0));
+        c.send(&msg);
+        assert_eq!(c.replies().last().unwrap().0, REP_ACK);
+        let mut cookies = Vec::new();
+        for _ in 0..2 {
+            let mut h = [0u8; 16];
+            c.s.read_exact(&mut h).unwrap();
+            assert_eq!(
+                h[..8],
+                [&SIMPLE_REPLY_MAGIC.to_be_bytes()[..], &[0; 4]].concat()
+            );
+            cookies.push(u64::from_be_bytes(h[8..].try_into().unwrap()));
+        }
+        cookies.sort_unstable();
+        assert_eq!(cookies, [1, 2]);
+        assert_eq!(c.request(CMD_READ, 0, 4096, 4, &[]).1, b"wxyz");
+        c.disconnect();
+        wait_opens(&f.dev("vg-lv"), 0);
+    }
+
+    #[test]
     fn commands_do_what_they_say() {
         let f = Fixture::new(&[("vg-lv", 1 << 20, false)]);
         let dev = f.dev("vg-lv");
