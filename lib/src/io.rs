@@ -24,8 +24,49 @@ pub trait BlockIo: Send + Sync {
     fn write_uncached_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         self.write_all_at(buf, offset)
     }
+    /// Write all of `buf` at `offset` and return once these bytes are
+    /// durable, these alone (`O_DSYNC`): not the device's other dirty data,
+    /// which a [`flush`](Self::flush) of an image file shared by many LVs
+    /// would write back too. Past the page cache as
+    /// [`write_uncached_at`](Self::write_uncached_at) goes. By default a
+    /// write and a flush.
+    fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        self.write_uncached_at(buf, offset)?;
+        self.flush()
+    }
     /// Make every completed write durable (fdatasync / a cache flush).
     fn flush(&self) -> io::Result<()>;
+}
+
+/// `pwritev2(RWF_DSYNC)` of all of `buf` at `offset`: the write is durable
+/// when this returns, as with `O_DSYNC`, for this call alone.
+fn write_all_dsync(file: &File, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    while !buf.is_empty() {
+        let iov = libc::iovec {
+            iov_base: buf.as_ptr() as *mut libc::c_void,
+            iov_len: buf.len(),
+        };
+        let at = libc::off_t::try_from(offset)
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: one iovec over `buf`, which outlives the call; the kernel
+        // only reads from it.
+        let n = unsafe { libc::pwritev2(file.as_raw_fd(), &iov, 1, at, libc::RWF_DSYNC) };
+        match n {
+            0 => return Err(io::ErrorKind::WriteZero.into()),
+            n if n > 0 => {
+                buf = &buf[n as usize..];
+                offset += n as u64;
+            }
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether this process runs in lvm2's test mode (`-t`): writes through a
@@ -214,6 +255,37 @@ impl BlockIo for FileDisk {
         }
     }
 
+    /// `pwritev2(RWF_DSYNC)`, on the `O_DIRECT` descriptor where
+    /// [`write_uncached_at`](BlockIo::write_uncached_at) would use it. A
+    /// kernel without `RWF_DSYNC` (before 4.7) gets a write and a flush.
+    fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        if dry_run() {
+            return Ok(());
+        }
+        let aligned = (buf.as_ptr() as usize | buf.len() | offset as usize) % DIRECT_ALIGN == 0;
+        let direct = if aligned && buf.len() >= DIRECT_MIN {
+            self.direct()
+        } else {
+            None
+        };
+        let result = match direct {
+            Some(direct) => match write_all_dsync(direct, buf, offset) {
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                    write_all_dsync(&self.file, buf, offset)
+                }
+                other => other,
+            },
+            None => write_all_dsync(&self.file, buf, offset),
+        };
+        match result {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::ENOSYS)) => {
+                self.write_uncached_at(buf, offset)?;
+                self.flush()
+            }
+            other => other,
+        }
+    }
+
     fn flush(&self) -> io::Result<()> {
         if dry_run() {
             return Ok(());
@@ -314,6 +386,9 @@ impl<T: BlockIo + ?Sized> BlockIo for std::sync::Arc<T> {
     fn write_uncached_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         (**self).write_uncached_at(buf, offset)
     }
+    fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        (**self).write_durable_at(buf, offset)
+    }
     fn flush(&self) -> io::Result<()> {
         (**self).flush()
     }
@@ -401,5 +476,33 @@ mod tests {
         assert!(cached == want);
         disk.flush().unwrap();
         assert!(std::fs::read(&path).unwrap() == want);
+    }
+
+    #[test]
+    fn durable_writes_land_large_or_small_aligned_or_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("disk.img");
+        std::fs::write(&path, vec![1u8; 2 << 20]).unwrap();
+        let disk = FileDisk::open(&path).unwrap();
+        let mut cached = vec![0u8; 2 << 20];
+        disk.read_exact_at(&mut cached, 0).unwrap();
+        let mut buf = AlignedBuf::zeroed(DIRECT_MIN);
+        buf.fill(4);
+        // Large and aligned (the O_DIRECT descriptor where there is one),
+        // small and aligned, unaligned: each seen by buffered reads at once.
+        disk.write_durable_at(&buf, 1 << 20).unwrap();
+        buf.fill(5);
+        disk.write_durable_at(&buf[..4096], 4096).unwrap();
+        disk.write_durable_at(&buf[3..1003], 50_001).unwrap();
+        let mut want = vec![1u8; 2 << 20];
+        want[1 << 20..(1 << 20) + DIRECT_MIN].fill(4);
+        want[4096..8192].fill(5);
+        want[50_001..51_001].fill(5);
+        disk.read_exact_at(&mut cached, 0).unwrap();
+        assert!(cached == want);
+        assert!(std::fs::read(&path).unwrap() == want);
+        // Past the end of a regular file a durable write extends it, as any write.
+        disk.write_durable_at(&buf[..10], 3 << 20).unwrap();
+        assert_eq!(disk.size_bytes().unwrap(), (3 << 20) + 10);
     }
 }

@@ -125,6 +125,35 @@ impl StagedCommit {
         }
         flush(disk, &format!("flushing metadata area {}", last.area))
     }
+
+    /// The same writes for a caller whose data chunks are durable already
+    /// (written with [`BlockIo::write_durable_at`]): every area to zero,
+    /// then every area, each durable on its own before the next begins, in
+    /// the same order and with no flush of the whole device, which on an
+    /// image file that other LVs share would write back their dirty pages
+    /// too. A crash still leaves old or new records, as above.
+    pub fn write_durably_to(&self, disk: &dyn BlockIo) -> Result<(), CowError> {
+        for w in &self.writes {
+            if let Some(next) = w.zero_next {
+                let zero = vec![0u8; w.bytes.len()];
+                write_durable(
+                    disk,
+                    &zero,
+                    next,
+                    &format!("zeroing metadata area {}", w.area + 1),
+                )?;
+            }
+        }
+        for w in &self.writes {
+            write_durable(
+                disk,
+                &w.bytes,
+                w.offset,
+                &format!("writing metadata area {}", w.area),
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// What a snapshot target needs from an exception store; both [`PersistentStore`]
@@ -162,7 +191,8 @@ pub trait ExceptionStore: Send {
     /// The first half of [`commit_batch`](Self::commit_batch), for a caller
     /// that does the disk I/O without holding the store: record `batch` in
     /// the in-memory area and return the writes that make it durable. Call
-    /// [`StagedCommit::write_to`] on the store's device, then
+    /// [`StagedCommit::write_to`] (or, when the chunks were written durably,
+    /// [`StagedCommit::write_durably_to`]) on the store's device, then
     /// [`finish_commit`](Self::finish_commit); stage nothing else in between.
     fn stage_commit(&mut self, batch: &[Exception]) -> Result<StagedCommit, CowError>;
     /// The second half: with the staged writes' result, publish `batch` to
@@ -664,6 +694,11 @@ fn chunk_buf_len(geometry: &Geometry) -> Result<usize, CowError> {
 pub(crate) fn size(disk: &dyn BlockIo) -> Result<u64, CowError> {
     disk.size_bytes()
         .map_err(|e| CowError::io("reading the COW device size", e))
+}
+
+fn write_durable(disk: &dyn BlockIo, buf: &[u8], offset: u64, what: &str) -> Result<(), CowError> {
+    disk.write_durable_at(buf, offset)
+        .map_err(|e| CowError::io(format!("{what} at byte {offset}"), e))
 }
 
 fn write(disk: &dyn BlockIo, buf: &[u8], offset: u64, what: &str) -> Result<(), CowError> {

@@ -22,6 +22,8 @@ struct Recorder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Op {
     Write(u64, Vec<u8>),
+    /// A write that is durable once it completes (`O_DSYNC`), alone.
+    DurableWrite(u64, Vec<u8>),
     Flush,
 }
 
@@ -52,6 +54,14 @@ impl BlockIo for Recorder {
             .push(Op::Write(offset, buf.to_vec()));
         Ok(())
     }
+    fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        self.disk.write_all_at(buf, offset)?;
+        self.log
+            .lock()
+            .unwrap()
+            .push(Op::DurableWrite(offset, buf.to_vec()));
+        Ok(())
+    }
     fn flush(&self) -> io::Result<()> {
         self.log.lock().unwrap().push(Op::Flush);
         Ok(())
@@ -59,7 +69,7 @@ impl BlockIo for Recorder {
 }
 
 fn apply(image: &mut [u8], op: &Op) {
-    if let Op::Write(offset, data) = op {
+    if let Op::Write(offset, data) | Op::DurableWrite(offset, data) = op {
         let at = *offset as usize;
         image[at..at + data.len()].copy_from_slice(data);
     }
@@ -70,6 +80,36 @@ fn pattern(old: u64, chunk_bytes: usize) -> Vec<u8> {
     (0..chunk_bytes / 8)
         .flat_map(|i| (0xc0ff_ee00_0000_0000 ^ (old << 20) ^ i as u64).to_le_bytes())
         .collect()
+}
+
+/// As [`copy_out`], the way the userspace engine commits: every data chunk
+/// written durably, then the staged areas with
+/// [`StagedCommit::write_durably_to`].
+fn copy_out_durably<D: BlockIo>(
+    store: &mut PersistentStore<Arc<D>>,
+    disk: &D,
+    olds: &[u64],
+) -> Vec<Exception> {
+    let chunk_bytes = store.geometry().chunk_bytes() as usize;
+    let batch: Vec<Exception> = olds
+        .iter()
+        .map(|&old_chunk| {
+            let new_chunk = store.allocate().unwrap();
+            disk.write_durable_at(
+                &pattern(old_chunk, chunk_bytes),
+                store.chunk_offset(new_chunk).unwrap(),
+            )
+            .unwrap();
+            Exception {
+                old_chunk,
+                new_chunk,
+            }
+        })
+        .collect();
+    let staged = store.stage_commit(&batch).unwrap();
+    let written = staged.write_durably_to(disk);
+    store.finish_commit(&batch, written).unwrap();
+    batch
 }
 
 /// Allocate, write the data chunk, and commit `olds` as one batch.
@@ -292,6 +332,34 @@ fn commit_order_is_zero_next_flush_area_flush() {
     assert_eq!(log.len(), 5);
     assert_eq!(store.current_area(), (1, 0));
     assert_eq!(store.next_free(), 35, "area 1 is skipped");
+}
+
+#[test]
+fn a_durable_commit_zeroes_then_writes_areas_durably_and_flushes_nothing() {
+    // 32 records per area: 40 exceptions fill area 0 and put 8 into area 1.
+    let disk = Arc::new(Recorder::new(vec![0xee; 200 * SECTOR]));
+    let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
+    disk.take_log();
+    let olds: Vec<u64> = (0..40).collect();
+    copy_out_durably(&mut store, &*disk, &olds);
+    let log = disk.take_log();
+    assert!(log[..40]
+        .iter()
+        .all(|op| matches!(op, Op::DurableWrite(..))));
+    let ops = &log[40..];
+    assert_eq!(ops.len(), 3, "{ops:?}");
+    assert_eq!(
+        ops[0],
+        Op::DurableWrite(34 * 512, vec![0; 512]),
+        "zero area 1 first"
+    );
+    assert!(matches!(&ops[1], Op::DurableWrite(512, _)), "area 0, full");
+    assert!(
+        matches!(&ops[2], Op::DurableWrite(o, _) if *o == 34 * 512),
+        "area 1"
+    );
+    let reopened = PersistentStore::load(MemDisk::from_bytes(disk.disk.to_bytes())).unwrap();
+    assert_eq!(reopened.exception_count(), 40);
 }
 
 #[test]
@@ -565,8 +633,9 @@ proptest! {
 
     /// Crash anywhere: replay every prefix of the writes, and the durable state plus any one
     /// in-flight write; every exception a reopened store shows points at its complete data.
+    /// Both commit paths: flushes around the areas, and durable chunks and areas.
     #[test]
-    fn crash_consistency(seed in any::<u64>(), batches in prop::collection::vec(1usize..20, 1..6)) {
+    fn crash_consistency(seed in any::<u64>(), batches in prop::collection::vec(1usize..20, 1..6), durably in any::<bool>()) {
         let chunk_bytes = SECTOR;
         // Stale garbage everywhere, as on a reused device: only a correct order hides it.
         let garbage: Vec<u8> = (0..150 * SECTOR).map(|i| (seed.wrapping_mul(i as u64 | 1) >> 13) as u8 | 1).collect();
@@ -579,7 +648,12 @@ proptest! {
         for size in batches {
             let olds: Vec<u64> = (next_old..next_old + size as u64).map(|o| o * 3).collect();
             next_old += size as u64;
-            for e in copy_out(&mut store, &*disk, &olds) {
+            let batch = if durably {
+                copy_out_durably(&mut store, &*disk, &olds)
+            } else {
+                copy_out(&mut store, &*disk, &olds)
+            };
+            for e in batch {
                 committed.insert(e.old_chunk, e.new_chunk);
             }
         }
@@ -607,6 +681,8 @@ proptest! {
                     }
                 }
                 Op::Write(..) => since_flush.push(op),
+                // Durable once done: what was written before it may still be lost.
+                Op::DurableWrite(..) => apply(&mut durable, op),
             }
         }
     }

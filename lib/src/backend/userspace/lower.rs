@@ -151,6 +151,13 @@ impl BlockIo for Lower {
         }
     }
 
+    fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        match self {
+            Lower::Dm(dev) => dev.write_durable_at(buf, offset),
+            Lower::File(file) => file.disk.write_durable_at(buf, offset),
+        }
+    }
+
     fn flush(&self) -> io::Result<()> {
         match self {
             Lower::Dm(dev) => dev.flush(),

@@ -14,9 +14,12 @@
 //!
 //! Commits are batched as dm-snap-persistent.c batches them: a commit
 //! writes the metadata area once for every exception copied since the last
-//! one (flush, area write, flush: the data is durable before the record,
-//! the record before the origin write that waits for it), in allocation
-//! order, as the kernel completes them. Whoever finds copied exceptions and
+//! one, in allocation order, as the kernel completes them. The chunks go to
+//! the COW durably, each write alone (`O_DSYNC`, as the kernel's copy-out
+//! reaches the device past any cache), then the area, durably too: the
+//! data is durable before the record, the record before the origin write
+//! that waits for it, and no commit flushes the whole image file (which
+//! would write back the origin's and every other LV's dirty pages). Whoever finds copied exceptions and
 //! no commit under way does the commit (group commit): a lone request
 //! commits its own without a thread hop, concurrent first writes to
 //! different chunks wait for the commit in progress and then share the
@@ -235,7 +238,7 @@ impl SnapshotRegistry {
             let cow = cow.clone();
             std::thread::Builder::new()
                 .name("rdmd-commit".into())
-                .spawn(move || committer_loop(&shared, &cow, chunk_bytes))
+                .spawn(move || committer_loop(&shared, &cow, chunk_bytes, durable_data(kind)))
                 .ok()
         };
         let core = Arc::new(SnapshotCore {
@@ -355,7 +358,10 @@ impl Shared {
         };
         state.committing = true;
         drop(state);
-        let written = staged.write_to(cow);
+        // The chunks of `batch` were written durably (`durable_data`): the
+        // areas alone are made durable, and the image file's other dirty
+        // pages (the origin's, other LVs') are not written back per commit.
+        let written = staged.write_durably_to(cow);
         let mut state = lock(&self.state);
         state.committing = false;
         if state.store.finish_commit(&batch, written).is_err() {
@@ -370,12 +376,19 @@ impl Shared {
 
 /// A snapshot's worker: writes the copies handed to it into the COW and
 /// commits them (with whatever else is ready), job after job.
-fn committer_loop(shared: &Shared, cow: &Lower, chunk_bytes: u64) {
+fn committer_loop(shared: &Shared, cow: &Lower, chunk_bytes: u64, durable: bool) {
     let mut state = lock(&shared.state);
     loop {
         if let Some(job) = state.jobs.pop_front() {
             drop(state);
-            let saved = save_chunks(cow, chunk_bytes, &job.allocated, &job.old, job.start);
+            let saved = save_chunks(
+                cow,
+                chunk_bytes,
+                &job.allocated,
+                &job.old,
+                job.start,
+                durable,
+            );
             state = lock(&shared.state);
             match saved {
                 Ok(()) => mark_copied(&mut state, &job.allocated),
@@ -544,7 +557,8 @@ impl SnapshotCore {
     /// `start` on) into the COW and commit it; without a worker, do it here.
     fn hand_off(&self, allocated: &Arc<Allocated>, old: &Arc<AlignedBuf>, start: u64) {
         if self.committer.is_none() {
-            match save_chunks(&self.cow, self.chunk_bytes, allocated, old, start) {
+            let durable = durable_data(self.kind);
+            match save_chunks(&self.cow, self.chunk_bytes, allocated, old, start, durable) {
                 Ok(()) => self.copied(allocated),
                 Err(_) => self.shared.invalidate(&mut self.state()),
             }
@@ -804,7 +818,11 @@ impl SnapshotCore {
                     )?;
                 }
                 whole[within as usize..within as usize + take].copy_from_slice(piece);
-                self.cow.write_uncached_at(&whole, offset)
+                if durable_data(self.kind) {
+                    self.cow.write_durable_at(&whole, offset)
+                } else {
+                    self.cow.write_uncached_at(&whole, offset)
+                }
             })();
             if copied.is_err() {
                 self.shared.invalidate(&mut self.state());
@@ -913,7 +931,8 @@ fn copy_out(
         for (snap, allocated) in others {
             snap.hand_off(allocated, &old, start);
         }
-        match save_chunks(&mine.cow, mine.chunk_bytes, my_chunks, &old, start) {
+        let durable = durable_data(mine.kind);
+        match save_chunks(&mine.cow, mine.chunk_bytes, my_chunks, &old, start, durable) {
             Ok(()) => mine.copied(my_chunks),
             Err(_) => mine.shared.invalidate(&mut mine.state()),
         }
@@ -926,9 +945,18 @@ fn copy_out(
     Ok(())
 }
 
+/// Whether a store's new COW chunks are written durably: a persistent
+/// store's commit writes only its areas, durably, and relies on the chunks
+/// it records being on stable media already (see [`Shared::commit_round`]);
+/// a transient store commits nothing.
+fn durable_data(kind: StoreKind) -> bool {
+    kind != StoreKind::Transient
+}
+
 /// Write the origin chunks of `allocated` (their old bytes are `old`, which
 /// starts at origin byte `start`) into `cow`, past the page cache as the
-/// kernel's copy-out writes the device; chunks neighbouring on both sides
+/// kernel's copy-out writes the device, and `durable` on return (these
+/// bytes alone) for a persistent store; chunks neighbouring on both sides
 /// (as a sequential write allocates them) go in one write.
 fn save_chunks(
     cow: &Lower,
@@ -936,6 +964,7 @@ fn save_chunks(
     allocated: &[(Exception, u64)],
     old: &[u8],
     start: u64,
+    durable: bool,
 ) -> io::Result<()> {
     let mut at = 0;
     while at < allocated.len() {
@@ -951,7 +980,11 @@ fn save_chunks(
         }
         let from = (first.old_chunk * chunk_bytes - start) as usize;
         let data = &old[from..from + count * chunk_bytes as usize];
-        cow.write_uncached_at(data, offset)?;
+        if durable {
+            cow.write_durable_at(data, offset)?;
+        } else {
+            cow.write_uncached_at(data, offset)?;
+        }
         at += count;
     }
     Ok(())

@@ -12,6 +12,14 @@ use super::export::{push_extent, Extent};
 use super::lower::Lower;
 use super::snapshot::{MergeTarget, OriginTarget, SnapshotCore};
 
+/// How a write goes down to the devices (see [`BlockIo`]'s write methods).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Through {
+    Cache,
+    Uncached,
+    Durable,
+}
+
 /// A target bound to its devices.
 pub(crate) enum Mapped {
     /// `linear`: bytes at `offset` of `dev` onwards.
@@ -151,30 +159,35 @@ impl Table {
 
     /// Write `data` at byte `offset`.
     pub(crate) fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
-        self.write_with(data, offset, false)
+        self.write_with(data, offset, Through::Cache)
     }
 
     /// Write `data` at byte `offset`, past the page cache where `linear`
     /// and `striped` lines reach devices that allow it; the other targets
     /// write as [`Self::write_at`] does.
     pub(crate) fn write_uncached_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
-        self.write_with(data, offset, true)
+        self.write_with(data, offset, Through::Uncached)
     }
 
-    fn write_with(&self, data: &[u8], offset: u64, uncached: bool) -> io::Result<()> {
-        let write = |dev: &Lower, piece: &[u8], at: u64| {
-            if uncached {
-                dev.write_uncached_at(piece, at)
-            } else {
-                dev.write_all_at(piece, at)
-            }
+    /// Write `data` at byte `offset`, durable on return: `linear` and
+    /// `striped` lines pass the durable write down (these bytes alone); the
+    /// other targets write, then flush the devices under their line.
+    pub(crate) fn write_durable_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
+        self.write_with(data, offset, Through::Durable)
+    }
+
+    fn write_with(&self, data: &[u8], offset: u64, through: Through) -> io::Result<()> {
+        let write = |dev: &Lower, piece: &[u8], at: u64| match through {
+            Through::Cache => dev.write_all_at(piece, at),
+            Through::Uncached => dev.write_uncached_at(piece, at),
+            Through::Durable => dev.write_durable_at(piece, at),
         };
         self.split(offset, data.len(), |line, pos, range| {
             let piece = &data[range];
-            match &line.target {
-                Mapped::Linear { dev, offset } => write(dev, piece, offset + pos),
+            let written = match &line.target {
+                Mapped::Linear { dev, offset } => return write(dev, piece, offset + pos),
                 Mapped::Striped { chunk, devs } => {
-                    stripe_pieces(*chunk, devs, pos, 0..piece.len(), |dev, at, part| {
+                    return stripe_pieces(*chunk, devs, pos, 0..piece.len(), |dev, at, part| {
                         write(dev, &piece[part], at)
                     })
                 }
@@ -183,7 +196,14 @@ impl Table {
                 Mapped::Origin(origin) => origin.write(piece, pos),
                 Mapped::Snapshot(core) => core.write(piece, pos),
                 Mapped::Merge(merge) => merge.write(piece, pos),
+            };
+            written?;
+            if through == Through::Durable {
+                for lower in line.lowers() {
+                    lower.flush()?;
+                }
             }
+            Ok(())
         })
     }
 
