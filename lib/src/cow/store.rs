@@ -103,26 +103,9 @@ impl StagedCommit {
         let Some(last) = self.writes.last() else {
             return Ok(());
         };
-        for w in &self.writes {
-            if let Some(next) = w.zero_next {
-                let zero = vec![0u8; w.bytes.len()];
-                write(
-                    disk,
-                    &zero,
-                    next,
-                    &format!("zeroing metadata area {}", w.area + 1),
-                )?;
-            }
-        }
+        self.zero_next_areas(disk, write)?;
         flush(disk, "flushing data before a metadata area")?;
-        for w in &self.writes {
-            write(
-                disk,
-                &w.bytes,
-                w.offset,
-                &format!("writing metadata area {}", w.area),
-            )?;
-        }
+        self.write_areas(disk, write)?;
         flush(disk, &format!("flushing metadata area {}", last.area))
     }
 
@@ -133,10 +116,15 @@ impl StagedCommit {
     /// image file that other LVs share would write back their dirty pages
     /// too. A crash still leaves old or new records, as above.
     pub fn write_durably_to(&self, disk: &dyn BlockIo) -> Result<(), CowError> {
+        self.zero_next_areas(disk, write_durable)?;
+        self.write_areas(disk, write_durable)
+    }
+
+    fn zero_next_areas(&self, disk: &dyn BlockIo, put: WriteFn) -> Result<(), CowError> {
         for w in &self.writes {
             if let Some(next) = w.zero_next {
                 let zero = vec![0u8; w.bytes.len()];
-                write_durable(
+                put(
                     disk,
                     &zero,
                     next,
@@ -144,8 +132,12 @@ impl StagedCommit {
                 )?;
             }
         }
+        Ok(())
+    }
+
+    fn write_areas(&self, disk: &dyn BlockIo, put: WriteFn) -> Result<(), CowError> {
         for w in &self.writes {
-            write_durable(
+            put(
                 disk,
                 &w.bytes,
                 w.offset,
@@ -155,6 +147,9 @@ impl StagedCommit {
         Ok(())
     }
 }
+
+/// [`write`] or [`write_durable`].
+type WriteFn = fn(&dyn BlockIo, &[u8], u64, &str) -> Result<(), CowError>;
 
 /// What a snapshot target needs from an exception store; both [`PersistentStore`]
 /// and [`super::TransientStore`] implement it.

@@ -82,59 +82,50 @@ fn pattern(old: u64, chunk_bytes: usize) -> Vec<u8> {
         .collect()
 }
 
-/// As [`copy_out`], the way the userspace engine commits: every data chunk
-/// written durably, then the staged areas with
-/// [`StagedCommit::write_durably_to`].
-fn copy_out_durably<D: BlockIo>(
-    store: &mut PersistentStore<Arc<D>>,
-    disk: &D,
-    olds: &[u64],
-) -> Vec<Exception> {
-    let chunk_bytes = store.geometry().chunk_bytes() as usize;
-    let batch: Vec<Exception> = olds
-        .iter()
-        .map(|&old_chunk| {
-            let new_chunk = store.allocate().unwrap();
-            disk.write_durable_at(
-                &pattern(old_chunk, chunk_bytes),
-                store.chunk_offset(new_chunk).unwrap(),
-            )
-            .unwrap();
-            Exception {
-                old_chunk,
-                new_chunk,
-            }
-        })
-        .collect();
-    let staged = store.stage_commit(&batch).unwrap();
-    let written = staged.write_durably_to(disk);
-    store.finish_commit(&batch, written).unwrap();
-    batch
-}
-
-/// Allocate, write the data chunk, and commit `olds` as one batch.
+/// Allocate, write the data chunk, and commit `olds` as one batch (flushes around the areas).
 fn copy_out<D: BlockIo>(
     store: &mut PersistentStore<Arc<D>>,
     disk: &D,
     olds: &[u64],
 ) -> Vec<Exception> {
+    copy_out_with(store, disk, olds, false)
+}
+
+/// Allocate, write the data chunks and commit `olds` as one batch: with
+/// plain writes and [`StagedCommit::write_to`]'s flushes, or `durably`, as
+/// the userspace engine commits (every chunk written durably, then
+/// [`StagedCommit::write_durably_to`]).
+fn copy_out_with<D: BlockIo>(
+    store: &mut PersistentStore<Arc<D>>,
+    disk: &D,
+    olds: &[u64],
+    durably: bool,
+) -> Vec<Exception> {
     let chunk_bytes = store.geometry().chunk_bytes() as usize;
     let batch: Vec<Exception> = olds
         .iter()
         .map(|&old_chunk| {
             let new_chunk = store.allocate().unwrap();
-            disk.write_all_at(
-                &pattern(old_chunk, chunk_bytes),
-                store.chunk_offset(new_chunk).unwrap(),
-            )
-            .unwrap();
+            let data = pattern(old_chunk, chunk_bytes);
+            let at = store.chunk_offset(new_chunk).unwrap();
+            if durably {
+                disk.write_durable_at(&data, at).unwrap();
+            } else {
+                disk.write_all_at(&data, at).unwrap();
+            }
             Exception {
                 old_chunk,
                 new_chunk,
             }
         })
         .collect();
-    store.commit_batch(&batch).unwrap();
+    if durably {
+        let staged = store.stage_commit(&batch).unwrap();
+        let written = staged.write_durably_to(disk);
+        store.finish_commit(&batch, written).unwrap();
+    } else {
+        store.commit_batch(&batch).unwrap();
+    }
     batch
 }
 
@@ -341,7 +332,7 @@ fn a_durable_commit_zeroes_then_writes_areas_durably_and_flushes_nothing() {
     let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
     disk.take_log();
     let olds: Vec<u64> = (0..40).collect();
-    copy_out_durably(&mut store, &*disk, &olds);
+    copy_out_with(&mut store, &*disk, &olds, true);
     let log = disk.take_log();
     assert!(log[..40]
         .iter()
@@ -648,12 +639,7 @@ proptest! {
         for size in batches {
             let olds: Vec<u64> = (next_old..next_old + size as u64).map(|o| o * 3).collect();
             next_old += size as u64;
-            let batch = if durably {
-                copy_out_durably(&mut store, &*disk, &olds)
-            } else {
-                copy_out(&mut store, &*disk, &olds)
-            };
-            for e in batch {
+            for e in copy_out_with(&mut store, &*disk, &olds, durably) {
                 committed.insert(e.old_chunk, e.new_chunk);
             }
         }

@@ -14,12 +14,14 @@
 //!
 //! Commits are batched as dm-snap-persistent.c batches them: a commit
 //! writes the metadata area once for every exception copied since the last
-//! one, in allocation order, as the kernel completes them. The chunks go to
-//! the COW durably, each write alone (`O_DSYNC`, as the kernel's copy-out
-//! reaches the device past any cache), then the area, durably too: the
-//! data is durable before the record, the record before the origin write
-//! that waits for it, and no commit flushes the whole image file (which
-//! would write back the origin's and every other LV's dirty pages). Whoever finds copied exceptions and
+//! one, in allocation order, as the kernel completes them; the data is
+//! durable before the record, the record before the origin write that
+//! waits for it. A copy alone in flight goes to the COW durably by itself
+//! (`O_DSYNC`, as the kernel's copy-out reaches the device past any cache)
+//! and its commit writes the areas durably, flushing nothing else: a flush
+//! of the image file would write back the origin's and every other LV's
+//! dirty pages too. Concurrent copies are written plainly and their commit
+//! flushes before and after its areas, one flush shared by the batch. Whoever finds copied exceptions and
 //! no commit under way does the commit (group commit): a lone request
 //! commits its own without a thread hop, concurrent first writes to
 //! different chunks wait for the commit in progress and then share the
@@ -225,6 +227,7 @@ impl SnapshotRegistry {
                 merge_failed: false,
                 copying: BTreeSet::new(),
                 ready: Vec::new(),
+                plain: BTreeSet::new(),
                 jobs: VecDeque::new(),
                 committing: false,
                 closed: false,
@@ -238,7 +241,7 @@ impl SnapshotRegistry {
             let cow = cow.clone();
             std::thread::Builder::new()
                 .name("rdmd-commit".into())
-                .spawn(move || committer_loop(&shared, &cow, chunk_bytes, durable_data(kind)))
+                .spawn(move || committer_loop(&shared, &cow, chunk_bytes))
                 .ok()
         };
         let core = Arc::new(SnapshotCore {
@@ -273,6 +276,10 @@ struct SnapState {
     copying: BTreeSet<u64>,
     /// Exceptions whose data is in the COW, waiting for a commit.
     ready: Vec<Exception>,
+    /// Chunks of `copying` and `ready` written without durability (see
+    /// [`SnapState::writes_durably`]): the commit that records any of them
+    /// flushes the COW device before and after its areas.
+    plain: BTreeSet<u64>,
     /// Copies handed to the worker thread, not started yet.
     jobs: VecDeque<CopyJob>,
     /// A commit's disk writes are under way without the lock.
@@ -282,6 +289,28 @@ struct SnapState {
 }
 
 impl SnapState {
+    /// Whether the `allocated` chunks, just marked as copying, go to the COW
+    /// durably. A persistent store's copy that is alone in flight does: one
+    /// write, durable by itself, and a commit of the areas alone, so no
+    /// commit flushes the whole image file (the origin's and other LVs'
+    /// dirty pages with it). Copies with others in flight are written
+    /// plainly and share the flush of the commit that records them: one
+    /// durable write apiece would cost a device flush (and, in new space, a
+    /// journal commit) each, which at queue depth 32 over 4 KiB chunks and
+    /// four snapshots measured 0.02 of the plain LV against 0.06.
+    fn writes_durably(&mut self, kind: StoreKind, allocated: &[(Exception, u64)]) -> bool {
+        if kind == StoreKind::Transient {
+            // Nothing is committed: no write needs to be durable.
+            return false;
+        }
+        if self.copying.len() == allocated.len() {
+            return true;
+        }
+        self.plain
+            .extend(allocated.iter().map(|(e, _)| e.new_chunk));
+        false
+    }
+
     /// How many of `ready` may be committed now: those allocated before
     /// every chunk still being copied (the kernel completes exceptions in
     /// allocation order; a COW chunk's number is its allocation order).
@@ -299,6 +328,8 @@ struct CopyJob {
     allocated: Arc<Allocated>,
     old: Arc<AlignedBuf>,
     start: u64,
+    /// Written durably ([`SnapState::writes_durably`]).
+    durable: bool,
 }
 
 /// A snapshot's store with the exceptions on their way into it, shared with
@@ -326,6 +357,7 @@ impl Shared {
         let _ = state.store.invalidate();
         state.copying.clear();
         state.ready.clear();
+        state.plain.clear();
         state.jobs.clear();
         self.committed.notify_all();
         self.raise_event();
@@ -348,6 +380,10 @@ impl Shared {
             return state;
         }
         let batch: Vec<Exception> = state.ready.drain(..count).collect();
+        let mut plain = false;
+        for e in &batch {
+            plain |= state.plain.remove(&e.new_chunk);
+        }
         let staged = match state.store.stage_commit(&batch) {
             Ok(staged) => staged,
             Err(_) => {
@@ -358,15 +394,19 @@ impl Shared {
         };
         state.committing = true;
         drop(state);
-        // The chunks of `batch` were written durably (`durable_data`): the
-        // areas alone are made durable, and the image file's other dirty
-        // pages (the origin's, other LVs') are not written back per commit.
-        let written = staged.write_durably_to(cow);
+        // Every chunk of `batch` written durably: the areas alone are made
+        // durable, and the image file's other dirty pages stay where they are.
+        let written = if plain {
+            staged.write_to(cow)
+        } else {
+            staged.write_durably_to(cow)
+        };
         let mut state = lock(&self.state);
         state.committing = false;
         if state.store.finish_commit(&batch, written).is_err() {
             state.copying.clear();
             state.ready.clear();
+            state.plain.clear();
             self.raise_event();
         }
         self.committed.notify_all();
@@ -376,7 +416,7 @@ impl Shared {
 
 /// A snapshot's worker: writes the copies handed to it into the COW and
 /// commits them (with whatever else is ready), job after job.
-fn committer_loop(shared: &Shared, cow: &Lower, chunk_bytes: u64, durable: bool) {
+fn committer_loop(shared: &Shared, cow: &Lower, chunk_bytes: u64) {
     let mut state = lock(&shared.state);
     loop {
         if let Some(job) = state.jobs.pop_front() {
@@ -387,7 +427,7 @@ fn committer_loop(shared: &Shared, cow: &Lower, chunk_bytes: u64, durable: bool)
                 &job.allocated,
                 &job.old,
                 job.start,
-                durable,
+                job.durable,
             );
             state = lock(&shared.state);
             match saved {
@@ -555,9 +595,14 @@ impl SnapshotCore {
 
     /// Have the worker thread write `allocated` (origin bytes `old` from
     /// `start` on) into the COW and commit it; without a worker, do it here.
-    fn hand_off(&self, allocated: &Arc<Allocated>, old: &Arc<AlignedBuf>, start: u64) {
+    fn hand_off(
+        &self,
+        allocated: &Arc<Allocated>,
+        old: &Arc<AlignedBuf>,
+        start: u64,
+        durable: bool,
+    ) {
         if self.committer.is_none() {
-            let durable = durable_data(self.kind);
             match save_chunks(&self.cow, self.chunk_bytes, allocated, old, start, durable) {
                 Ok(()) => self.copied(allocated),
                 Err(_) => self.shared.invalidate(&mut self.state()),
@@ -572,6 +617,7 @@ impl SnapshotCore {
             allocated: Arc::clone(allocated),
             old: old.clone(),
             start,
+            durable,
         });
         drop(state);
         self.shared.work.notify_one();
@@ -782,7 +828,10 @@ impl SnapshotCore {
                 {
                     Some(offset) => (Some(offset), None),
                     None => match self.allocate(&mut state, chunk) {
-                        Ok(fresh) => (None, Some(fresh)),
+                        Ok(fresh) => {
+                            let durable = state.writes_durably(self.kind, &[fresh]);
+                            (None, Some((fresh, durable)))
+                        }
                         Err(CowError::Full { .. })
                             if self.kind == StoreKind::PersistentOverflow =>
                         {
@@ -800,7 +849,7 @@ impl SnapshotCore {
                 self.cow.write_all_at(piece, offset + within)?;
                 continue;
             }
-            let Some((exception, offset)) = fresh else {
+            let Some(((exception, offset), durable)) = fresh else {
                 continue;
             };
             allocated.push((exception, offset));
@@ -818,7 +867,7 @@ impl SnapshotCore {
                     )?;
                 }
                 whole[within as usize..within as usize + take].copy_from_slice(piece);
-                if durable_data(self.kind) {
+                if durable {
                     self.cow.write_durable_at(&whole, offset)
                 } else {
                     self.cow.write_uncached_at(&whole, offset)
@@ -873,7 +922,7 @@ fn copy_out(
     if snapshots.is_empty() {
         return Ok(());
     }
-    let mut plans: Vec<(&SnapshotCore, Arc<Allocated>)> = Vec::new();
+    let mut plans: Vec<(&SnapshotCore, Arc<Allocated>, bool)> = Vec::new();
     for snap in &snapshots {
         let mut state = snap.state();
         if !state.store.is_valid() {
@@ -895,7 +944,8 @@ fn copy_out(
             }
         }
         if !allocated.is_empty() {
-            plans.push((snap, Arc::new(allocated)));
+            let durable = state.writes_durably(snap.kind, &allocated);
+            plans.push((snap, Arc::new(allocated), durable));
         }
     }
     if plans.is_empty() {
@@ -904,12 +954,12 @@ fn copy_out(
     // Read the origin once, over the union of every needed chunk.
     let start = plans
         .iter()
-        .map(|(s, a)| a[0].0.old_chunk * s.chunk_bytes)
+        .map(|(s, a, _)| a[0].0.old_chunk * s.chunk_bytes)
         .min()
         .unwrap_or(pos);
     let end = plans
         .iter()
-        .map(|(s, a)| (a[a.len() - 1].0.old_chunk + 1) * s.chunk_bytes)
+        .map(|(s, a, _)| (a[a.len() - 1].0.old_chunk + 1) * s.chunk_bytes)
         .max()
         .unwrap_or(pos + len);
     // Aligned, so the COW writes can go past the page cache.
@@ -919,7 +969,7 @@ fn copy_out(
         .and_then(|origin_bytes| read_clipped(origin, &mut old, start, origin_bytes));
     if let Err(e) = read {
         // As the kernel on a failed copy: those snapshots are lost.
-        for (snap, _) in &plans {
+        for (snap, _, _) in &plans {
             snap.shared.invalidate(&mut snap.state());
         }
         return Err(e);
@@ -927,36 +977,34 @@ fn copy_out(
     let old = Arc::new(old);
     // Every snapshot but the last writes its COW on its worker; this
     // thread writes and commits the last one's meanwhile.
-    if let Some(((mine, my_chunks), others)) = plans.split_last() {
-        for (snap, allocated) in others {
-            snap.hand_off(allocated, &old, start);
+    if let Some(((mine, my_chunks, durable), others)) = plans.split_last() {
+        for (snap, allocated, durable) in others {
+            snap.hand_off(allocated, &old, start, *durable);
         }
-        let durable = durable_data(mine.kind);
-        match save_chunks(&mine.cow, mine.chunk_bytes, my_chunks, &old, start, durable) {
+        match save_chunks(
+            &mine.cow,
+            mine.chunk_bytes,
+            my_chunks,
+            &old,
+            start,
+            *durable,
+        ) {
             Ok(()) => mine.copied(my_chunks),
             Err(_) => mine.shared.invalidate(&mut mine.state()),
         }
     }
     // The origin write waits for every commit. An invalidated snapshot
     // lets it go on.
-    for (snap, allocated) in plans.iter().rev() {
+    for (snap, allocated, _) in plans.iter().rev() {
         snap.wait_committed(allocated);
     }
     Ok(())
 }
 
-/// Whether a store's new COW chunks are written durably: a persistent
-/// store's commit writes only its areas, durably, and relies on the chunks
-/// it records being on stable media already (see [`Shared::commit_round`]);
-/// a transient store commits nothing.
-fn durable_data(kind: StoreKind) -> bool {
-    kind != StoreKind::Transient
-}
-
 /// Write the origin chunks of `allocated` (their old bytes are `old`, which
 /// starts at origin byte `start`) into `cow`, past the page cache as the
 /// kernel's copy-out writes the device, and `durable` on return (these
-/// bytes alone) for a persistent store; chunks neighbouring on both sides
+/// bytes alone) when [`SnapState::writes_durably`] says so; chunks neighbouring on both sides
 /// (as a sequential write allocates them) go in one write.
 fn save_chunks(
     cow: &Lower,
