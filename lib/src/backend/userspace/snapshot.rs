@@ -21,11 +21,11 @@
 //! and its commit writes the areas durably, flushing nothing else: a flush
 //! of the image file would write back the origin's and every other LV's
 //! dirty pages too. Concurrent copies are written plainly and their commit
-//! flushes before and after its areas, one flush shared by the batch. Whoever finds copied exceptions and
-//! no commit under way does the commit (group commit): a lone request
-//! commits its own without a thread hop, concurrent first writes to
-//! different chunks wait for the commit in progress and then share the
-//! next one. An origin write copying out to several snapshots keeps one for
+//! flushes before and after its areas, one flush shared by the batch.
+//! Whoever finds copied exceptions and no commit under way does the commit
+//! (group commit): a lone request commits its own without a thread hop,
+//! concurrent first writes to different chunks wait for the commit in
+//! progress and then share the next one. An origin write copying out to several snapshots keeps one for
 //! itself and hands the others, with the origin bytes read once, to their
 //! snapshots' worker threads, so the COW writes and flushes of all of them
 //! run side by side.
@@ -394,8 +394,9 @@ impl Shared {
         };
         state.committing = true;
         drop(state);
-        // Every chunk of `batch` written durably: the areas alone are made
-        // durable, and the image file's other dirty pages stay where they are.
+        // A batch with a plainly written chunk flushes around its areas; one
+        // written durably throughout makes the areas alone durable, and the
+        // image file's other dirty pages stay where they are.
         let written = if plain {
             staged.write_to(cow)
         } else {
