@@ -194,6 +194,31 @@ impl FileDisk {
             .as_ref()
     }
 
+    /// `write` on the `O_DIRECT` descriptor for a write of at least
+    /// [`DIRECT_MIN`] bytes with buffer, offset and length aligned for it,
+    /// else (or when the device wants a larger alignment than ours) on the
+    /// buffered one.
+    fn write_past_cache(
+        &self,
+        buf: &[u8],
+        offset: u64,
+        write: impl Fn(&File, &[u8], u64) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let aligned = (buf.as_ptr() as usize | buf.len() | offset as usize) % DIRECT_ALIGN == 0;
+        let direct = if aligned && buf.len() >= DIRECT_MIN {
+            self.direct()
+        } else {
+            None
+        };
+        match direct.map(|direct| write(direct, buf, offset)) {
+            Some(Err(e)) if e.raw_os_error() == Some(libc::EINVAL) => {
+                write(&self.file, buf, offset)
+            }
+            Some(done) => done,
+            None => write(&self.file, buf, offset),
+        }
+    }
+
     /// The path this disk was opened from.
     pub fn path(&self) -> &Path {
         &self.path
@@ -241,18 +266,12 @@ impl BlockIo for FileDisk {
     /// ext4 (block reservation and the copy, page by page), and copy-out
     /// fills fresh COW space. Smaller, unaligned or refused: buffered.
     fn write_uncached_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        let aligned = (buf.as_ptr() as usize | buf.len() | offset as usize) % DIRECT_ALIGN == 0;
-        if dry_run() || !aligned || buf.len() < DIRECT_MIN {
-            return self.write_all_at(buf, offset);
+        if dry_run() {
+            return Ok(());
         }
-        let Some(direct) = self.direct() else {
-            return self.write_all_at(buf, offset);
-        };
-        match FileExt::write_all_at(direct, buf, offset) {
-            // The device wants a larger alignment than ours: the page cache takes it.
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => self.write_all_at(buf, offset),
-            other => other,
-        }
+        self.write_past_cache(buf, offset, |file, buf, offset| {
+            FileExt::write_all_at(file, buf, offset)
+        })
     }
 
     /// `pwritev2(RWF_DSYNC)`, on the `O_DIRECT` descriptor where
@@ -262,22 +281,7 @@ impl BlockIo for FileDisk {
         if dry_run() {
             return Ok(());
         }
-        let aligned = (buf.as_ptr() as usize | buf.len() | offset as usize) % DIRECT_ALIGN == 0;
-        let direct = if aligned && buf.len() >= DIRECT_MIN {
-            self.direct()
-        } else {
-            None
-        };
-        let result = match direct {
-            Some(direct) => match write_all_dsync(direct, buf, offset) {
-                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-                    write_all_dsync(&self.file, buf, offset)
-                }
-                other => other,
-            },
-            None => write_all_dsync(&self.file, buf, offset),
-        };
-        match result {
+        match self.write_past_cache(buf, offset, write_all_dsync) {
             Err(e) if matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::ENOSYS)) => {
                 self.write_uncached_at(buf, offset)?;
                 self.flush()

@@ -37,6 +37,14 @@ impl Recorder {
     fn take_log(&self) -> Vec<Op> {
         std::mem::take(&mut *self.log.lock().unwrap())
     }
+    /// Apply a write to the device and log it.
+    fn record(&self, op: Op) -> io::Result<()> {
+        if let Op::Write(offset, data) | Op::DurableWrite(offset, data) = &op {
+            self.disk.write_all_at(data, *offset)?;
+        }
+        self.log.lock().unwrap().push(op);
+        Ok(())
+    }
 }
 
 impl BlockIo for Recorder {
@@ -47,20 +55,10 @@ impl BlockIo for Recorder {
         self.disk.read_exact_at(buf, offset)
     }
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.disk.write_all_at(buf, offset)?;
-        self.log
-            .lock()
-            .unwrap()
-            .push(Op::Write(offset, buf.to_vec()));
-        Ok(())
+        self.record(Op::Write(offset, buf.to_vec()))
     }
     fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.disk.write_all_at(buf, offset)?;
-        self.log
-            .lock()
-            .unwrap()
-            .push(Op::DurableWrite(offset, buf.to_vec()));
-        Ok(())
+        self.record(Op::DurableWrite(offset, buf.to_vec()))
     }
     fn flush(&self) -> io::Result<()> {
         self.log.lock().unwrap().push(Op::Flush);

@@ -868,11 +868,7 @@ impl SnapshotCore {
                     )?;
                 }
                 whole[within as usize..within as usize + take].copy_from_slice(piece);
-                if durable {
-                    self.cow.write_durable_at(&whole, offset)
-                } else {
-                    self.cow.write_uncached_at(&whole, offset)
-                }
+                write_chunks(&self.cow, &whole, offset, durable)
             })();
             if copied.is_err() {
                 self.shared.invalidate(&mut self.state());
@@ -1029,14 +1025,20 @@ fn save_chunks(
         }
         let from = (first.old_chunk * chunk_bytes - start) as usize;
         let data = &old[from..from + count * chunk_bytes as usize];
-        if durable {
-            cow.write_durable_at(data, offset)?;
-        } else {
-            cow.write_uncached_at(data, offset)?;
-        }
+        write_chunks(cow, data, offset, durable)?;
         at += count;
     }
     Ok(())
+}
+
+/// Write new COW chunks past the page cache, and `durable` on return
+/// ([`SnapState::writes_durably`]).
+fn write_chunks(cow: &Lower, data: &[u8], offset: u64, durable: bool) -> io::Result<()> {
+    if durable {
+        cow.write_durable_at(data, offset)
+    } else {
+        cow.write_uncached_at(data, offset)
+    }
 }
 
 /// `snapshot-origin`: reads pass through; writes copy out first.
