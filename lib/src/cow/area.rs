@@ -110,7 +110,14 @@ impl Geometry {
 
     /// Whether `chunk` is the header or a metadata area (never a data chunk).
     pub fn is_metadata_chunk(&self, chunk: u64) -> bool {
-        chunk < HEADER_CHUNKS || (chunk - HEADER_CHUNKS) % (self.exceptions_per_area() + 1) == 0
+        chunk < HEADER_CHUNKS || self.area_at(chunk).is_some()
+    }
+
+    /// The metadata area whose chunk is `chunk`, if `chunk` is one (the header is not).
+    pub fn area_at(&self, chunk: u64) -> Option<u64> {
+        let from_first = chunk.checked_sub(HEADER_CHUNKS)?;
+        let stride = self.exceptions_per_area() + 1;
+        (from_first % stride == 0).then_some(from_first / stride)
     }
 
     /// The kernel's `skip_metadata`: step past an area chunk if `next_free` sits on one.
@@ -210,6 +217,11 @@ mod tests {
         assert!(!g.is_metadata_chunk(2) && !g.is_metadata_chunk(257) && !g.is_metadata_chunk(259));
         assert_eq!(g.skip_metadata(258), 259);
         assert_eq!(g.skip_metadata(257), 257);
+        assert_eq!(g.area_at(0), None, "the header is no area");
+        assert_eq!(g.area_at(1), Some(0));
+        assert_eq!(g.area_at(772), Some(3));
+        assert_eq!(g.area_at(257), None);
+        assert_eq!(g.area_at(259), None);
     }
 
     #[test]

@@ -197,6 +197,18 @@ pub trait ExceptionStore: Send {
         batch: &[Exception],
         written: Result<(), CowError>,
     ) -> Result<(), CowError>;
+    /// Whether the metadata area right after allocated data chunk
+    /// `new_chunk` is one a commit will zero (the area before it fills with
+    /// `new_chunk`'s record): the caller may then write that area's zeros in
+    /// the same durable write as the chunk and say so with
+    /// [`area_zeroed_after`](Self::area_zeroed_after), which spares that
+    /// commit a write.
+    fn zeroes_area_after(&self, _new_chunk: u64) -> bool {
+        false
+    }
+    /// The area after `new_chunk` ([`zeroes_area_after`](Self::zeroes_area_after))
+    /// is zeros on stable media now: the commit that fills the area before it need not zero it.
+    fn area_zeroed_after(&mut self, _new_chunk: u64) {}
     /// Mark the store invalid for good (header `valid = 0`, written at once).
     fn invalidate(&mut self) -> Result<(), CowError>;
     /// Space accounting, with the device size re-read now.
@@ -231,6 +243,9 @@ pub struct PersistentStore<D: BlockIo> {
     area: Vec<u8>,
     map: ExceptionMap,
     pending: BTreeSet<u64>,
+    /// An area known to be zeros on stable media before the area ahead of
+    /// it fills ([`ExceptionStore::area_zeroed_after`]).
+    zeroed_ahead: Option<u64>,
     report: OpenReport,
 }
 
@@ -364,6 +379,7 @@ impl<D: BlockIo> PersistentStore<D> {
             area,
             map: ExceptionMap::new(),
             pending: BTreeSet::new(),
+            zeroed_ahead: None,
             report: OpenReport {
                 initialised: false,
                 overridden_chunk_size: None,
@@ -434,6 +450,18 @@ impl<D: BlockIo> PersistentStore<D> {
         .write_to(&self.disk)
     }
 
+    /// The future area whose metadata chunk follows allocated data chunk
+    /// `new_chunk` and lies inside the device, if there is one.
+    fn area_after(&self, new_chunk: u64) -> Option<u64> {
+        if !self.pending.contains(&new_chunk) {
+            return None;
+        }
+        let next = new_chunk.checked_add(1)?;
+        let area = self.geometry.area_at(next)?;
+        let end = self.geometry.chunk_offset(next + 1)?;
+        (area > self.current_area && end <= size(&self.disk).ok()?).then_some(area)
+    }
+
     fn check_batch(&self, batch: &[Exception]) -> Result<(), CowError> {
         let mut olds = BTreeSet::new();
         let mut news = BTreeSet::new();
@@ -466,7 +494,10 @@ impl<D: BlockIo> PersistentStore<D> {
             open = true;
             if self.current_committed == epa {
                 let mut full = self.current_area_write()?;
-                full.zero_next = Some(self.area_offset(self.current_area + 1)?);
+                let next = self.current_area + 1;
+                if self.zeroed_ahead != Some(next) {
+                    full.zero_next = Some(self.area_offset(next)?);
+                }
                 writes.push(full);
                 self.current_area += 1;
                 self.current_committed = 0;
@@ -576,6 +607,16 @@ impl<D: BlockIo> ExceptionStore for PersistentStore<D> {
         }
     }
 
+    fn zeroes_area_after(&self, new_chunk: u64) -> bool {
+        self.area_after(new_chunk).is_some()
+    }
+
+    fn area_zeroed_after(&mut self, new_chunk: u64) {
+        if let Some(area) = self.area_after(new_chunk) {
+            self.zeroed_ahead = Some(area);
+        }
+    }
+
     fn invalidate(&mut self) -> Result<(), CowError> {
         self.valid = false;
         self.pending.clear();
@@ -596,6 +637,8 @@ impl<D: BlockIo> ExceptionStore for PersistentStore<D> {
         if !self.valid {
             return Err(CowError::Invalidated);
         }
+        // A merge walks the areas back: an area zeroed ahead may hold records again.
+        self.zeroed_ahead = None;
         if self.current_committed == 0 {
             if self.current_area == 0 {
                 return Ok(None);

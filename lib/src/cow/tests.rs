@@ -86,30 +86,48 @@ fn copy_out<D: BlockIo>(
     disk: &D,
     olds: &[u64],
 ) -> Vec<Exception> {
-    copy_out_with(store, disk, olds, false)
+    copy_out_with(store, disk, olds, Writes::Plain)
 }
 
-/// Allocate, write the data chunks and commit `olds` as one batch: with
-/// plain writes and [`StagedCommit::write_to`]'s flushes, or `durably`, as
-/// the userspace engine commits (every chunk written durably, then
-/// [`StagedCommit::write_durably_to`]).
+/// How [`copy_out_with`] writes the data chunks and commits them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writes {
+    /// Plain writes, then [`StagedCommit::write_to`]'s flushes.
+    Plain,
+    /// Every chunk durably, then [`StagedCommit::write_durably_to`].
+    Durable,
+    /// As `Durable`, and a chunk that ends an area carries the next area's
+    /// zeros in its write, as the userspace engine writes it.
+    DurableZeroingAhead,
+}
+
+/// Allocate, write the data chunks and commit `olds` as one batch, as `writes` says.
 fn copy_out_with<D: BlockIo>(
     store: &mut PersistentStore<Arc<D>>,
     disk: &D,
     olds: &[u64],
-    durably: bool,
+    writes: Writes,
 ) -> Vec<Exception> {
     let chunk_bytes = store.geometry().chunk_bytes() as usize;
     let batch: Vec<Exception> = olds
         .iter()
         .map(|&old_chunk| {
             let new_chunk = store.allocate().unwrap();
-            let data = pattern(old_chunk, chunk_bytes);
+            let mut data = pattern(old_chunk, chunk_bytes);
             let at = store.chunk_offset(new_chunk).unwrap();
-            if durably {
-                disk.write_durable_at(&data, at).unwrap();
-            } else {
-                disk.write_all_at(&data, at).unwrap();
+            match writes {
+                Writes::Plain => disk.write_all_at(&data, at).unwrap(),
+                Writes::Durable => disk.write_durable_at(&data, at).unwrap(),
+                Writes::DurableZeroingAhead => {
+                    let ahead = store.zeroes_area_after(new_chunk);
+                    if ahead {
+                        data.resize(2 * chunk_bytes, 0);
+                    }
+                    disk.write_durable_at(&data, at).unwrap();
+                    if ahead {
+                        store.area_zeroed_after(new_chunk);
+                    }
+                }
             }
             Exception {
                 old_chunk,
@@ -117,12 +135,12 @@ fn copy_out_with<D: BlockIo>(
             }
         })
         .collect();
-    if durably {
+    if writes == Writes::Plain {
+        store.commit_batch(&batch).unwrap();
+    } else {
         let staged = store.stage_commit(&batch).unwrap();
         let written = staged.write_durably_to(disk);
         store.finish_commit(&batch, written).unwrap();
-    } else {
-        store.commit_batch(&batch).unwrap();
     }
     batch
 }
@@ -330,7 +348,7 @@ fn a_durable_commit_zeroes_then_writes_areas_durably_and_flushes_nothing() {
     let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
     disk.take_log();
     let olds: Vec<u64> = (0..40).collect();
-    copy_out_with(&mut store, &*disk, &olds, true);
+    copy_out_with(&mut store, &*disk, &olds, Writes::Durable);
     let log = disk.take_log();
     assert!(log[..40]
         .iter()
@@ -349,6 +367,43 @@ fn a_durable_commit_zeroes_then_writes_areas_durably_and_flushes_nothing() {
     );
     let reopened = PersistentStore::load(MemDisk::from_bytes(disk.disk.to_bytes())).unwrap();
     assert_eq!(reopened.exception_count(), 40);
+}
+
+#[test]
+fn a_chunk_that_ends_an_area_can_carry_the_next_areas_zeros() {
+    // 32 records per area: 40 exceptions fill area 0 and put 8 into area 1.
+    let disk = Arc::new(Recorder::new(vec![0xee; 200 * SECTOR]));
+    let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
+    disk.take_log();
+    let olds: Vec<u64> = (0..40).collect();
+    copy_out_with(&mut store, &*disk, &olds, Writes::DurableZeroingAhead);
+    let log = disk.take_log();
+    assert_eq!(
+        log[31],
+        Op::DurableWrite(33 * 512, [pattern(31, SECTOR), vec![0; SECTOR]].concat()),
+        "the last data chunk of area 0 and area 1's zeros, in one write"
+    );
+    let ops = &log[40..];
+    assert_eq!(ops.len(), 2, "no zeroing left for the commit: {ops:?}");
+    assert!(matches!(&ops[0], Op::DurableWrite(512, _)), "area 0, full");
+    assert!(
+        matches!(&ops[1], Op::DurableWrite(o, _) if *o == 34 * 512),
+        "area 1"
+    );
+    assert!(!store.zeroes_area_after(store.next_free()), "not allocated");
+    let reopened = PersistentStore::load(MemDisk::from_bytes(disk.disk.to_bytes())).unwrap();
+    assert_eq!(reopened.exception_count(), 40);
+}
+
+#[test]
+fn no_area_is_zeroed_ahead_past_the_end_of_the_device() {
+    // Area 0 ends with the device's last whole chunk: area 1 would lie past the end.
+    let disk = Arc::new(MemDisk::new(34 * SECTOR));
+    let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
+    let last = (0..32).map(|_| store.allocate().unwrap()).last().unwrap();
+    assert_eq!(last, 33);
+    assert!(!store.zeroes_area_after(last));
+    assert!(!store.zeroes_area_after(32), "a chunk inside the area");
 }
 
 #[test]
@@ -624,7 +679,7 @@ proptest! {
     /// in-flight write; every exception a reopened store shows points at its complete data.
     /// Both commit paths: flushes around the areas, and durable chunks and areas.
     #[test]
-    fn crash_consistency(seed in any::<u64>(), batches in prop::collection::vec(1usize..20, 1..6), durably in any::<bool>()) {
+    fn crash_consistency(seed in any::<u64>(), batches in prop::collection::vec(1usize..20, 1..6), writes in prop::sample::select(vec![Writes::Plain, Writes::Durable, Writes::DurableZeroingAhead])) {
         let chunk_bytes = SECTOR;
         // Stale garbage everywhere, as on a reused device: only a correct order hides it.
         let garbage: Vec<u8> = (0..150 * SECTOR).map(|i| (seed.wrapping_mul(i as u64 | 1) >> 13) as u8 | 1).collect();
@@ -637,7 +692,7 @@ proptest! {
         for size in batches {
             let olds: Vec<u64> = (next_old..next_old + size as u64).map(|o| o * 3).collect();
             next_old += size as u64;
-            for e in copy_out_with(&mut store, &*disk, &olds, durably) {
+            for e in copy_out_with(&mut store, &*disk, &olds, writes) {
                 committed.insert(e.old_chunk, e.new_chunk);
             }
         }

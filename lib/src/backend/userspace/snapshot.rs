@@ -20,15 +20,17 @@
 //! (`O_DSYNC`, as the kernel's copy-out reaches the device past any cache)
 //! and its commit writes the areas durably, flushing nothing else: a flush
 //! of the image file would write back the origin's and every other LV's
-//! dirty pages too. Concurrent copies are written plainly and their commit
-//! flushes before and after its areas, one flush shared by the batch.
-//! Whoever finds copied exceptions and no commit under way does the commit
-//! (group commit): a lone request commits its own without a thread hop,
-//! concurrent first writes to different chunks wait for the commit in
-//! progress and then share the next one. An origin write copying out to several snapshots keeps one for
-//! itself and hands the others, with the origin bytes read once, to their
-//! snapshots' worker threads, so the COW writes and flushes of all of them
-//! run side by side.
+//! dirty pages too. When such a copy ends a metadata area, its write goes
+//! on over the next area with zeros, which the commit filling the area
+//! would otherwise write on its own. Concurrent copies are written plainly
+//! and their commit flushes before and after its areas, one flush shared
+//! by the batch. Whoever finds copied exceptions and no commit under way
+//! does the commit (group commit): a lone request commits its own without
+//! a thread hop, concurrent first writes to different chunks wait for the
+//! commit in progress and then share the next one. An origin write copying
+//! out to several snapshots keeps one for itself and hands the others, with
+//! the origin bytes read once, to their snapshots' worker threads, so the
+//! COW writes and flushes of all of them run side by side.
 //!
 //! Locking: each origin has an [`OriginGroup`] whose range locks give
 //! per-chunk exclusion (ranges widened to the largest chunk of the group's
@@ -289,8 +291,8 @@ struct SnapState {
 }
 
 impl SnapState {
-    /// Whether the `allocated` chunks, just marked as copying, go to the COW
-    /// durably. A persistent store's copy that is alone in flight does: one
+    /// How the `allocated` chunks, just marked as copying, go to the COW:
+    /// durably or not. A persistent store's copy that is alone in flight does: one
     /// write, durable by itself, and a commit of the areas alone, so no
     /// commit flushes the whole image file (the origin's and other LVs'
     /// dirty pages with it). Copies with others in flight are written
@@ -298,17 +300,29 @@ impl SnapState {
     /// durable write apiece would cost a device flush (and, in new space, a
     /// journal commit) each, which at queue depth 32 over 4 KiB chunks and
     /// four snapshots measured 0.02 of the plain LV against 0.06.
-    fn writes_durably(&mut self, kind: StoreKind, allocated: &[(Exception, u64)]) -> bool {
+    ///
+    /// A durable copy that ends a metadata area also zeroes the area after
+    /// it in the same write (the chunks are neighbours on the COW), which
+    /// the commit filling the area would otherwise do as a durable write of
+    /// its own: at 4 KiB chunks a 1 MiB request fills an area, and that
+    /// write, into new space, costs a journal commit of its own.
+    fn write_mode(&mut self, kind: StoreKind, allocated: &[(Exception, u64)]) -> WriteMode {
         if kind == StoreKind::Transient {
             // Nothing is committed: no write needs to be durable.
-            return false;
+            return WriteMode::PLAIN;
         }
         if self.copying.len() == allocated.len() {
-            return true;
+            return WriteMode {
+                durable: true,
+                zero_after: allocated
+                    .iter()
+                    .map(|(e, _)| e.new_chunk)
+                    .find(|&chunk| self.store.zeroes_area_after(chunk)),
+            };
         }
         self.plain
             .extend(allocated.iter().map(|(e, _)| e.new_chunk));
-        false
+        WriteMode::PLAIN
     }
 
     /// How many of `ready` may be committed now: those allocated before
@@ -320,16 +334,32 @@ impl SnapState {
     }
 }
 
+/// How a copy's new chunks go to the COW ([`SnapState::write_mode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WriteMode {
+    /// Durable on return.
+    durable: bool,
+    /// The chunk whose (durable) write goes on over the metadata area right
+    /// after it, with zeros ([`ExceptionStore::zeroes_area_after`]).
+    zero_after: Option<u64>,
+}
+
+impl WriteMode {
+    /// A plain write, flushed by the commit that records it.
+    const PLAIN: Self = Self {
+        durable: false,
+        zero_after: None,
+    };
+}
+
 /// Chunks an origin write allocated in one snapshot, for its worker thread
 /// to write into the COW: the origin bytes from `start` on, read once for
 /// every snapshot.
 struct CopyJob {
     /// Shared with the origin write, which waits for these chunks' commit.
     allocated: Arc<Allocated>,
-    old: Arc<AlignedBuf>,
-    start: u64,
-    /// Written durably ([`SnapState::writes_durably`]).
-    durable: bool,
+    old: Arc<OldBytes>,
+    mode: WriteMode,
 }
 
 /// A snapshot's store with the exceptions on their way into it, shared with
@@ -422,17 +452,10 @@ fn committer_loop(shared: &Shared, cow: &Lower, chunk_bytes: u64) {
     loop {
         if let Some(job) = state.jobs.pop_front() {
             drop(state);
-            let saved = save_chunks(
-                cow,
-                chunk_bytes,
-                &job.allocated,
-                &job.old,
-                job.start,
-                job.durable,
-            );
+            let saved = save_chunks(cow, chunk_bytes, &job.allocated, &job.old, job.mode);
             state = lock(&shared.state);
             match saved {
-                Ok(()) => mark_copied(&mut state, &job.allocated),
+                Ok(()) => mark_copied(&mut state, &job.allocated, job.mode),
                 // As the kernel on a failed copy: the snapshot is lost.
                 Err(_) => shared.invalidate(&mut state),
             }
@@ -449,10 +472,13 @@ fn committer_loop(shared: &Shared, cow: &Lower, chunk_bytes: u64) {
     }
 }
 
-/// The data of `exceptions` is in the COW: they may be committed.
-fn mark_copied(state: &mut SnapState, exceptions: &[(Exception, u64)]) {
+/// The data of `exceptions` is in the COW, written as `mode` says: they may be committed.
+fn mark_copied(state: &mut SnapState, exceptions: &[(Exception, u64)], mode: WriteMode) {
     if !state.store.is_valid() {
         return;
+    }
+    if let Some(chunk) = mode.zero_after {
+        state.store.area_zeroed_after(chunk);
     }
     for (e, _) in exceptions {
         state.copying.remove(&e.new_chunk);
@@ -588,24 +614,18 @@ impl SnapshotCore {
         ))
     }
 
-    /// The data of `exceptions` is in the COW; the caller commits them
-    /// ([`Self::wait_committed`]).
-    fn copied(&self, exceptions: &[(Exception, u64)]) {
-        mark_copied(&mut self.state(), exceptions);
+    /// The data of `exceptions` is in the COW, written as `mode` says; the
+    /// caller commits them ([`Self::wait_committed`]).
+    fn copied(&self, exceptions: &[(Exception, u64)], mode: WriteMode) {
+        mark_copied(&mut self.state(), exceptions, mode);
     }
 
-    /// Have the worker thread write `allocated` (origin bytes `old` from
-    /// `start` on) into the COW and commit it; without a worker, do it here.
-    fn hand_off(
-        &self,
-        allocated: &Arc<Allocated>,
-        old: &Arc<AlignedBuf>,
-        start: u64,
-        durable: bool,
-    ) {
+    /// Have the worker thread write `allocated` (from origin bytes `old`)
+    /// into the COW and commit it; without a worker, do it here.
+    fn hand_off(&self, allocated: &Arc<Allocated>, old: &Arc<OldBytes>, mode: WriteMode) {
         if self.committer.is_none() {
-            match save_chunks(&self.cow, self.chunk_bytes, allocated, old, start, durable) {
-                Ok(()) => self.copied(allocated),
+            match save_chunks(&self.cow, self.chunk_bytes, allocated, old, mode) {
+                Ok(()) => self.copied(allocated, mode),
                 Err(_) => self.shared.invalidate(&mut self.state()),
             }
             return;
@@ -616,9 +636,8 @@ impl SnapshotCore {
         }
         state.jobs.push_back(CopyJob {
             allocated: Arc::clone(allocated),
-            old: old.clone(),
-            start,
-            durable,
+            old: Arc::clone(old),
+            mode,
         });
         drop(state);
         self.shared.work.notify_one();
@@ -791,7 +810,7 @@ impl SnapshotCore {
         if !allocated.is_empty() {
             // Every allocated chunk is in the COW by now (a failed copy
             // invalidated the store), whatever else failed.
-            self.copied(&allocated);
+            self.copied(&allocated, WriteMode::PLAIN);
             if !self.wait_committed(&allocated) {
                 return Err(eio());
             }
@@ -830,8 +849,8 @@ impl SnapshotCore {
                     Some(offset) => (Some(offset), None),
                     None => match self.allocate(&mut state, chunk) {
                         Ok(fresh) => {
-                            let durable = state.writes_durably(self.kind, &[fresh]);
-                            (None, Some((fresh, durable)))
+                            let mode = state.write_mode(self.kind, &[fresh]);
+                            (None, Some((fresh, mode)))
                         }
                         Err(CowError::Full { .. })
                             if self.kind == StoreKind::PersistentOverflow =>
@@ -850,14 +869,16 @@ impl SnapshotCore {
                 self.cow.write_all_at(piece, offset + within)?;
                 continue;
             }
-            let Some(((exception, offset), durable)) = fresh else {
+            let Some(((exception, offset), mode)) = fresh else {
                 continue;
             };
             allocated.push((exception, offset));
             // A partial write keeps the rest of the chunk's old content: the
             // chunk goes to the COW whole, already carrying the new bytes, so
             // it is committed with its post-write content or not at all.
-            let mut whole = AlignedBuf::zeroed(self.chunk_bytes as usize);
+            // The area after the chunk, when it is to be zeroed, rides along.
+            let zeroed = mode.zero_after.map_or(1, |_| 2);
+            let mut whole = AlignedBuf::zeroed(zeroed * self.chunk_bytes as usize);
             let copied = (|| {
                 if take as u64 != self.chunk_bytes {
                     read_clipped(
@@ -868,11 +889,14 @@ impl SnapshotCore {
                     )?;
                 }
                 whole[within as usize..within as usize + take].copy_from_slice(piece);
-                write_chunks(&self.cow, &whole, offset, durable)
+                write_chunks(&self.cow, &whole, offset, mode.durable)
             })();
             if copied.is_err() {
                 self.shared.invalidate(&mut self.state());
                 return Err(eio());
+            }
+            if let Some(chunk) = mode.zero_after {
+                self.state().store.area_zeroed_after(chunk);
             }
         }
         Ok(())
@@ -919,7 +943,7 @@ fn copy_out(
     if snapshots.is_empty() {
         return Ok(());
     }
-    let mut plans: Vec<(&SnapshotCore, Arc<Allocated>, bool)> = Vec::new();
+    let mut plans: Vec<(&SnapshotCore, Arc<Allocated>, WriteMode)> = Vec::new();
     for snap in &snapshots {
         let mut state = snap.state();
         if !state.store.is_valid() {
@@ -941,8 +965,8 @@ fn copy_out(
             }
         }
         if !allocated.is_empty() {
-            let durable = state.writes_durably(snap.kind, &allocated);
-            plans.push((snap, Arc::new(allocated), durable));
+            let mode = state.write_mode(snap.kind, &allocated);
+            plans.push((snap, Arc::new(allocated), mode));
         }
     }
     if plans.is_empty() {
@@ -959,11 +983,19 @@ fn copy_out(
         .map(|(s, a, _)| (a[a.len() - 1].0.old_chunk + 1) * s.chunk_bytes)
         .max()
         .unwrap_or(pos + len);
+    // A chunk of zeros after the bytes, for a write that zeroes an area with them.
+    let spare = plans
+        .iter()
+        .filter(|(_, _, mode)| mode.zero_after.is_some())
+        .map(|(s, _, _)| s.chunk_bytes)
+        .max()
+        .unwrap_or(0);
+    let len = (end - start) as usize;
     // Aligned, so the COW writes can go past the page cache.
-    let mut old = AlignedBuf::zeroed((end - start) as usize);
+    let mut buf = AlignedBuf::zeroed(len + spare as usize);
     let read = origin
         .size_bytes()
-        .and_then(|origin_bytes| read_clipped(origin, &mut old, start, origin_bytes));
+        .and_then(|origin_bytes| read_clipped(origin, &mut buf[..len], start, origin_bytes));
     if let Err(e) = read {
         // As the kernel on a failed copy: those snapshots are lost.
         for (snap, _, _) in &plans {
@@ -971,22 +1003,15 @@ fn copy_out(
         }
         return Err(e);
     }
-    let old = Arc::new(old);
+    let old = Arc::new(OldBytes { buf, start, len });
     // Every snapshot but the last writes its COW on its worker; this
     // thread writes and commits the last one's meanwhile.
-    if let Some(((mine, my_chunks, durable), others)) = plans.split_last() {
-        for (snap, allocated, durable) in others {
-            snap.hand_off(allocated, &old, start, *durable);
+    if let Some(((mine, my_chunks, mode), others)) = plans.split_last() {
+        for (snap, allocated, mode) in others {
+            snap.hand_off(allocated, &old, *mode);
         }
-        match save_chunks(
-            &mine.cow,
-            mine.chunk_bytes,
-            my_chunks,
-            &old,
-            start,
-            *durable,
-        ) {
-            Ok(()) => mine.copied(my_chunks),
+        match save_chunks(&mine.cow, mine.chunk_bytes, my_chunks, &old, *mode) {
+            Ok(()) => mine.copied(my_chunks, *mode),
             Err(_) => mine.shared.invalidate(&mut mine.state()),
         }
     }
@@ -998,18 +1023,26 @@ fn copy_out(
     Ok(())
 }
 
-/// Write the origin chunks of `allocated` (their old bytes are `old`, which
-/// starts at origin byte `start`) into `cow`, past the page cache as the
-/// kernel's copy-out writes the device, and `durable` on return (these
-/// bytes alone) when [`SnapState::writes_durably`] says so; chunks neighbouring on both sides
-/// (as a sequential write allocates them) go in one write.
+/// Origin bytes read once for every snapshot's copy: `len` bytes from
+/// origin byte `start` on, then zeros (a chunk of them when a copy zeroes a
+/// metadata area with its write, [`WriteMode::zero_after`]).
+struct OldBytes {
+    buf: AlignedBuf,
+    start: u64,
+    len: usize,
+}
+
+/// Write the origin chunks of `allocated` (their old bytes are in `old`)
+/// into `cow`, past the page cache as the kernel's copy-out writes the
+/// device, as `mode` says; chunks neighbouring on both sides (as a
+/// sequential write allocates them) go in one write, and so does the
+/// metadata area after `mode.zero_after`, zeroed.
 fn save_chunks(
     cow: &Lower,
     chunk_bytes: u64,
     allocated: &[(Exception, u64)],
-    old: &[u8],
-    start: u64,
-    durable: bool,
+    old: &OldBytes,
+    mode: WriteMode,
 ) -> io::Result<()> {
     let mut at = 0;
     while at < allocated.len() {
@@ -1023,9 +1056,23 @@ fn save_chunks(
             }
             count += 1;
         }
-        let from = (first.old_chunk * chunk_bytes - start) as usize;
-        let data = &old[from..from + count * chunk_bytes as usize];
-        write_chunks(cow, data, offset, durable)?;
+        let from = (first.old_chunk * chunk_bytes - old.start) as usize;
+        let to = from + count * chunk_bytes as usize;
+        let last = allocated[at + count - 1].0.new_chunk;
+        if mode.zero_after == Some(last) {
+            let with_zeros = to + chunk_bytes as usize;
+            if to == old.len && with_zeros <= old.buf.len() {
+                write_chunks(cow, &old.buf[from..with_zeros], offset, mode.durable)?;
+            } else {
+                // Not the end of the bytes read (a chunk inside the request
+                // ends an area): join the run and the zeros in a buffer.
+                let mut joined = AlignedBuf::zeroed(with_zeros - from);
+                joined[..to - from].copy_from_slice(&old.buf[from..to]);
+                write_chunks(cow, &joined, offset, mode.durable)?;
+            }
+        } else {
+            write_chunks(cow, &old.buf[from..to], offset, mode.durable)?;
+        }
         at += count;
     }
     Ok(())

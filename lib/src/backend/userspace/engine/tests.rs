@@ -834,3 +834,47 @@ fn striped_tables_are_checked_as_dm_stripe_checks_them() {
     let short = crate::dm::Target::parse("striped", &format!("2 8 {} 0", a.display()));
     assert!(short.unwrap_err().to_string().contains("arguments"));
 }
+
+#[test]
+fn an_origin_write_that_fills_an_area_zeroes_the_next_one_over_stale_bytes() {
+    // 4 KiB chunks: area 0 is chunk 1, its data chunks 2..=257, area 1 is
+    // chunk 258. A 1 MiB first write fills area 0 and ends where area 1
+    // begins; 1 MiB + 8 KiB goes on past it. Either way area 1 must be
+    // zeros on the COW before area 0's last record lands, or a reload
+    // reads the stale bytes there as records.
+    for len in [MIB as usize, MIB as usize + 8192] {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("base.img");
+        let cow = dir.path().join("cow.img");
+        std::fs::write(&base, vec![0x11u8; 2 * MIB as usize]).unwrap();
+        let mut stale = vec![0xeeu8; 2 * MIB as usize];
+        stale[..4096].fill(0);
+        std::fs::write(&cow, stale).unwrap();
+        let engine_dir = dir.path().join("m");
+        {
+            let bed = Bed {
+                dir: tempfile::tempdir().unwrap(),
+                engine: Engine::new(&engine_dir),
+            };
+            bed.snapshot_stack(&base, "snap", &cow, 4096, 8, StoreKind::Persistent);
+            bed.write("vg-base", 0, &vec![0x22; len]).unwrap();
+        }
+        let bytes = std::fs::read(&cow).unwrap();
+        // Area 1 holds the records of chunks past area 0, then zeros.
+        let in_area_1 = (len / 4096 - 256) * 16;
+        let area_1 = &bytes[258 * 4096 + in_area_1..259 * 4096];
+        assert!(
+            area_1.iter().all(|&b| b == 0),
+            "len {len}: stale bytes in area 1"
+        );
+        let store = PersistentStore::load(FileDisk::open(&cow).unwrap()).unwrap();
+        assert_eq!(store.exception_count(), len as u64 / 4096, "len {len}");
+        let bed = Bed {
+            dir: tempfile::tempdir().unwrap(),
+            engine: Engine::new(&engine_dir),
+        };
+        bed.snapshot_stack(&base, "snap", &cow, 4096, 8, StoreKind::Persistent);
+        assert_eq!(bed.read("vg-snap", 0, len).unwrap(), vec![0x11; len]);
+        assert_eq!(bed.read("vg-base", 0, len).unwrap(), vec![0x22; len]);
+    }
+}
