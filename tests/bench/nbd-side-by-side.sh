@@ -34,8 +34,9 @@
 #   RLVM_BENCH_BIN: run the programs of this directory (another build, to
 #   compare two) instead of building.
 #   RLVM_BENCH_ONLY=linear or copy-out: run only that half.
-#   RLVM_BENCH_CELLS='4K randwrite QD32/1,nbdcopy': only these linear cells
-#   (name/connections as printed, comma-separated; "nbdcopy" for the copy).
+#   RLVM_BENCH_CELLS='4K randwrite QD32/1,nbdcopy,4K-randwrite-QD32/c4k/s1':
+#   only these cells (comma-separated; linear cells as name/connections,
+#   "nbdcopy" for the copy, copy-out cells as printed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 quick=${RLVM_BENCH_QUICK:-0}
@@ -231,6 +232,7 @@ below_kernel=0 anchored=0
 first_write_cell() { # NAME CHUNK SNAPSHOTS BS QD IO_BYTES [fio args]
     local name=$1 chunk=$2 snaps=$3 bs=$4 qd=$5 io=$6 i
     shift 6
+    picked "$name" || return 0
     # Fresh snapshots of known bytes each time, so every chunk written is
     # a first write and every snapshot must keep the seed.
     for i in 0 1 2 3; do "$bin/rlvremove" -f "benchvg/snap$i" >/dev/null 2>&1 || true; done

@@ -93,20 +93,22 @@ pub struct StagedCommit {
 impl StagedCommit {
     /// Do the writes on `disk`, the store's device, in the kernel's order:
     /// zero the area after each full one, flush (the data chunks and those
-    /// zeroed areas reach stable media before any record pointing at them),
-    /// write the areas, flush again (the kernel's PREFLUSH|FUA). A batch that
-    /// fills an area and goes on into the next writes both between the same
-    /// two flushes: whichever of them lands alone, a reader still stops at
-    /// an end marker (the older area is not full on disk, or the newer one
-    /// is zeroed durably), so the kernel's second PREFLUSH|FUA buys nothing.
+    /// zeroed areas reach stable media before any record pointing at them:
+    /// the kernel's PREFLUSH), then write each area durably, these bytes
+    /// alone (its FUA): a second flush of the whole device would also write
+    /// back whatever else was written to it meanwhile (on an image file
+    /// shared by many LVs, the origin's writes and the next batch's chunks)
+    /// and the commit would wait for all of it. A batch that fills an area
+    /// and goes on into the next writes the full area first: whichever of
+    /// them lands alone, a reader still stops at an end marker (the older
+    /// area is not full on disk, or the newer one is zeroed durably).
     pub fn write_to(&self, disk: &dyn BlockIo) -> Result<(), CowError> {
-        let Some(last) = self.writes.last() else {
+        if self.writes.is_empty() {
             return Ok(());
-        };
+        }
         self.zero_next_areas(disk, write)?;
         flush(disk, "flushing data before a metadata area")?;
-        self.write_areas(disk, write)?;
-        flush(disk, &format!("flushing metadata area {}", last.area))
+        self.write_areas(disk, write_durable)
     }
 
     /// The same writes for a caller whose data chunks are durable already

@@ -80,7 +80,7 @@ fn pattern(old: u64, chunk_bytes: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Allocate, write the data chunk, and commit `olds` as one batch (flushes around the areas).
+/// Allocate, write the data chunk, and commit `olds` as one batch (a flush before the areas).
 fn copy_out<D: BlockIo>(
     store: &mut PersistentStore<Arc<D>>,
     disk: &D,
@@ -92,7 +92,7 @@ fn copy_out<D: BlockIo>(
 /// How [`copy_out_with`] writes the data chunks and commits them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Writes {
-    /// Plain writes, then [`StagedCommit::write_to`]'s flushes.
+    /// Plain writes, then [`StagedCommit::write_to`]'s flush and durable areas.
     Plain,
     /// Every chunk durably, then [`StagedCommit::write_durably_to`].
     Durable,
@@ -309,7 +309,7 @@ fn invalidation_is_written_and_survives_reopen() {
 }
 
 #[test]
-fn commit_order_is_zero_next_flush_area_flush() {
+fn commit_order_is_zero_next_flush_durable_area() {
     // chunk 1 sector: 32 records per area; area 0 @1, area 1 @34.
     let disk = Arc::new(Recorder::new(vec![0xee; 200 * SECTOR]));
     let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
@@ -317,11 +317,10 @@ fn commit_order_is_zero_next_flush_area_flush() {
     let olds: Vec<u64> = (0..31).collect();
     copy_out(&mut store, &*disk, &olds);
     let log = disk.take_log();
-    // 31 data writes, then flush, area 0, flush: one area write for the whole batch.
-    assert_eq!(log.len(), 31 + 3);
+    // 31 data writes, then flush, area 0 durably: one area write for the whole batch.
+    assert_eq!(log.len(), 31 + 2);
     assert_eq!(log[31], Op::Flush);
-    assert!(matches!(&log[32], Op::Write(512, _)));
-    assert_eq!(log[33], Op::Flush);
+    assert!(matches!(&log[32], Op::DurableWrite(512, _)));
     copy_out(&mut store, &*disk, &[100]);
     let log = disk.take_log();
     assert!(
@@ -334,9 +333,8 @@ fn commit_order_is_zero_next_flush_area_flush() {
         "zero area 1 first"
     );
     assert_eq!(log[2], Op::Flush);
-    assert!(matches!(&log[3], Op::Write(512, _)));
-    assert_eq!(log[4], Op::Flush);
-    assert_eq!(log.len(), 5);
+    assert!(matches!(&log[3], Op::DurableWrite(512, _)));
+    assert_eq!(log.len(), 4);
     assert_eq!(store.current_area(), (1, 0));
     assert_eq!(store.next_free(), 35, "area 1 is skipped");
 }
@@ -407,7 +405,7 @@ fn no_area_is_zeroed_ahead_past_the_end_of_the_device() {
 }
 
 #[test]
-fn a_batch_across_an_area_boundary_shares_one_flush_pair() {
+fn a_batch_across_an_area_boundary_shares_one_flush() {
     // 32 records per area: 40 exceptions fill area 0 and put 8 into area 1.
     let disk = Arc::new(Recorder::new(vec![0xee; 200 * SECTOR]));
     let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
@@ -416,7 +414,7 @@ fn a_batch_across_an_area_boundary_shares_one_flush_pair() {
     copy_out(&mut store, &*disk, &olds);
     let log = disk.take_log();
     let ops = &log[40..];
-    assert_eq!(ops.len(), 5, "{ops:?}");
+    assert_eq!(ops.len(), 4, "{ops:?}");
     assert_eq!(
         ops[0],
         Op::Write(34 * 512, vec![0; 512]),
@@ -427,12 +425,11 @@ fn a_batch_across_an_area_boundary_shares_one_flush_pair() {
         Op::Flush,
         "data and the zeroed area before any record"
     );
-    assert!(matches!(&ops[2], Op::Write(512, _)), "area 0, full");
+    assert!(matches!(&ops[2], Op::DurableWrite(512, _)), "area 0, full");
     assert!(
-        matches!(&ops[3], Op::Write(o, _) if *o == 34 * 512),
+        matches!(&ops[3], Op::DurableWrite(o, _) if *o == 34 * 512),
         "area 1"
     );
-    assert_eq!(ops[4], Op::Flush);
     assert_eq!(store.current_area(), (1, 8));
     let reopened = PersistentStore::load(MemDisk::from_bytes(disk.disk.to_bytes())).unwrap();
     assert_eq!(reopened.exception_count(), 40);
@@ -677,7 +674,7 @@ proptest! {
 
     /// Crash anywhere: replay every prefix of the writes, and the durable state plus any one
     /// in-flight write; every exception a reopened store shows points at its complete data.
-    /// Both commit paths: flushes around the areas, and durable chunks and areas.
+    /// Every commit path: a flush before durable areas, durable chunks and areas, and chunks that zero the next area.
     #[test]
     fn crash_consistency(seed in any::<u64>(), batches in prop::collection::vec(1usize..20, 1..6), writes in prop::sample::select(vec![Writes::Plain, Writes::Durable, Writes::DurableZeroingAhead])) {
         let chunk_bytes = SECTOR;

@@ -23,8 +23,8 @@
 //! dirty pages too. When such a copy ends a metadata area, its write goes
 //! on over the next area with zeros, which the commit filling the area
 //! would otherwise write on its own. Concurrent copies are written plainly
-//! and their commit flushes before and after its areas, one flush shared
-//! by the batch. Whoever finds copied exceptions and no commit under way
+//! and their commit flushes the device once, before its areas (which then
+//! go durably, these bytes alone), one flush shared by the batch. Whoever finds copied exceptions and no commit under way
 //! does the commit (group commit): a lone request commits its own without
 //! a thread hop, concurrent first writes to different chunks wait for the
 //! commit in progress and then share the next one. An origin write copying
@@ -279,8 +279,8 @@ struct SnapState {
     /// Exceptions whose data is in the COW, waiting for a commit.
     ready: Vec<Exception>,
     /// Chunks of `copying` and `ready` written without durability (see
-    /// [`SnapState::writes_durably`]): the commit that records any of them
-    /// flushes the COW device before and after its areas.
+    /// [`SnapState::write_mode`]): the commit that records any of them
+    /// flushes the COW device before its areas.
     plain: BTreeSet<u64>,
     /// Copies handed to the worker thread, not started yet.
     jobs: VecDeque<CopyJob>,
@@ -424,7 +424,7 @@ impl Shared {
         };
         state.committing = true;
         drop(state);
-        // A batch with a plainly written chunk flushes around its areas; one
+        // A batch with a plainly written chunk flushes before its areas; one
         // written durably throughout makes the areas alone durable, and the
         // image file's other dirty pages stay where they are.
         let written = if plain {
@@ -1079,7 +1079,7 @@ fn save_chunks(
 }
 
 /// Write new COW chunks past the page cache, and `durable` on return
-/// ([`SnapState::writes_durably`]).
+/// ([`SnapState::write_mode`]).
 fn write_chunks(cow: &Lower, data: &[u8], offset: u64, durable: bool) -> io::Result<()> {
     if durable {
         cow.write_durable_at(data, offset)
