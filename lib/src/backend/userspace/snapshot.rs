@@ -292,10 +292,11 @@ struct SnapState {
 
 impl SnapState {
     /// How the `allocated` chunks, just marked as copying, go to the COW:
-    /// durably or not. A persistent store's copy that is alone in flight does: one
-    /// write, durable by itself, and a commit of the areas alone, so no
-    /// commit flushes the whole image file (the origin's and other LVs'
-    /// dirty pages with it). Copies with others in flight are written
+    /// durably or not. A persistent store's copy that is alone (no other
+    /// copy in flight, none waiting for a commit, no commit under way) goes
+    /// durably: one write, durable by itself, and a commit of the areas
+    /// alone, so no commit flushes the whole image file (the origin's and
+    /// other LVs' dirty pages with it). Copies with others in flight are written
     /// plainly and share the flush of the commit that records them: one
     /// durable write apiece would cost a device flush (and, in new space, a
     /// journal commit) each, which at queue depth 32 over 4 KiB chunks and
@@ -311,7 +312,9 @@ impl SnapState {
             // Nothing is committed: no write needs to be durable.
             return WriteMode::PLAIN;
         }
-        if self.copying.len() == allocated.len() {
+        let alone =
+            self.copying.len() == allocated.len() && self.ready.is_empty() && !self.committing;
+        if alone {
             return WriteMode {
                 durable: true,
                 zero_after: allocated
@@ -943,17 +946,63 @@ fn copy_out(
     if snapshots.is_empty() {
         return Ok(());
     }
-    let mut plans: Vec<(&SnapshotCore, Arc<Allocated>, WriteMode)> = Vec::new();
+    // The chunks each snapshot lacks. The caller holds their range
+    // exclusively, so they stay lacking until this copy is committed.
+    let mut needs: Vec<(&SnapshotCore, Vec<u64>)> = Vec::new();
     for snap in &snapshots {
+        let state = snap.state();
+        if !state.store.is_valid() {
+            continue;
+        }
+        let missing: Vec<u64> = snap
+            .chunks(pos, len)
+            .filter(|&chunk| state.store.lookup(chunk).is_none())
+            .collect();
+        if !missing.is_empty() {
+            needs.push((snap, missing));
+        }
+    }
+    if needs.is_empty() {
+        return Ok(());
+    }
+    // Read the origin once, over the union of every needed chunk, and only
+    // then reserve COW chunks: commits follow allocation order, so a chunk
+    // reserved before a slow origin read would hold back the commit of
+    // every chunk reserved after it by faster requests.
+    let start = needs
+        .iter()
+        .map(|(s, m)| m[0] * s.chunk_bytes)
+        .min()
+        .unwrap_or(pos);
+    let end = needs
+        .iter()
+        .map(|(s, m)| (m[m.len() - 1] + 1) * s.chunk_bytes)
+        .max()
+        .unwrap_or(pos + len);
+    // A chunk of zeros after the bytes, for a write that zeroes an area
+    // with them (known only once the chunks are reserved).
+    let spare = needs.iter().map(|(s, _)| s.chunk_bytes).max().unwrap_or(0);
+    let len = (end - start) as usize;
+    // Aligned, so the COW writes can go past the page cache.
+    let mut buf = AlignedBuf::zeroed(len + spare as usize);
+    let read = origin
+        .size_bytes()
+        .and_then(|origin_bytes| read_clipped(origin, &mut buf[..len], start, origin_bytes));
+    if let Err(e) = read {
+        // As the kernel on a failed copy: those snapshots are lost.
+        for (snap, _) in &needs {
+            snap.shared.invalidate(&mut snap.state());
+        }
+        return Err(e);
+    }
+    let mut plans: Vec<(&SnapshotCore, Arc<Allocated>, WriteMode)> = Vec::new();
+    for (snap, missing) in needs {
         let mut state = snap.state();
         if !state.store.is_valid() {
             continue;
         }
         let mut allocated = Vec::new();
-        for chunk in snap.chunks(pos, len) {
-            if state.store.lookup(chunk).is_some() {
-                continue;
-            }
+        for chunk in missing {
             match snap.allocate(&mut state, chunk) {
                 Ok(fresh) => allocated.push(fresh),
                 Err(_) => {
@@ -968,40 +1017,6 @@ fn copy_out(
             let mode = state.write_mode(snap.kind, &allocated);
             plans.push((snap, Arc::new(allocated), mode));
         }
-    }
-    if plans.is_empty() {
-        return Ok(());
-    }
-    // Read the origin once, over the union of every needed chunk.
-    let start = plans
-        .iter()
-        .map(|(s, a, _)| a[0].0.old_chunk * s.chunk_bytes)
-        .min()
-        .unwrap_or(pos);
-    let end = plans
-        .iter()
-        .map(|(s, a, _)| (a[a.len() - 1].0.old_chunk + 1) * s.chunk_bytes)
-        .max()
-        .unwrap_or(pos + len);
-    // A chunk of zeros after the bytes, for a write that zeroes an area with them.
-    let spare = plans
-        .iter()
-        .filter(|(_, _, mode)| mode.zero_after.is_some())
-        .map(|(s, _, _)| s.chunk_bytes)
-        .max()
-        .unwrap_or(0);
-    let len = (end - start) as usize;
-    // Aligned, so the COW writes can go past the page cache.
-    let mut buf = AlignedBuf::zeroed(len + spare as usize);
-    let read = origin
-        .size_bytes()
-        .and_then(|origin_bytes| read_clipped(origin, &mut buf[..len], start, origin_bytes));
-    if let Err(e) = read {
-        // As the kernel on a failed copy: those snapshots are lost.
-        for (snap, _, _) in &plans {
-            snap.shared.invalidate(&mut snap.state());
-        }
-        return Err(e);
     }
     let old = Arc::new(OldBytes { buf, start, len });
     // Every snapshot but the last writes its COW on its worker; this
