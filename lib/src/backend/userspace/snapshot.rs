@@ -880,13 +880,14 @@ impl SnapshotCore {
             // chunk goes to the COW whole, already carrying the new bytes, so
             // it is committed with its post-write content or not at all.
             // The area after the chunk, when it is to be zeroed, rides along.
+            let chunk_len = self.chunk_bytes as usize;
             let zeroed = mode.zero_after.map_or(1, |_| 2);
-            let mut whole = AlignedBuf::zeroed(zeroed * self.chunk_bytes as usize);
+            let mut whole = AlignedBuf::zeroed(zeroed * chunk_len);
             let copied = (|| {
-                if take as u64 != self.chunk_bytes {
+                if take != chunk_len {
                     read_clipped(
                         &self.origin,
-                        &mut whole,
+                        &mut whole[..chunk_len],
                         chunk * self.chunk_bytes,
                         origin_bytes,
                     )?;

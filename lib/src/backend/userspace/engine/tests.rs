@@ -835,6 +835,50 @@ fn striped_tables_are_checked_as_dm_stripe_checks_them() {
     assert!(short.unwrap_err().to_string().contains("arguments"));
 }
 
+/// A 2 MiB origin of 0x11 with a persistent snapshot of 4 KiB chunks on a
+/// COW of stale 0xee bytes (its header chunk zeroed, as lvm2 leaves it):
+/// `writes` go through the engine (device name, offset, length, byte), then
+/// the engine goes away. Returns the COW's bytes and a fresh bed with the
+/// stack built again over the same files.
+fn writes_over_a_stale_cow(dir: &Path, writes: &[(&str, usize, usize, u8)]) -> (Vec<u8>, Bed) {
+    let base = dir.join("base.img");
+    let cow = dir.join("cow.img");
+    std::fs::write(&base, vec![0x11u8; 2 * MIB as usize]).unwrap();
+    let mut stale = vec![0xeeu8; 2 * MIB as usize];
+    stale[..4096].fill(0);
+    std::fs::write(&cow, stale).unwrap();
+    let engine_dir = dir.join("m");
+    let bed = || {
+        let bed = Bed {
+            dir: tempfile::tempdir().unwrap(),
+            engine: Engine::new(&engine_dir),
+        };
+        bed.snapshot_stack(&base, "snap", &cow, 4096, 8, StoreKind::Persistent);
+        bed
+    };
+    {
+        let bed = bed();
+        for &(device, offset, len, byte) in writes {
+            bed.write(device, offset as u64, &vec![byte; len]).unwrap();
+        }
+    }
+    let bytes = std::fs::read(&cow).unwrap();
+    let store = PersistentStore::load(FileDisk::open(&cow).unwrap()).unwrap();
+    let chunks: std::collections::BTreeSet<usize> = writes
+        .iter()
+        .flat_map(|&(_, offset, len, _)| offset / 4096..(offset + len).div_ceil(4096))
+        .collect();
+    assert_eq!(store.exception_count(), chunks.len() as u64, "{writes:?}");
+    (bytes, bed())
+}
+
+/// Whether the bytes of area 1 (COW chunk 258) past its first `records` are zeros.
+fn area_1_is_clean(cow: &[u8], records: usize) -> bool {
+    cow[258 * 4096 + records * 16..259 * 4096]
+        .iter()
+        .all(|&b| b == 0)
+}
+
 #[test]
 fn an_origin_write_that_fills_an_area_zeroes_the_next_one_over_stale_bytes() {
     // 4 KiB chunks: area 0 is chunk 1, its data chunks 2..=257, area 1 is
@@ -844,37 +888,32 @@ fn an_origin_write_that_fills_an_area_zeroes_the_next_one_over_stale_bytes() {
     // reads the stale bytes there as records.
     for len in [MIB as usize, MIB as usize + 8192] {
         let dir = tempfile::tempdir().unwrap();
-        let base = dir.path().join("base.img");
-        let cow = dir.path().join("cow.img");
-        std::fs::write(&base, vec![0x11u8; 2 * MIB as usize]).unwrap();
-        let mut stale = vec![0xeeu8; 2 * MIB as usize];
-        stale[..4096].fill(0);
-        std::fs::write(&cow, stale).unwrap();
-        let engine_dir = dir.path().join("m");
-        {
-            let bed = Bed {
-                dir: tempfile::tempdir().unwrap(),
-                engine: Engine::new(&engine_dir),
-            };
-            bed.snapshot_stack(&base, "snap", &cow, 4096, 8, StoreKind::Persistent);
-            bed.write("vg-base", 0, &vec![0x22; len]).unwrap();
-        }
-        let bytes = std::fs::read(&cow).unwrap();
-        // Area 1 holds the records of chunks past area 0, then zeros.
-        let in_area_1 = (len / 4096 - 256) * 16;
-        let area_1 = &bytes[258 * 4096 + in_area_1..259 * 4096];
-        assert!(
-            area_1.iter().all(|&b| b == 0),
-            "len {len}: stale bytes in area 1"
-        );
-        let store = PersistentStore::load(FileDisk::open(&cow).unwrap()).unwrap();
-        assert_eq!(store.exception_count(), len as u64 / 4096, "len {len}");
-        let bed = Bed {
-            dir: tempfile::tempdir().unwrap(),
-            engine: Engine::new(&engine_dir),
-        };
-        bed.snapshot_stack(&base, "snap", &cow, 4096, 8, StoreKind::Persistent);
+        let (cow, bed) = writes_over_a_stale_cow(dir.path(), &[("vg-base", 0, len, 0x22)]);
+        assert!(area_1_is_clean(&cow, len / 4096 - 256), "len {len}");
         assert_eq!(bed.read("vg-snap", 0, len).unwrap(), vec![0x11; len]);
         assert_eq!(bed.read("vg-base", 0, len).unwrap(), vec![0x22; len]);
     }
+}
+
+#[test]
+fn a_partial_snapshot_write_that_fills_an_area_zeroes_the_next_one() {
+    // 255 chunks written whole, then 100 bytes into the 256th, which the
+    // engine fills up from the origin: the write that fills area 0.
+    let dir = tempfile::tempdir().unwrap();
+    let last = 255 * 4096;
+    let writes = [
+        ("vg-snap", 0, last, 0x33),
+        ("vg-snap", last + 10, 100, 0x44),
+    ];
+    let (cow, bed) = writes_over_a_stale_cow(dir.path(), &writes);
+    assert!(area_1_is_clean(&cow, 0));
+    let mut want = vec![0x33; last];
+    want.extend([0x11; 10]);
+    want.extend([0x44; 100]);
+    want.extend([0x11; 4096 - 110]);
+    assert_eq!(bed.read("vg-snap", 0, last + 4096).unwrap(), want);
+    assert_eq!(
+        bed.read("vg-base", 0, 2 * MIB as usize).unwrap(),
+        vec![0x11; 2 * MIB as usize]
+    );
 }
