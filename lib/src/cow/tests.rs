@@ -339,15 +339,34 @@ fn commit_order_is_zero_next_flush_durable_area() {
     assert_eq!(store.next_free(), 35, "area 1 is skipped");
 }
 
-#[test]
-fn a_durable_commit_zeroes_then_writes_areas_durably_and_flushes_nothing() {
-    // 32 records per area: 40 exceptions fill area 0 and put 8 into area 1.
+/// Copy out 40 exceptions as `writes` says, over stale bytes, with 32
+/// records per area (area 0 at chunk 1 fills, 8 go into area 1 at chunk
+/// 34), and return the log of writes and flushes after checking its end:
+/// area 0, full, then area 1, each durable, and all 40 there on a reload.
+fn forty_across_an_area(writes: Writes) -> Vec<Op> {
     let disk = Arc::new(Recorder::new(vec![0xee; 200 * SECTOR]));
     let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
     disk.take_log();
     let olds: Vec<u64> = (0..40).collect();
-    copy_out_with(&mut store, &*disk, &olds, Writes::Durable);
+    copy_out_with(&mut store, &*disk, &olds, writes);
     let log = disk.take_log();
+    let [.., full, next] = &log[..] else {
+        panic!("{log:?}");
+    };
+    assert!(matches!(full, Op::DurableWrite(512, _)), "area 0, full");
+    assert!(
+        matches!(next, Op::DurableWrite(o, _) if *o == 34 * 512),
+        "area 1"
+    );
+    assert_eq!(store.current_area(), (1, 8));
+    let reopened = PersistentStore::load(MemDisk::from_bytes(disk.disk.to_bytes())).unwrap();
+    assert_eq!(reopened.exception_count(), 40);
+    log
+}
+
+#[test]
+fn a_durable_commit_zeroes_then_writes_areas_durably_and_flushes_nothing() {
+    let log = forty_across_an_area(Writes::Durable);
     assert!(log[..40]
         .iter()
         .all(|op| matches!(op, Op::DurableWrite(..))));
@@ -358,24 +377,11 @@ fn a_durable_commit_zeroes_then_writes_areas_durably_and_flushes_nothing() {
         Op::DurableWrite(34 * 512, vec![0; 512]),
         "zero area 1 first"
     );
-    assert!(matches!(&ops[1], Op::DurableWrite(512, _)), "area 0, full");
-    assert!(
-        matches!(&ops[2], Op::DurableWrite(o, _) if *o == 34 * 512),
-        "area 1"
-    );
-    let reopened = PersistentStore::load(MemDisk::from_bytes(disk.disk.to_bytes())).unwrap();
-    assert_eq!(reopened.exception_count(), 40);
 }
 
 #[test]
 fn a_chunk_that_ends_an_area_can_carry_the_next_areas_zeros() {
-    // 32 records per area: 40 exceptions fill area 0 and put 8 into area 1.
-    let disk = Arc::new(Recorder::new(vec![0xee; 200 * SECTOR]));
-    let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
-    disk.take_log();
-    let olds: Vec<u64> = (0..40).collect();
-    copy_out_with(&mut store, &*disk, &olds, Writes::DurableZeroingAhead);
-    let log = disk.take_log();
+    let log = forty_across_an_area(Writes::DurableZeroingAhead);
     assert_eq!(
         log[31],
         Op::DurableWrite(33 * 512, [pattern(31, SECTOR), vec![0; SECTOR]].concat()),
@@ -383,36 +389,28 @@ fn a_chunk_that_ends_an_area_can_carry_the_next_areas_zeros() {
     );
     let ops = &log[40..];
     assert_eq!(ops.len(), 2, "no zeroing left for the commit: {ops:?}");
-    assert!(matches!(&ops[0], Op::DurableWrite(512, _)), "area 0, full");
-    assert!(
-        matches!(&ops[1], Op::DurableWrite(o, _) if *o == 34 * 512),
-        "area 1"
-    );
-    assert!(!store.zeroes_area_after(store.next_free()), "not allocated");
-    let reopened = PersistentStore::load(MemDisk::from_bytes(disk.disk.to_bytes())).unwrap();
-    assert_eq!(reopened.exception_count(), 40);
 }
 
 #[test]
-fn no_area_is_zeroed_ahead_past_the_end_of_the_device() {
+fn only_an_allocated_chunk_that_ends_an_area_inside_the_device_zeroes_ahead() {
+    // 32 records per area: data chunks 2..=33, area 1 at chunk 34.
+    let disk = Arc::new(MemDisk::new(40 * SECTOR));
+    let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
+    assert!(!store.zeroes_area_after(33), "not allocated yet");
+    let last = (0..32).map(|_| store.allocate().unwrap()).last().unwrap();
+    assert_eq!(last, 33);
+    assert!(store.zeroes_area_after(last));
+    assert!(!store.zeroes_area_after(32), "a chunk inside the area");
     // Area 0 ends with the device's last whole chunk: area 1 would lie past the end.
     let disk = Arc::new(MemDisk::new(34 * SECTOR));
     let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
     let last = (0..32).map(|_| store.allocate().unwrap()).last().unwrap();
-    assert_eq!(last, 33);
     assert!(!store.zeroes_area_after(last));
-    assert!(!store.zeroes_area_after(32), "a chunk inside the area");
 }
 
 #[test]
 fn a_batch_across_an_area_boundary_shares_one_flush() {
-    // 32 records per area: 40 exceptions fill area 0 and put 8 into area 1.
-    let disk = Arc::new(Recorder::new(vec![0xee; 200 * SECTOR]));
-    let mut store = PersistentStore::create(disk.clone(), 1).unwrap();
-    disk.take_log();
-    let olds: Vec<u64> = (0..40).collect();
-    copy_out(&mut store, &*disk, &olds);
-    let log = disk.take_log();
+    let log = forty_across_an_area(Writes::Plain);
     let ops = &log[40..];
     assert_eq!(ops.len(), 4, "{ops:?}");
     assert_eq!(
@@ -425,14 +423,6 @@ fn a_batch_across_an_area_boundary_shares_one_flush() {
         Op::Flush,
         "data and the zeroed area before any record"
     );
-    assert!(matches!(&ops[2], Op::DurableWrite(512, _)), "area 0, full");
-    assert!(
-        matches!(&ops[3], Op::DurableWrite(o, _) if *o == 34 * 512),
-        "area 1"
-    );
-    assert_eq!(store.current_area(), (1, 8));
-    let reopened = PersistentStore::load(MemDisk::from_bytes(disk.disk.to_bytes())).unwrap();
-    assert_eq!(reopened.exception_count(), 40);
 }
 
 #[test]
