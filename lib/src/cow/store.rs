@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use super::area::{Exception, Geometry};
+use super::area::{Exception, Geometry, RECORD_LEN};
 use super::chunk;
 use super::error::CowError;
 use super::header::{Header, HEADER_LEN};
@@ -75,12 +75,15 @@ impl MergeRun {
 struct AreaWrite {
     /// Byte offset of the next area, zeroed first (the area is full).
     zero_next: Option<u64>,
-    /// Byte offset of the area.
+    /// Byte offset of `bytes` on the device.
     offset: u64,
     /// Which area, for error messages.
     area: u64,
-    /// The area's bytes, every record committed in it so far.
+    /// The part of the area's bytes that holds the batch's records, in
+    /// whole pages; the rest of the area is on the device already.
     bytes: Vec<u8>,
+    /// Length of the whole area, for the zeros of the next one.
+    area_len: usize,
 }
 
 /// The disk writes that make a staged batch of exceptions durable
@@ -125,7 +128,7 @@ impl StagedCommit {
     fn zero_next_areas(&self, disk: &dyn BlockIo, put: WriteFn) -> Result<(), CowError> {
         for w in &self.writes {
             if let Some(next) = w.zero_next {
-                let zero = vec![0u8; w.bytes.len()];
+                let zero = vec![0u8; w.area_len];
                 put(
                     disk,
                     &zero,
@@ -250,6 +253,10 @@ pub struct PersistentStore<D: BlockIo> {
     zeroed_ahead: Option<u64>,
     report: OpenReport,
 }
+
+/// The unit of an area write (see `current_area_write`): a page, which a
+/// buffered write replaces without reading it first.
+const AREA_WRITE_PAGE: usize = 4096;
 
 /// `next_free` of an empty store: header and area 0 are in use.
 const FIRST_DATA_CHUNK: u64 = 2;
@@ -434,20 +441,31 @@ impl<D: BlockIo> PersistentStore<D> {
             })
     }
 
-    /// The write that makes the in-memory current area durable.
-    fn current_area_write(&self) -> Result<AreaWrite, CowError> {
+    /// The write that makes records `from..to` of the in-memory current
+    /// area durable: the pages of the area that hold them. The device holds
+    /// the rest of the area as memory does (every earlier commit wrote its
+    /// records, an area starts zeroed), so a batch of 16 records at 64 KiB
+    /// chunks writes 4 KiB, not the 64 KiB the kernel writes. Whole pages,
+    /// so the page cache never reads a page back to change part of it.
+    fn current_area_write(&self, from: u64, to: u64) -> Result<AreaWrite, CowError> {
+        let len = self.area.len();
+        let page = AREA_WRITE_PAGE.min(len);
+        let start = (from as usize * RECORD_LEN / page * page).min(len);
+        let end = (to as usize * RECORD_LEN).div_ceil(page) * page;
+        let end = end.clamp(start, len);
         Ok(AreaWrite {
             zero_next: None,
-            offset: self.area_offset(self.current_area)?,
+            offset: self.area_offset(self.current_area)? + start as u64,
             area: self.current_area,
-            bytes: self.area.clone(),
+            bytes: self.area[start..end].to_vec(),
+            area_len: len,
         })
     }
 
     /// Durably write the in-memory current area (a merge step's commit).
     fn write_current_area(&self) -> Result<(), CowError> {
         StagedCommit {
-            writes: vec![self.current_area_write()?],
+            writes: vec![self.current_area_write(0, self.geometry.exceptions_per_area())?],
         }
         .write_to(&self.disk)
     }
@@ -490,12 +508,14 @@ impl<D: BlockIo> PersistentStore<D> {
         let epa = self.geometry.exceptions_per_area();
         let mut writes = Vec::new();
         let mut open = false;
+        // The first record of the batch in the area it is filling.
+        let mut from = self.current_committed;
         for e in batch {
             e.encode_at(&mut self.area, self.current_committed);
             self.current_committed += 1;
             open = true;
             if self.current_committed == epa {
-                let mut full = self.current_area_write()?;
+                let mut full = self.current_area_write(from, epa)?;
                 let next = self.current_area + 1;
                 if self.zeroed_ahead != Some(next) {
                     full.zero_next = Some(self.area_offset(next)?);
@@ -504,11 +524,12 @@ impl<D: BlockIo> PersistentStore<D> {
                 self.current_area += 1;
                 self.current_committed = 0;
                 self.area.fill(0);
+                from = 0;
                 open = false;
             }
         }
         if open {
-            writes.push(self.current_area_write()?);
+            writes.push(self.current_area_write(from, self.current_committed)?);
         }
         Ok(StagedCommit { writes })
     }
