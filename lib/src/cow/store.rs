@@ -473,13 +473,15 @@ impl<D: BlockIo> PersistentStore<D> {
     /// The future area whose metadata chunk follows allocated data chunk
     /// `new_chunk` and lies inside the device, if there is one.
     fn area_after(&self, new_chunk: u64) -> Option<u64> {
-        if !self.pending.contains(&new_chunk) {
-            return None;
-        }
+        // Arithmetic first: a copy asks this of every chunk it reserves,
+        // and one in an area's worth of them is followed by an area.
         let next = new_chunk.checked_add(1)?;
         let area = self.geometry.area_at(next)?;
+        if area <= self.current_area || !self.pending.contains(&new_chunk) {
+            return None;
+        }
         let end = self.geometry.chunk_offset(next + 1)?;
-        (area > self.current_area && end <= size(&self.disk).ok()?).then_some(area)
+        (end <= size(&self.disk).ok()?).then_some(area)
     }
 
     fn check_batch(&self, batch: &[Exception]) -> Result<(), CowError> {

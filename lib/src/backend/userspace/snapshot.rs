@@ -29,10 +29,11 @@
 //! commit): a lone request commits its own without a thread hop,
 //! concurrent first writes to different chunks wait for the commit in
 //! progress and then share the next one. A copy reads the origin before it
-//! reserves its COW chunks, so a slow read holds back no other commit. An origin write copying
-//! out to several snapshots keeps one for itself and hands the others, with
-//! the origin bytes read once, to their snapshots' worker threads, so the
-//! COW writes and flushes of all of them run side by side.
+//! reserves its COW chunks, so a slow read holds back no other commit. An
+//! origin write copying out to several snapshots keeps one for itself and
+//! hands the others, with the origin bytes read once, to their snapshots'
+//! worker threads, so the COW writes and flushes of all of them run side
+//! by side.
 //!
 //! Locking: each origin has an [`OriginGroup`] whose range locks give
 //! per-chunk exclusion (ranges widened to the largest chunk of the group's
