@@ -103,7 +103,14 @@ uri_rdmd="nbd+unix:///benchvg-lin?socket=$rdmd_sock"
 uri_nbdkit="nbd+unix:///?socket=$nbdkit_sock"
 uri_qemu="nbd+unix:///lin?socket=$qemu_sock"
 
-drop_cache() { dd if="$pv" iflag=nocache count=0 status=none; }
+# Write back what the previous run left dirty first, outside every timing:
+# dropping the cache only starts that writeback, and the next run would
+# wait for it (a commit's flush of the image does), paying for the last
+# run's writes.
+drop_cache() {
+    sync -d "$pv"
+    dd if="$pv" iflag=nocache count=0 status=none
+}
 
 # fio CELL URI RW BS QD JOBS [extra fio args] -> "MiB/s IOPS"
 fio_cell() {
