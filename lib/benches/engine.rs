@@ -6,8 +6,8 @@
 //!
 //! - raw: sequential 1 MiB `pwrite` + `fdatasync` into a fresh sparse file
 //!   (the baseline of the COW writes, which allocate too), buffered and
-//!   with `O_DIRECT` (as the engine writes COW chunks; the faster of the
-//!   two is the baseline, so the bound is what the disk allows); the same again
+//!   with `O_DIRECT` (the faster of the two is the baseline, so the bound
+//!   is what the disk allows whichever way it is written); the same again
 //!   over the now allocated file (the baseline of overwrites, which land on
 //!   the allocated origin); reading it back cold;
 //! - the engine (origin linear over an image file, 1 or 4 snapshots each on
@@ -379,8 +379,8 @@ fn evict(dir: &Path) -> Result<(), String> {
 #[derive(Clone, Copy)]
 struct Raw {
     write: f64,
-    /// The same new-file writes with `O_DIRECT` (the engine writes COW
-    /// chunks so), when the file system takes it.
+    /// The same new-file writes with `O_DIRECT`, when the file system
+    /// takes it (the bound uses the faster of the two).
     direct_write: Option<f64>,
     overwrite: f64,
     read: f64,

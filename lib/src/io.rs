@@ -6,7 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{FileExt, FileTypeExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 /// Byte-addressed random access to a device, shared between threads.
 pub trait BlockIo: Send + Sync {
@@ -16,22 +16,12 @@ pub trait BlockIo: Send + Sync {
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
     /// Write all of `buf` at `offset`.
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()>;
-    /// Write all of `buf` at `offset`, past the page cache where the device
-    /// allows it: for data written once and seldom read soon (a COW chunk,
-    /// as the kernel's copy-out writes it to the device). Otherwise, and by
-    /// default, [`write_all_at`](Self::write_all_at). Durable only after
-    /// [`flush`](Self::flush), as any write.
-    fn write_uncached_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.write_all_at(buf, offset)
-    }
     /// Write all of `buf` at `offset` and return once these bytes are
     /// durable, these alone (`O_DSYNC`): not the device's other dirty data,
     /// which a [`flush`](Self::flush) of an image file shared by many LVs
-    /// would write back too. Past the page cache as
-    /// [`write_uncached_at`](Self::write_uncached_at) goes. By default a
-    /// write and a flush.
+    /// would write back too. By default a write and a flush.
     fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.write_uncached_at(buf, offset)?;
+        self.write_all_at(buf, offset)?;
         self.flush()
     }
     /// Make every completed write durable (fdatasync / a cache flush).
@@ -90,26 +80,14 @@ pub struct FileDisk {
     file: File,
     path: PathBuf,
     is_block_device: bool,
-    /// The same file opened again with `O_DIRECT`, on the first uncached
-    /// write; `None` where the file system refuses it.
-    direct: OnceLock<Option<File>>,
 }
 
-/// Alignment of buffer, offset and length that `O_DIRECT` is given: the
-/// largest logical block size in use, so every device takes it.
+/// Alignment of an [`AlignedBuf`]: a page, and the largest logical block
+/// size in use, so a buffer suits `O_DIRECT` on every device.
 pub const DIRECT_ALIGN: usize = 4096;
 
-/// Smallest write [`FileDisk`] sends past the page cache. Measured here
-/// (ext4, new blocks, write + fdatasync): from 512 KiB on `O_DIRECT` wins
-/// with one writer and with eight on one file (1.4-1.8x); at 256 KiB and
-/// below it wins alone but loses with eight (0.7-0.8x), as each direct
-/// write that allocates holds the file's lock until the device answers,
-/// where buffered ones only copy and share the next flush.
-pub const DIRECT_MIN: usize = 512 << 10;
-
-/// A reusable byte buffer whose start is [`DIRECT_ALIGN`]-aligned: what
-/// [`BlockIo::write_uncached_at`] takes (or any aligned part of it), and
-/// memory that does not span one page more than it needs (FUSE's 256-page
+/// A reusable byte buffer whose start is [`DIRECT_ALIGN`]-aligned: memory
+/// that does not span one page more than it needs (FUSE's 256-page
 /// limit splits a 1 MiB request from unaligned memory in two).
 #[derive(Debug, Default)]
 pub struct AlignedBuf {
@@ -174,49 +152,7 @@ impl FileDisk {
             file,
             path: path.to_path_buf(),
             is_block_device,
-            direct: OnceLock::new(),
         })
-    }
-
-    /// The `O_DIRECT` descriptor, opened through `/proc/self/fd` so that it
-    /// is this very file even if its path has changed since.
-    fn direct(&self) -> Option<&File> {
-        self.direct
-            .get_or_init(|| {
-                use std::os::fd::AsRawFd;
-                use std::os::unix::fs::OpenOptionsExt;
-                OpenOptions::new()
-                    .write(true)
-                    .custom_flags(libc::O_DIRECT)
-                    .open(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
-                    .ok()
-            })
-            .as_ref()
-    }
-
-    /// `write` on the `O_DIRECT` descriptor for a write of at least
-    /// [`DIRECT_MIN`] bytes with buffer, offset and length aligned for it,
-    /// else (or when the device wants a larger alignment than ours) on the
-    /// buffered one.
-    fn write_past_cache(
-        &self,
-        buf: &[u8],
-        offset: u64,
-        write: impl Fn(&File, &[u8], u64) -> io::Result<()>,
-    ) -> io::Result<()> {
-        let aligned = (buf.as_ptr() as usize | buf.len() | offset as usize) % DIRECT_ALIGN == 0;
-        let direct = if aligned && buf.len() >= DIRECT_MIN {
-            self.direct()
-        } else {
-            None
-        };
-        match direct.map(|direct| write(direct, buf, offset)) {
-            Some(Err(e)) if e.raw_os_error() == Some(libc::EINVAL) => {
-                write(&self.file, buf, offset)
-            }
-            Some(done) => done,
-            None => write(&self.file, buf, offset),
-        }
     }
 
     /// The path this disk was opened from.
@@ -260,30 +196,18 @@ impl BlockIo for FileDisk {
         FileExt::write_all_at(&self.file, buf, offset)
     }
 
-    /// `O_DIRECT` for a write of at least [`DIRECT_MIN`] bytes with buffer,
-    /// offset and length aligned for it: a large buffered write into a
-    /// file's unallocated blocks costs up to several times a direct one on
-    /// ext4 (block reservation and the copy, page by page), and copy-out
-    /// fills fresh COW space. Smaller, unaligned or refused: buffered.
-    fn write_uncached_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        if dry_run() {
-            return Ok(());
-        }
-        self.write_past_cache(buf, offset, |file, buf, offset| {
-            FileExt::write_all_at(file, buf, offset)
-        })
-    }
-
-    /// `pwritev2(RWF_DSYNC)`, on the `O_DIRECT` descriptor where
-    /// [`write_uncached_at`](BlockIo::write_uncached_at) would use it. A
-    /// kernel without `RWF_DSYNC` (before 4.7) gets a write and a flush.
+    /// `pwritev2(RWF_DSYNC)`, buffered. An `O_DIRECT` write measured
+    /// slower on ext4 into new blocks (0.6-0.7x at 1 MiB, and half the
+    /// speed with four files at once), as each allocating direct write
+    /// holds the file's lock until the device answers. A kernel without
+    /// `RWF_DSYNC` (before 4.7) gets a write and a flush.
     fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         if dry_run() {
             return Ok(());
         }
-        match self.write_past_cache(buf, offset, write_all_dsync) {
+        match write_all_dsync(&self.file, buf, offset) {
             Err(e) if matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::ENOSYS)) => {
-                self.write_uncached_at(buf, offset)?;
+                FileExt::write_all_at(&self.file, buf, offset)?;
                 self.flush()
             }
             other => other,
@@ -387,9 +311,6 @@ impl<T: BlockIo + ?Sized> BlockIo for std::sync::Arc<T> {
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         (**self).write_all_at(buf, offset)
     }
-    fn write_uncached_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        (**self).write_uncached_at(buf, offset)
-    }
     fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         (**self).write_durable_at(buf, offset)
     }
@@ -441,47 +362,6 @@ mod tests {
         }
     }
 
-    /// An uncached write replaces what the page cache held, and an
-    /// unaligned one (buffer, offset or length) still lands, buffered.
-    #[test]
-    fn uncached_writes_are_seen_by_buffered_reads_aligned_or_not() {
-        use std::os::unix::fs::OpenOptionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("disk.img");
-        std::fs::write(&path, vec![1u8; 2 << 20]).unwrap();
-        let takes_direct = OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_DIRECT)
-            .open(&path)
-            .is_ok();
-        let disk = FileDisk::open(&path).unwrap();
-        let mut cached = vec![0u8; 2 << 20];
-        disk.read_exact_at(&mut cached, 0).unwrap();
-        let mut buf = AlignedBuf::zeroed(DIRECT_MIN);
-        buf.fill(2);
-        disk.write_uncached_at(&buf, 8192).unwrap();
-        assert_eq!(
-            disk.direct().is_some(),
-            takes_direct,
-            "O_DIRECT descriptor of {}",
-            path.display()
-        );
-        buf.fill(3);
-        disk.write_uncached_at(&buf[1..4097], 100).unwrap();
-        disk.write_uncached_at(&buf[..1000], 40960).unwrap();
-        // Aligned but small: buffered, as many small ones at once go faster so.
-        disk.write_uncached_at(&buf[..4096], 1 << 20).unwrap();
-        disk.read_exact_at(&mut cached, 0).unwrap();
-        let mut want = vec![1u8; 2 << 20];
-        want[8192..8192 + DIRECT_MIN].fill(2);
-        want[100..4196].fill(3);
-        want[40960..41960].fill(3);
-        want[1 << 20..(1 << 20) + 4096].fill(3);
-        assert!(cached == want);
-        disk.flush().unwrap();
-        assert!(std::fs::read(&path).unwrap() == want);
-    }
-
     #[test]
     fn durable_writes_land_large_or_small_aligned_or_not() {
         let dir = tempfile::tempdir().unwrap();
@@ -490,16 +370,16 @@ mod tests {
         let disk = FileDisk::open(&path).unwrap();
         let mut cached = vec![0u8; 2 << 20];
         disk.read_exact_at(&mut cached, 0).unwrap();
-        let mut buf = AlignedBuf::zeroed(DIRECT_MIN);
+        let mut buf = AlignedBuf::zeroed(512 << 10);
         buf.fill(4);
-        // Large and aligned (the O_DIRECT descriptor where there is one),
-        // small and aligned, unaligned: each seen by buffered reads at once.
+        // Large and aligned, small and aligned, unaligned: each seen by
+        // reads at once.
         disk.write_durable_at(&buf, 1 << 20).unwrap();
         buf.fill(5);
         disk.write_durable_at(&buf[..4096], 4096).unwrap();
         disk.write_durable_at(&buf[3..1003], 50_001).unwrap();
         let mut want = vec![1u8; 2 << 20];
-        want[1 << 20..(1 << 20) + DIRECT_MIN].fill(4);
+        want[1 << 20..(1 << 20) + (512 << 10)].fill(4);
         want[4096..8192].fill(5);
         want[50_001..51_001].fill(5);
         disk.read_exact_at(&mut cached, 0).unwrap();

@@ -137,16 +137,6 @@ impl Device {
         io.table.write_at(buf, offset)
     }
 
-    /// Write through the live table, past the page cache where the
-    /// devices under it allow ([`crate::io::BlockIo::write_uncached_at`]).
-    pub(crate) fn write_uncached_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        if self.read_only {
-            return Err(errno(libc::EROFS));
-        }
-        let io = self.enter()?;
-        io.table.write_uncached_at(buf, offset)
-    }
-
     /// Write through the live table, durable on return (these bytes alone
     /// where the devices under it allow: [`crate::io::BlockIo::write_durable_at`]).
     pub(crate) fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {

@@ -144,13 +144,6 @@ impl BlockIo for Lower {
         }
     }
 
-    fn write_uncached_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        match self {
-            Lower::Dm(dev) => dev.write_uncached_at(buf, offset),
-            Lower::File(file) => file.disk.write_uncached_at(buf, offset),
-        }
-    }
-
     fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         match self {
             Lower::Dm(dev) => dev.write_durable_at(buf, offset),

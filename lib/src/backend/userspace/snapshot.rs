@@ -17,10 +17,9 @@
 //! one, in allocation order, as the kernel completes them; the data is
 //! durable before the record, the record before the origin write that
 //! waits for it. A copy alone in flight goes to the COW durably by itself
-//! (`O_DSYNC`, as the kernel's copy-out reaches the device past any cache)
-//! and its commit writes the areas durably, flushing nothing else: a flush
-//! of the image file would write back the origin's and every other LV's
-//! dirty pages too. When such a copy ends a metadata area, its write goes
+//! (`O_DSYNC`, these bytes alone) and its commit writes the areas durably,
+//! flushing nothing else: a flush of the image file would write back the
+//! origin's and every other LV's dirty pages too. When such a copy ends a metadata area, its write goes
 //! on over the next area with zeros, which the commit filling the area
 //! would otherwise write on its own. Concurrent copies are written plainly
 //! and their commit flushes the device once, before its areas (which then
@@ -987,7 +986,7 @@ fn copy_out(
     // with them (known only once the chunks are reserved).
     let spare = needs.iter().map(|(s, _)| s.chunk_bytes).max().unwrap_or(0);
     let len = (end - start) as usize;
-    // Aligned, so the COW writes can go past the page cache.
+    // Aligned: page-sized pieces of it go to the COW without a partial page.
     let mut buf = AlignedBuf::zeroed(len + spare as usize);
     let read = origin
         .size_bytes()
@@ -1052,8 +1051,7 @@ struct OldBytes {
 }
 
 /// Write the origin chunks of `allocated` (their old bytes are in `old`)
-/// into `cow`, past the page cache as the kernel's copy-out writes the
-/// device, as `mode` says; chunks neighbouring on both sides (as a
+/// into `cow`, as `mode` says; chunks neighbouring on both sides (as a
 /// sequential write allocates them) go in one write, and so does the
 /// metadata area after `mode.zero_after`, zeroed.
 fn save_chunks(
@@ -1097,13 +1095,15 @@ fn save_chunks(
     Ok(())
 }
 
-/// Write new COW chunks past the page cache, and `durable` on return
-/// ([`SnapState::write_mode`]).
+/// Write new COW chunks, `durable` on return or not
+/// ([`SnapState::write_mode`]). Through the page cache either way: on ext4
+/// into new blocks, `O_DIRECT` measured 0.6-0.7x of a buffered write at
+/// 1 MiB, and about half with four snapshots' COWs written at once.
 fn write_chunks(cow: &Lower, data: &[u8], offset: u64, durable: bool) -> io::Result<()> {
     if durable {
         cow.write_durable_at(data, offset)
     } else {
-        cow.write_uncached_at(data, offset)
+        cow.write_all_at(data, offset)
     }
 }
 

@@ -16,7 +16,6 @@ use super::snapshot::{MergeTarget, OriginTarget, SnapshotCore};
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Through {
     Cache,
-    Uncached,
     Durable,
 }
 
@@ -162,13 +161,6 @@ impl Table {
         self.write_with(data, offset, Through::Cache)
     }
 
-    /// Write `data` at byte `offset`, past the page cache where `linear`
-    /// and `striped` lines reach devices that allow it; the other targets
-    /// write as [`Self::write_at`] does.
-    pub(crate) fn write_uncached_at(&self, data: &[u8], offset: u64) -> io::Result<()> {
-        self.write_with(data, offset, Through::Uncached)
-    }
-
     /// Write `data` at byte `offset`, durable on return: `linear` and
     /// `striped` lines pass the durable write down (these bytes alone); the
     /// other targets write, then flush the devices under their line.
@@ -179,7 +171,6 @@ impl Table {
     fn write_with(&self, data: &[u8], offset: u64, through: Through) -> io::Result<()> {
         let write = |dev: &Lower, piece: &[u8], at: u64| match through {
             Through::Cache => dev.write_all_at(piece, at),
-            Through::Uncached => dev.write_uncached_at(piece, at),
             Through::Durable => dev.write_durable_at(piece, at),
         };
         self.split(offset, data.len(), |line, pos, range| {
