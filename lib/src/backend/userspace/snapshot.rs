@@ -12,27 +12,30 @@
 //!   store, a run at a time, on a worker that stops while the device is
 //!   suspended.
 //!
-//! Commits are batched as dm-snap-persistent.c batches them: a commit
-//! writes the metadata area once for every exception copied since the last
-//! one, in allocation order, as the kernel completes them; the data is
-//! durable before the record, the record before the origin write that
-//! waits for it. A copy alone in flight goes to the COW durably by itself
-//! (`O_DSYNC`, these bytes alone) and its commit writes the areas durably,
-//! flushing nothing else: a flush of the image file would write back the
-//! origin's and every other LV's dirty pages too. When such a copy ends a metadata area, its write goes
-//! on over the next area with zeros, which the commit filling the area
-//! would otherwise write on its own. Concurrent copies are written plainly
-//! and their commit flushes the device once, before its areas (which then
-//! go durably, these bytes alone), one flush shared by the batch. Whoever
-//! finds copied exceptions and no commit under way does the commit (group
-//! commit): a lone request commits its own without a thread hop,
-//! concurrent first writes to different chunks wait for the commit in
+//! Commits are batched as dm-snap-persistent.c batches them: a commit writes
+//! the metadata area once for every exception copied since the last one, in
+//! allocation order, as the kernel completes them; the data is durable before
+//! the record, the record before the origin write that waits for it. A copy
+//! alone in flight goes to the COW durably by itself (`O_DSYNC`, these bytes
+//! alone) and its commit writes the areas durably, flushing nothing else: a
+//! flush of the image file would write back the origin's and every other LV's
+//! dirty pages too. When such a copy ends a metadata area, its write goes on
+//! over the next area with zeros, which the commit filling the area would
+//! otherwise write on its own. Concurrent origin copies leave their data in
+//! memory for the commit that records them, which writes the batch's chunks
+//! (neighbours on the COW, allocated one after another) in one durable write
+//! and then its areas durably: two writes for the batch, these bytes alone,
+//! where a flush of the image file would wait for every dirty page of the
+//! origin too. Other concurrent copies (snapshot writes) are written plainly
+//! and their commit flushes the device once, before its areas, one flush shared
+//! by the batch. Whoever finds copied exceptions and no commit under way does
+//! the commit (group commit): a lone request commits its own without a thread
+//! hop, concurrent first writes to different chunks wait for the commit in
 //! progress and then share the next one. A copy reads the origin before it
 //! reserves its COW chunks, so a slow read holds back no other commit. An
-//! origin write copying out to several snapshots keeps one for itself and
-//! hands the others, with the origin bytes read once, to their snapshots'
-//! worker threads, so the COW writes and flushes of all of them run side
-//! by side.
+//! origin write copying out to several snapshots keeps one for itself and hands
+//! the others, with the origin bytes read once, to their snapshots' worker
+//! threads, so the COW writes and flushes of all of them run side by side.
 //!
 //! Locking: each origin has an [`OriginGroup`] whose range locks give
 //! per-chunk exclusion (ranges widened to the largest chunk of the group's
@@ -232,6 +235,7 @@ impl SnapshotRegistry {
                 copying: BTreeSet::new(),
                 ready: Vec::new(),
                 plain: BTreeSet::new(),
+                unwritten: Vec::new(),
                 jobs: VecDeque::new(),
                 committing: false,
                 closed: false,
@@ -284,6 +288,9 @@ struct SnapState {
     /// [`SnapState::write_mode`]): the commit that records any of them
     /// flushes the COW device before its areas.
     plain: BTreeSet<u64>,
+    /// Origin copies in `ready` whose data is still only in memory: the
+    /// commit that records them writes it first ([`WriteMode::deferred`]).
+    unwritten: Vec<Unwritten>,
     /// Copies handed to the worker thread, not started yet.
     jobs: VecDeque<CopyJob>,
     /// A commit's disk writes are under way without the lock.
@@ -298,18 +305,27 @@ impl SnapState {
     /// copy in flight, none waiting for a commit, no commit under way) goes
     /// durably: one write, durable by itself, and a commit of the areas
     /// alone, so no commit flushes the whole image file (the origin's and
-    /// other LVs' dirty pages with it). Copies with others in flight are
-    /// written plainly and share the flush of the commit that records them: one
-    /// durable write apiece would cost a device flush (and, in new space, a
-    /// journal commit) each, which at queue depth 32 over 4 KiB chunks and
-    /// four snapshots measured 0.02 of the plain LV against 0.06.
+    /// other LVs' dirty pages with it). One durable write apiece for copies
+    /// with others in flight would cost a device flush (and, in new space,
+    /// a journal commit) each, which at queue depth 32 over 4 KiB chunks
+    /// and four snapshots measured 0.02 of the plain LV against 0.06. So an
+    /// origin copy that can be `deferred` leaves its data in memory for the
+    /// commit that records it, which writes the whole batch's chunks (next
+    /// to each other on the COW, as allocated) in one durable write before
+    /// its areas, flushing nothing else either; other copies are written
+    /// plainly and share the flush of the commit that records them.
     ///
     /// A durable copy that ends a metadata area also zeroes the area after
     /// it in the same write (the chunks are neighbours on the COW), which
     /// the commit filling the area would otherwise do as a durable write of
     /// its own: at 4 KiB chunks a 1 MiB request fills an area, and that
     /// write, into new space, costs a journal commit of its own.
-    fn write_mode(&mut self, kind: StoreKind, allocated: &[(Exception, u64)]) -> WriteMode {
+    fn write_mode(
+        &mut self,
+        kind: StoreKind,
+        allocated: &[(Exception, u64)],
+        deferred: bool,
+    ) -> WriteMode {
         if kind == StoreKind::Transient {
             // Nothing is committed: no write needs to be durable.
             return WriteMode::PLAIN;
@@ -323,7 +339,11 @@ impl SnapState {
                     .iter()
                     .map(|(e, _)| e.new_chunk)
                     .find(|&chunk| self.store.zeroes_area_after(chunk)),
+                deferred: false,
             };
+        }
+        if deferred {
+            return WriteMode::DEFERRED;
         }
         self.plain
             .extend(allocated.iter().map(|(e, _)| e.new_chunk));
@@ -347,6 +367,8 @@ struct WriteMode {
     /// The chunk whose (durable) write goes on over the metadata area right
     /// after it, with zeros ([`ExceptionStore::zeroes_area_after`]).
     zero_after: Option<u64>,
+    /// Not written by the copy: the commit that records it writes it.
+    deferred: bool,
 }
 
 impl WriteMode {
@@ -354,7 +376,64 @@ impl WriteMode {
     const PLAIN: Self = Self {
         durable: false,
         zero_after: None,
+        deferred: false,
     };
+    /// Left to the commit that records it ([`SnapState::unwritten`]).
+    const DEFERRED: Self = Self {
+        durable: false,
+        zero_after: None,
+        deferred: true,
+    };
+}
+
+/// An origin copy whose data the commit recording it writes
+/// ([`WriteMode::deferred`]).
+struct Unwritten {
+    allocated: Arc<Allocated>,
+    old: Arc<OldBytes>,
+    chunk_bytes: u64,
+}
+
+/// Write the data of the `unwritten` copies a commit records, durably:
+/// their chunks in COW order, each run of neighbours (a batch's chunks
+/// were allocated one after another) in one write, these bytes alone.
+fn write_unwritten(cow: &Lower, unwritten: &[Unwritten]) -> Result<(), CowError> {
+    let mut pieces: Vec<(u64, &[u8])> = Vec::new();
+    for u in unwritten {
+        for_each_run(u.chunk_bytes, &u.allocated, |at, count, offset| {
+            let from = (u.allocated[at].0.old_chunk * u.chunk_bytes - u.old.start) as usize;
+            let to = from + count * u.chunk_bytes as usize;
+            pieces.push((offset, &u.old.buf[from..to]));
+        });
+    }
+    pieces.sort_unstable_by_key(|&(offset, _)| offset);
+    let mut at = 0;
+    while at < pieces.len() {
+        let (offset, first) = pieces[at];
+        let mut end = offset + first.len() as u64;
+        let mut count = 1;
+        while let Some(&(next, bytes)) = pieces.get(at + count) {
+            if next != end {
+                break;
+            }
+            end += bytes.len() as u64;
+            count += 1;
+        }
+        let written = if count == 1 {
+            cow.write_durable_at(first, offset)
+        } else {
+            let mut run = AlignedBuf::zeroed((end - offset) as usize);
+            let mut filled = 0;
+            for (_, bytes) in &pieces[at..at + count] {
+                run[filled..filled + bytes.len()].copy_from_slice(bytes);
+                filled += bytes.len();
+            }
+            cow.write_durable_at(&run, offset)
+        };
+        written.map_err(|e| CowError::io(format!("writing copied chunks at byte {offset}"), e))?;
+        at += count;
+    }
+    Ok(())
 }
 
 /// Chunks an origin write allocated in one snapshot, for its worker thread
@@ -393,6 +472,7 @@ impl Shared {
         state.copying.clear();
         state.ready.clear();
         state.plain.clear();
+        state.unwritten.clear();
         state.jobs.clear();
         self.committed.notify_all();
         self.raise_event();
@@ -419,6 +499,20 @@ impl Shared {
         for e in &batch {
             plain |= state.plain.remove(&e.new_chunk);
         }
+        // A copy's chunks are allocated together and become ready together,
+        // so a deferred copy is in the batch whole or not at all.
+        let (unwritten, later): (Vec<Unwritten>, Vec<Unwritten>) =
+            std::mem::take(&mut state.unwritten)
+                .into_iter()
+                .partition(|u| {
+                    u.allocated
+                        .first()
+                        .is_some_and(|(e, _)| e.new_chunk < limit)
+                });
+        debug_assert!(unwritten
+            .iter()
+            .all(|u| u.allocated.iter().all(|(e, _)| e.new_chunk < limit)));
+        state.unwritten = later;
         let staged = match state.store.stage_commit(&batch) {
             Ok(staged) => staged,
             Err(_) => {
@@ -432,17 +526,20 @@ impl Shared {
         // A batch with a plainly written chunk flushes before its areas; one
         // written durably throughout makes the areas alone durable, and the
         // image file's other dirty pages stay where they are.
-        let written = if plain {
-            staged.write_to(cow)
-        } else {
-            staged.write_durably_to(cow)
-        };
+        let written = write_unwritten(cow, &unwritten).and_then(|()| {
+            if plain {
+                staged.write_to(cow)
+            } else {
+                staged.write_durably_to(cow)
+            }
+        });
         let mut state = lock(&self.state);
         state.committing = false;
         if state.store.finish_commit(&batch, written).is_err() {
             state.copying.clear();
             state.ready.clear();
             state.plain.clear();
+            state.unwritten.clear();
             self.raise_event();
         }
         self.committed.notify_all();
@@ -646,6 +743,26 @@ impl SnapshotCore {
         });
         drop(state);
         self.shared.work.notify_one();
+    }
+
+    /// Leave the copy of `allocated` (from origin bytes `old`) to the commit
+    /// that records it; `on_worker`: wake the worker to commit it, as this
+    /// thread has other snapshots to see to first.
+    fn defer(&self, allocated: &Arc<Allocated>, old: &Arc<OldBytes>, on_worker: bool) {
+        let mut state = self.state();
+        if !state.store.is_valid() {
+            return;
+        }
+        state.unwritten.push(Unwritten {
+            allocated: Arc::clone(allocated),
+            old: Arc::clone(old),
+            chunk_bytes: self.chunk_bytes,
+        });
+        mark_copied(&mut state, allocated, WriteMode::DEFERRED);
+        drop(state);
+        if on_worker && self.committer.is_some() {
+            self.shared.work.notify_one();
+        }
     }
 
     /// Wait until `exceptions` are committed; `false` if the store was
@@ -854,7 +971,7 @@ impl SnapshotCore {
                     Some(offset) => (Some(offset), None),
                     None => match self.allocate(&mut state, chunk) {
                         Ok(fresh) => {
-                            let mode = state.write_mode(self.kind, &[fresh]);
+                            let mode = state.write_mode(self.kind, &[fresh], false);
                             (None, Some((fresh, mode)))
                         }
                         Err(CowError::Full { .. })
@@ -1017,14 +1134,25 @@ fn copy_out(
             }
         }
         if !allocated.is_empty() {
-            let mode = state.write_mode(snap.kind, &allocated);
+            let mode = state.write_mode(snap.kind, &allocated, true);
             plans.push((snap, Arc::new(allocated), mode));
         }
     }
     let old = Arc::new(OldBytes { buf, start, len });
-    // Every snapshot but the last writes its COW on its worker; this
-    // thread writes and commits the last one's meanwhile.
-    if let Some(((mine, my_chunks, mode), others)) = plans.split_last() {
+    // A deferred copy goes to its snapshot's next commit now (committed on
+    // its worker, but the last one's here). Of the others every one but
+    // the last is written on its snapshot's worker, and this thread writes
+    // the last one's meanwhile.
+    let (deferred, written): (Vec<_>, Vec<_>) =
+        plans.iter().partition(|(_, _, mode)| mode.deferred);
+    for (i, (snap, allocated, _)) in deferred.iter().enumerate() {
+        snap.defer(
+            allocated,
+            &old,
+            i + 1 < deferred.len() || !written.is_empty(),
+        );
+    }
+    if let Some(((mine, my_chunks, mode), others)) = written.split_last() {
         for (snap, allocated, mode) in others {
             snap.hand_off(allocated, &old, *mode);
         }
@@ -1061,6 +1189,40 @@ fn save_chunks(
     old: &OldBytes,
     mode: WriteMode,
 ) -> io::Result<()> {
+    let mut result = Ok(());
+    for_each_run(chunk_bytes, allocated, |at, count, offset| {
+        if result.is_err() {
+            return;
+        }
+        let from = (allocated[at].0.old_chunk * chunk_bytes - old.start) as usize;
+        let to = from + count * chunk_bytes as usize;
+        let last = allocated[at + count - 1].0.new_chunk;
+        result = if mode.zero_after == Some(last) {
+            let with_zeros = to + chunk_bytes as usize;
+            if to == old.len && with_zeros <= old.buf.len() {
+                write_chunks(cow, &old.buf[from..with_zeros], offset, mode.durable)
+            } else {
+                // Not the end of the bytes read (a chunk inside the request
+                // ends an area): join the run and the zeros in a buffer.
+                let mut joined = AlignedBuf::zeroed(with_zeros - from);
+                joined[..to - from].copy_from_slice(&old.buf[from..to]);
+                write_chunks(cow, &joined, offset, mode.durable)
+            }
+        } else {
+            write_chunks(cow, &old.buf[from..to], offset, mode.durable)
+        };
+    });
+    result
+}
+
+/// Call `run(at, count, offset)` for each run of `allocated[at..at + count]`
+/// that neighbour each other both on the origin and on the COW (as a
+/// sequential write allocates them), `offset` the COW byte of the first.
+fn for_each_run(
+    chunk_bytes: u64,
+    allocated: &[(Exception, u64)],
+    mut run: impl FnMut(usize, usize, u64),
+) {
     let mut at = 0;
     while at < allocated.len() {
         let (first, offset) = allocated[at];
@@ -1073,26 +1235,9 @@ fn save_chunks(
             }
             count += 1;
         }
-        let from = (first.old_chunk * chunk_bytes - old.start) as usize;
-        let to = from + count * chunk_bytes as usize;
-        let last = allocated[at + count - 1].0.new_chunk;
-        if mode.zero_after == Some(last) {
-            let with_zeros = to + chunk_bytes as usize;
-            if to == old.len && with_zeros <= old.buf.len() {
-                write_chunks(cow, &old.buf[from..with_zeros], offset, mode.durable)?;
-            } else {
-                // Not the end of the bytes read (a chunk inside the request
-                // ends an area): join the run and the zeros in a buffer.
-                let mut joined = AlignedBuf::zeroed(with_zeros - from);
-                joined[..to - from].copy_from_slice(&old.buf[from..to]);
-                write_chunks(cow, &joined, offset, mode.durable)?;
-            }
-        } else {
-            write_chunks(cow, &old.buf[from..to], offset, mode.durable)?;
-        }
+        run(at, count, offset);
         at += count;
     }
-    Ok(())
 }
 
 /// Write new COW chunks, `durable` on return or not
