@@ -290,7 +290,7 @@ struct SnapState {
     plain: BTreeSet<u64>,
     /// Origin copies in `ready` whose data is still only in memory: the
     /// commit that records them writes it first ([`WriteMode::deferred`]).
-    unwritten: Vec<Unwritten>,
+    unwritten: Vec<CopyJob>,
     /// Copies handed to the worker thread, not started yet.
     jobs: VecDeque<CopyJob>,
     /// A commit's disk writes are under way without the lock.
@@ -386,23 +386,15 @@ impl WriteMode {
     };
 }
 
-/// An origin copy whose data the commit recording it writes
-/// ([`WriteMode::deferred`]).
-struct Unwritten {
-    allocated: Arc<Allocated>,
-    old: Arc<OldBytes>,
-    chunk_bytes: u64,
-}
-
 /// Write the data of the `unwritten` copies a commit records, durably:
 /// their chunks in COW order, each run of neighbours (a batch's chunks
 /// were allocated one after another) in one write, these bytes alone.
-fn write_unwritten(cow: &Lower, unwritten: &[Unwritten]) -> Result<(), CowError> {
+fn write_unwritten(cow: &Lower, chunk_bytes: u64, unwritten: &[CopyJob]) -> Result<(), CowError> {
     let mut pieces: Vec<(u64, &[u8])> = Vec::new();
     for u in unwritten {
-        for_each_run(u.chunk_bytes, &u.allocated, |at, count, offset| {
-            let from = (u.allocated[at].0.old_chunk * u.chunk_bytes - u.old.start) as usize;
-            let to = from + count * u.chunk_bytes as usize;
+        for_each_run(chunk_bytes, &u.allocated, |at, count, offset| {
+            let from = (u.allocated[at].0.old_chunk * chunk_bytes - u.old.start) as usize;
+            let to = from + count * chunk_bytes as usize;
             pieces.push((offset, &u.old.buf[from..to]));
         });
     }
@@ -437,8 +429,8 @@ fn write_unwritten(cow: &Lower, unwritten: &[Unwritten]) -> Result<(), CowError>
 }
 
 /// Chunks an origin write allocated in one snapshot, for its worker thread
-/// to write into the COW: the origin bytes from `start` on, read once for
-/// every snapshot.
+/// (or, deferred, its next commit) to write into the COW: the origin bytes
+/// from `start` on, read once for every snapshot.
 struct CopyJob {
     /// Shared with the origin write, which waits for these chunks' commit.
     allocated: Arc<Allocated>,
@@ -483,6 +475,7 @@ impl Shared {
     fn commit_round<'a>(
         &'a self,
         cow: &Lower,
+        chunk_bytes: u64,
         mut state: MutexGuard<'a, SnapState>,
     ) -> MutexGuard<'a, SnapState> {
         if state.committing {
@@ -501,14 +494,13 @@ impl Shared {
         }
         // A copy's chunks are allocated together and become ready together,
         // so a deferred copy is in the batch whole or not at all.
-        let (unwritten, later): (Vec<Unwritten>, Vec<Unwritten>) =
-            std::mem::take(&mut state.unwritten)
-                .into_iter()
-                .partition(|u| {
-                    u.allocated
-                        .first()
-                        .is_some_and(|(e, _)| e.new_chunk < limit)
-                });
+        let (unwritten, later): (Vec<CopyJob>, Vec<CopyJob>) = std::mem::take(&mut state.unwritten)
+            .into_iter()
+            .partition(|u| {
+                u.allocated
+                    .first()
+                    .is_some_and(|(e, _)| e.new_chunk < limit)
+            });
         debug_assert!(unwritten
             .iter()
             .all(|u| u.allocated.iter().all(|(e, _)| e.new_chunk < limit)));
@@ -526,7 +518,7 @@ impl Shared {
         // A batch with a plainly written chunk flushes before its areas; one
         // written durably throughout makes the areas alone durable, and the
         // image file's other dirty pages stay where they are.
-        let written = write_unwritten(cow, &unwritten).and_then(|()| {
+        let written = write_unwritten(cow, chunk_bytes, &unwritten).and_then(|()| {
             if plain {
                 staged.write_to(cow)
             } else {
@@ -564,7 +556,7 @@ fn committer_loop(shared: &Shared, cow: &Lower, chunk_bytes: u64) {
             continue;
         }
         if !state.committing && state.committable() > 0 {
-            state = shared.commit_round(cow, state);
+            state = shared.commit_round(cow, chunk_bytes, state);
             continue;
         }
         if state.closed {
@@ -732,35 +724,42 @@ impl SnapshotCore {
             }
             return;
         }
+        if self.queue_copy(allocated, old, mode, |state, job| state.jobs.push_back(job)) {
+            self.shared.work.notify_one();
+        }
+    }
+
+    /// Put a copy of `allocated` (from origin bytes `old`) where `queue`
+    /// says, unless the store is invalid already; whether it was queued.
+    fn queue_copy(
+        &self,
+        allocated: &Arc<Allocated>,
+        old: &Arc<OldBytes>,
+        mode: WriteMode,
+        queue: impl FnOnce(&mut SnapState, CopyJob),
+    ) -> bool {
         let mut state = self.state();
         if !state.store.is_valid() {
-            return;
+            return false;
         }
-        state.jobs.push_back(CopyJob {
+        let job = CopyJob {
             allocated: Arc::clone(allocated),
             old: Arc::clone(old),
             mode,
-        });
-        drop(state);
-        self.shared.work.notify_one();
+        };
+        queue(&mut state, job);
+        true
     }
 
     /// Leave the copy of `allocated` (from origin bytes `old`) to the commit
     /// that records it; `on_worker`: wake the worker to commit it, as this
     /// thread has other snapshots to see to first.
     fn defer(&self, allocated: &Arc<Allocated>, old: &Arc<OldBytes>, on_worker: bool) {
-        let mut state = self.state();
-        if !state.store.is_valid() {
-            return;
-        }
-        state.unwritten.push(Unwritten {
-            allocated: Arc::clone(allocated),
-            old: Arc::clone(old),
-            chunk_bytes: self.chunk_bytes,
+        let queued = self.queue_copy(allocated, old, WriteMode::DEFERRED, |state, job| {
+            mark_copied(state, &job.allocated, job.mode);
+            state.unwritten.push(job);
         });
-        mark_copied(&mut state, allocated, WriteMode::DEFERRED);
-        drop(state);
-        if on_worker && self.committer.is_some() {
+        if queued && on_worker && self.committer.is_some() {
             self.shared.work.notify_one();
         }
     }
@@ -783,7 +782,7 @@ impl SnapshotCore {
                 return true;
             }
             if !state.committing && state.committable() > 0 {
-                state = self.shared.commit_round(&self.cow, state);
+                state = self.shared.commit_round(&self.cow, self.chunk_bytes, state);
                 continue;
             }
             state = wait(&self.shared.committed, state);
@@ -796,7 +795,7 @@ impl SnapshotCore {
         let mut state = self.state();
         while state.committing || !state.ready.is_empty() || !state.copying.is_empty() {
             if !state.committing && state.committable() > 0 {
-                state = self.shared.commit_round(&self.cow, state);
+                state = self.shared.commit_round(&self.cow, self.chunk_bytes, state);
                 continue;
             }
             state = wait(&self.shared.committed, state);
