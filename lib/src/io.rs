@@ -196,10 +196,10 @@ impl BlockIo for FileDisk {
         FileExt::write_all_at(&self.file, buf, offset)
     }
 
-    /// `pwritev2(RWF_DSYNC)`, buffered. An `O_DIRECT` write measured
-    /// slower on ext4 into new blocks (0.6-0.7x at 1 MiB, and half the
-    /// speed with four files at once), as each allocating direct write
-    /// holds the file's lock until the device answers. A kernel without
+    /// `pwritev2(RWF_DSYNC)`, buffered. `O_DIRECT` copy-out into new
+    /// blocks on ext4 measured slower on one day (0.6-0.75x, worst with four
+    /// files at once, as each allocating direct write holds the file's lock
+    /// until the device answers) and even on another. A kernel without
     /// `RWF_DSYNC` (before 4.7) gets a write and a flush.
     fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         if dry_run() {
